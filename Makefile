@@ -1,0 +1,45 @@
+# Sawti — `make run` starts the service locally; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := app.py
+
+.PHONY: run test lint browser-deps bench-intake translations clean
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	$(BIN)/flask db upgrade
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile -p $(PORT)
+
+test: $(VENV)/.dev browser-deps
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+
+browser-deps:
+	scripts/ensure-chromium
+
+bench-intake: $(VENV)/.dev
+	$(BIN)/python bench/intake.py
+
+# After changing a string a person reads: extract, merge into ar/en, translate ar, compile.
+translations: $(VENV)/.dev
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k ngettext:1,2 -k _l --no-location --sort-output \
+		--ignore-dirs='.venv tests bench migrations' -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d translations --statistics
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,98 @@
+"""Sawti's application factory: ``create_app(settings=None)`` (``flask`` finds it here)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, Response, jsonify, request
+from flask_babel import get_locale
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+
+from config.settings import Settings, load_settings
+from extensions import babel, db, migrate
+from services import Services
+
+SUPPORTED_LOCALES = ("ar", "en")
+RTL_LOCALES = {"ar"}
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or load_settings()
+    app = Flask(__name__, instance_path=str(settings.sawti_instance_path))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.sqlalchemy_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.sqlalchemy_url),
+        MAX_CONTENT_LENGTH=settings.sawti_max_request_bytes,
+        BABEL_DEFAULT_LOCALE="ar",
+        BABEL_TRANSLATION_DIRECTORIES="../translations",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        JSON_SORT_KEYS=False,
+    )
+    settings.sawti_instance_path.mkdir(parents=True, exist_ok=True)
+    _configure_logging(settings)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    babel.init_app(app, locale_selector=_select_locale)
+    app.extensions["sawti"] = Services.build(settings)
+
+    from channels import cli as channels_cli
+    from channels.web import bp as channels_bp
+
+    app.register_blueprint(channels_bp)
+    channels_cli.register(app)
+    app.register_error_handler(HTTPException, _http_error)
+    app.context_processor(_template_globals)
+    return app
+
+
+def _engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets the web and the worker read while the other writes."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def _migrations_dir() -> Path:
+    return Path(__file__).resolve().parent / "migrations"
+
+
+def _select_locale() -> str:
+    requested = request.args.get("lang")
+    if requested in SUPPORTED_LOCALES:
+        return requested
+    return request.cookies.get("lang") if request.cookies.get("lang") in SUPPORTED_LOCALES else "ar"
+
+
+def _template_globals() -> dict:
+    locale = str(get_locale() or "ar")
+    return {"lang": locale, "text_direction": "rtl" if locale in RTL_LOCALES else "ltr"}
+
+
+def _http_error(error: HTTPException) -> Response:
+    """Errors as small JSON bodies with the reason; never a stack trace."""
+    response = jsonify(error=error.name, detail=error.description, status=error.code)
+    response.status_code = error.code or 500
+    return response
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )

@@ -1,0 +1,1 @@
+"""The dialogue engine: what Sawti says to a person, in their language."""

@@ -1,0 +1,54 @@
+"""Every sentence the bot says, looked up in the gettext catalogues under ``translations/``.
+
+The msgids are English; the Arabic catalogue is the one most people read. A ``Speaker`` is
+bound to one language so the same code speaks Arabic or English.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+
+from babel.support import NullTranslations, Translations
+
+TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+DOMAIN = "messages"
+
+
+@cache
+def _translations(language: str) -> NullTranslations:
+    return Translations.load(str(TRANSLATIONS_DIR), [language], domain=DOMAIN)
+
+
+class Speaker:
+    """Looks up and fills in sentences in one language."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self._catalogue = _translations(language)
+
+    def _(self, message: str, **values: object) -> str:
+        text = self._catalogue.gettext(message)
+        return text % values if values else text
+
+    def ngettext(self, singular: str, plural: str, count: int, **values: object) -> str:
+        return self._catalogue.ngettext(singular, plural, count) % {"count": count, **values}
+
+    def deadline(self, deadline: timedelta) -> str:
+        hours = round(deadline.total_seconds() / 3600)
+        if hours < 24 * 7:
+            return self.ngettext("We will answer you within %(count)s hour.",
+                                 "We will answer you within %(count)s hours.", hours)
+        days = round(hours / 24)
+        return self.ngettext("We will answer you within %(count)s day.",
+                             "We will answer you within %(count)s days.", days)
+
+    def status_name(self, status: str) -> str:
+        names = {
+            "new": self._("received, waiting to be reviewed by our team"),
+            "open": self._("being reviewed by our team"),
+            "referred": self._("passed to the responsible team, who are following it up"),
+            "closed": self._("closed"),
+        }
+        return names.get(status, status)

@@ -1,0 +1,19 @@
+"""The audit trail: one row per action that matters, written in the caller's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from casework.models import AuditEvent, Case
+
+
+def record(
+    session: Session, action: str, *, case: Case | None = None, actor: str = "system",
+    **details: Any,
+) -> AuditEvent:
+    event = AuditEvent(action=action, actor=actor, case_id=case.id if case else None,
+                       details=details)
+    session.add(event)
+    return event

@@ -1,0 +1,160 @@
+"""Intake: store what a person sent, exactly once, under a pseudonymous contact.
+
+``receive`` is de-duplicated on (channel, external id): a provider that retries a webhook
+never creates a second message or case. Case creation is a separate step because whether a
+message opens a case (or is a status query, an opt-out, an empty message) is the dialogue's
+decision; everything runs inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from casework import audit
+from casework.models import (
+    Attachment,
+    Case,
+    CaseStatus,
+    Contact,
+    DeliveryStatus,
+    Direction,
+    Message,
+)
+from casework.privacy import Vault
+from casework.references import new_reference
+from casework.text import clean_text
+from config.data import Grid
+
+REFERENCE_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class InboundAttachment:
+    kind: str  # voice, audio, image, document, location
+    content_type: str | None = None
+    external_id: str | None = None
+    size_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message as a channel adapter parsed it from the provider's request."""
+
+    channel: str
+    address: str
+    external_id: str
+    text: str
+    received_at: datetime
+    attachments: tuple[InboundAttachment, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class Received:
+    contact: Contact
+    message: Message
+    duplicate: bool
+    new_contact: bool
+
+
+def receive(session: Session, inbound: Inbound, vault: Vault) -> Received:
+    """Find or create the contact and store the message; a replay returns the first copy."""
+    existing = _find_message(session, inbound.channel, inbound.external_id)
+    if existing is not None:
+        return Received(existing.contact, existing, duplicate=True, new_contact=False)
+    contact, new_contact = _contact_for(session, inbound, vault)
+    message = Message(
+        contact=contact, direction=Direction.INBOUND, channel=inbound.channel,
+        external_id=inbound.external_id, body=clean_text(inbound.text), kind="text",
+        status=DeliveryStatus.RECEIVED, received_at=inbound.received_at,
+        attachments=[Attachment(kind=item.kind, content_type=item.content_type,
+                                external_id=item.external_id, size_bytes=item.size_bytes)
+                     for item in inbound.attachments],
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:  # the same delivery raced us in another request
+        existing = _find_message(session, inbound.channel, inbound.external_id)
+        if existing is None:
+            raise
+        return Received(existing.contact, existing, duplicate=True, new_contact=False)
+    contact.last_inbound_at = inbound.received_at
+    return Received(contact, message, duplicate=False, new_contact=new_contact)
+
+
+def current_case(session: Session, contact: Contact, now: datetime, window: timedelta
+                 ) -> Case | None:
+    """The contact's open case that saw activity within the window, if any."""
+    return session.scalars(
+        select(Case)
+        .where(Case.contact_id == contact.id, Case.status != CaseStatus.CLOSED,
+               Case.last_activity_at >= now - window)
+        .order_by(Case.last_activity_at.desc())
+        .limit(1)
+    ).first()
+
+
+def open_case(session: Session, contact: Contact, message: Message, grid: Grid, now: datetime
+              ) -> Case:
+    """A new case whose clock starts at the first message."""
+    started = message.received_at or now
+    case = Case(
+        reference=_unused_reference(session), contact=contact, channel=contact.channel,
+        status=CaseStatus.NEW, language=contact.language, location=contact.location,
+        consent_to_contact=contact.consent_to_contact, created_at=started,
+        due_at=started + grid.deadline_for(None), last_activity_at=now,
+    )
+    session.add(case)
+    session.flush()
+    attach(case, message, now)
+    audit.record(session, "case.created", case=case, channel=case.channel)
+    return case
+
+
+def attach(case: Case, message: Message, now: datetime) -> None:
+    message.case = case
+    case.last_activity_at = now
+
+
+def find_case(session: Session, reference: str) -> Case | None:
+    return session.scalars(select(Case).where(Case.reference == reference)).first()
+
+
+def _find_message(session: Session, channel: str, external_id: str) -> Message | None:
+    return session.scalars(
+        select(Message).where(Message.channel == channel,
+                              Message.direction == Direction.INBOUND,
+                              Message.external_id == external_id)
+    ).first()
+
+
+def _contact_for(session: Session, inbound: Inbound, vault: Vault) -> tuple[Contact, bool]:
+    pseudonym = vault.pseudonym(inbound.channel, inbound.address)
+    contact = session.scalars(select(Contact).where(Contact.pseudonym == pseudonym)).first()
+    if contact is not None:
+        return contact, False
+    contact = Contact(channel=inbound.channel, pseudonym=pseudonym,
+                      address_encrypted=vault.encrypt(inbound.address))
+    try:
+        with session.begin_nested():
+            session.add(contact)
+    except IntegrityError:  # first message of this person arrived twice at once
+        contact = session.scalars(select(Contact).where(Contact.pseudonym == pseudonym)).one()
+        return contact, False
+    return contact, True
+
+
+def _unused_reference(session: Session) -> str:
+    for _ in range(REFERENCE_ATTEMPTS):
+        reference = new_reference()
+        if session.scalar(select(Case.id).where(Case.reference == reference)) is None:
+            return reference
+    raise RuntimeError("no free case reference found; the reference space is nearly full")

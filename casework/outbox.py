@@ -1,0 +1,95 @@
+"""The outbox: outbound messages are rows, written in the transaction that caused them, and
+sent later by the dispatcher. A claim is a lease, so a dispatcher that dies mid-send leaves the
+row to be claimed again once the lease expires."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from casework import audit
+from casework.models import Case, Contact, DeliveryStatus, Direction, Message
+
+LEASE = timedelta(minutes=2)
+ERROR_LENGTH = 255
+
+
+def enqueue(session: Session, contact: Contact, case: Case | None, body: str, *, kind: str,
+            language: str, now: datetime) -> Message:
+    message = Message(
+        contact=contact, case=case, direction=Direction.OUTBOUND, channel=contact.channel,
+        kind=kind, body=body, language=language, status=DeliveryStatus.QUEUED,
+        next_attempt_at=now, created_at=now,
+    )
+    session.add(message)
+    return message
+
+
+def claim_due(session: Session, now: datetime, limit: int = 50) -> list[Message]:
+    """Lease up to ``limit`` messages that are due (or whose lease expired); caller commits."""
+    due = or_(
+        (Message.status == DeliveryStatus.QUEUED) & (Message.next_attempt_at <= now),
+        (Message.status == DeliveryStatus.SENDING) & (Message.lease_until <= now),
+    )
+    messages = list(session.scalars(
+        select(Message).where(Message.direction == Direction.OUTBOUND, due)
+        .order_by(Message.next_attempt_at, Message.id).limit(limit)
+        .with_for_update(skip_locked=True)
+    ))
+    for message in messages:
+        message.status = DeliveryStatus.SENDING
+        message.lease_until = now + LEASE
+        message.attempts += 1
+    return messages
+
+
+def mark_sent(message: Message, external_id: str | None, now: datetime) -> None:
+    message.status = DeliveryStatus.SENT
+    message.external_id = external_id
+    message.sent_at = now
+    message.lease_until = None
+    message.last_error = None
+
+
+def mark_retry(message: Message, error: str, now: datetime, *, base_seconds: float,
+               max_seconds: float, not_before: float | None = None) -> None:
+    """Back off exponentially (with jitter), or sooner/later if the provider said when."""
+    delay = min(max_seconds, base_seconds * 2 ** (message.attempts - 1))
+    delay *= random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not security
+    if not_before is not None:
+        delay = max(delay, not_before)
+    message.status = DeliveryStatus.QUEUED
+    message.next_attempt_at = now + timedelta(seconds=delay)
+    message.lease_until = None
+    message.last_error = error[:ERROR_LENGTH]
+
+
+def mark_failed(session: Session, message: Message, error: str, now: datetime) -> None:
+    """A final failure, recorded on the case for officers to see."""
+    message.status = DeliveryStatus.FAILED
+    message.lease_until = None
+    message.last_error = error[:ERROR_LENGTH]
+    if message.case is not None:
+        message.case.delivery_failed_at = now
+        message.case.delivery_error = message.last_error
+    audit.record(session, "message.failed", case=message.case, message_id=message.id,
+                 kind=message.kind, error=message.last_error)
+
+
+def cancel(message: Message, reason: str) -> None:
+    message.status = DeliveryStatus.CANCELLED
+    message.lease_until = None
+    message.last_error = reason[:ERROR_LENGTH]
+
+
+def oldest_due_at(session: Session, now: datetime) -> datetime | None:
+    """When the longest-waiting due message became due: the dispatcher's lag."""
+    return session.scalar(
+        select(Message.next_attempt_at)
+        .where(Message.direction == Direction.OUTBOUND, Message.status == DeliveryStatus.QUEUED,
+               Message.next_attempt_at <= now)
+        .order_by(Message.next_attempt_at).limit(1)
+    )

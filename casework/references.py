@@ -1,0 +1,84 @@
+"""Case references: 6 random digits and a Damm check digit, so one mistyped digit or one swap
+of adjacent digits is detected. Input may use Arabic-Indic or Eastern Arabic-Indic digits."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from enum import Enum
+
+from casework.text import ascii_digits, normalize_for_matching
+
+REFERENCE_LENGTH = 7
+
+# The Damm quasigroup of order 10 (weakly totally anti-symmetric).
+_DAMM = (
+    (0, 3, 1, 7, 5, 9, 8, 6, 4, 2),
+    (7, 0, 9, 2, 1, 5, 4, 8, 6, 3),
+    (4, 2, 0, 6, 8, 7, 1, 3, 5, 9),
+    (1, 7, 5, 0, 9, 8, 3, 4, 2, 6),
+    (6, 1, 2, 3, 0, 4, 5, 9, 7, 8),
+    (3, 6, 7, 4, 2, 0, 9, 5, 8, 1),
+    (5, 8, 6, 9, 7, 2, 0, 1, 3, 4),
+    (8, 9, 4, 5, 3, 6, 2, 0, 1, 7),
+    (9, 4, 3, 8, 6, 1, 7, 2, 0, 5),
+    (2, 5, 8, 1, 4, 3, 6, 7, 9, 0),
+)
+
+# Words people put around a reference when asking about their case («حالة 1234567», "status").
+_QUERY_WORDS = {
+    normalize_for_matching(word)
+    for word in (
+        "حالة", "حاله", "الحالة", "حالتي", "رقم", "الرقم", "شكوى", "شكواي", "الشكوى", "طلب",
+        "طلبي", "وضع", "متابعة", "مرجع", "المرجع", "استعلام", "شو", "وين", "صار",
+        "status", "case", "ref", "reference", "number", "no", "my", "check", "hala", "7ala",
+    )
+}
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+class ReferenceCheck(Enum):
+    VALID = "valid"
+    BAD_CHECK_DIGIT = "bad_check_digit"
+
+
+def damm_check_digit(digits: str) -> int:
+    interim = 0
+    for char in digits:
+        interim = _DAMM[interim][int(char)]
+    return interim
+
+
+def is_valid_reference(reference: str) -> bool:
+    reference = ascii_digits(reference)
+    return (
+        len(reference) == REFERENCE_LENGTH
+        and reference.isascii()
+        and reference.isdigit()
+        and damm_check_digit(reference) == 0
+    )
+
+
+def new_reference() -> str:
+    """A random reference; uniqueness is the caller's job (the database enforces it)."""
+    body = f"{secrets.randbelow(10 ** (REFERENCE_LENGTH - 1)):0{REFERENCE_LENGTH - 1}d}"
+    return body + str(damm_check_digit(body))
+
+
+def find_reference_query(text: str) -> tuple[str, ReferenceCheck] | None:
+    """If the whole message is a reference, alone or with a few query words, return it.
+
+    A 7-digit number inside a longer complaint is not a query; only a message made of the
+    number and words such as «حالة» or "status" is.
+    """
+    words = normalize_for_matching(text).split()
+    numbers = [word for word in words if _DIGIT_RUN.fullmatch(word)]
+    others = [word for word in words if not _DIGIT_RUN.fullmatch(word)]
+    reference = "".join(numbers)  # people split long numbers: «123 45 67»
+    if len(reference) != REFERENCE_LENGTH or len(numbers) > 3:
+        return None
+    if any(word not in _QUERY_WORDS for word in others) or len(others) > 3:
+        return None
+    if is_valid_reference(reference):
+        return reference, ReferenceCheck.VALID
+    return reference, ReferenceCheck.BAD_CHECK_DIGIT

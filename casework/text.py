@@ -1,0 +1,47 @@
+"""Text hygiene and Arabic normalisation shared by intake, dialogue, search and triage.
+
+``normalize_for_matching`` makes the forms people type alike: hamza forms of alef (أ إ آ ٱ → ا),
+taa marbuta (ة → ه), alef maqsura (ى → ي), hamza on waw/yaa (ؤ → و, ئ → ي), diacritics and
+tatweel removed, letters repeated for emphasis collapsed («كتيييير» → «كتير»), Arabic-Indic and
+Eastern Arabic-Indic digits made ASCII, Latin lower-cased, punctuation turned into spaces.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_LETTER_FORMS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي",
+                               "ؤ": "و", "ئ": "ي", "ک": "ك", "ی": "ي"})
+_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_REPEATS = re.compile(r"([^\W\d_])\1{2,}")
+_NOT_WORD = re.compile(r"[^\w]+")
+# C0/C1 controls and format characters except tab and newline (and ZWJ/ZWNJ used in scripts).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def ascii_digits(text: str) -> str:
+    """Arabic-Indic (٠-٩) and Eastern Arabic-Indic (۰-۹) digits as ASCII."""
+    return text.translate(ARABIC_DIGITS)
+
+
+def clean_text(text: str | None) -> str:
+    """What we store: control characters removed, unpaired surrogates replaced, trimmed."""
+    if not text:
+        return ""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return unicodedata.normalize("NFC", _CONTROL.sub("", text)).strip()
+
+
+def normalize_for_matching(text: str) -> str:
+    """A key that treats spelling variants alike; for matching and search, never for display."""
+    text = unicodedata.normalize("NFKC", ascii_digits(text)).lower()
+    text = _DIACRITICS.sub("", text).translate(_LETTER_FORMS)
+    text = _REPEATS.sub(r"\1", text)
+    return " ".join(_NOT_WORD.sub(" ", text).split())
+
+
+def has_words(text: str) -> bool:
+    """Whether the text has any letter or digit (emoji and punctuation alone do not count)."""
+    return any(char.isalnum() for char in text)

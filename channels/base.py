@@ -1,0 +1,95 @@
+"""The one small interface every channel adapter implements: verify → parse → send → status.
+
+An adapter turns provider traffic into ``Inbound`` values and ``Outbound`` values into provider
+calls. It raises ``RetryableSendError`` when trying again later may work (timeouts, 5xx,
+rate limits) and ``PermanentSendError`` when it never will (blocked, invalid number).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Self
+
+from flask import Request, Response
+
+from casework.intake import Inbound
+
+if TYPE_CHECKING:
+    from bot.conversation import Handled
+    from config.settings import Settings
+
+
+class SendError(Exception):
+    """Sending failed; the message (never the text or address) says why."""
+
+
+class RetryableSendError(SendError):
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class PermanentSendError(SendError):
+    def __init__(self, reason: str, opt_out: bool = False) -> None:
+        super().__init__(reason)
+        self.opt_out = opt_out  # the person blocked us or replied STOP at the provider
+
+
+class BadWebhook(ValueError):
+    """A verified request we cannot understand; the reason goes back in a 400."""
+
+
+@dataclass(frozen=True)
+class Outbound:
+    message_id: int
+    channel: str
+    address: str
+    body: str
+    kind: str
+    language: str
+    reference: str | None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    external_id: str | None
+    delivered: bool = False  # the channel confirms delivery at once (the simulator)
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    external_id: str
+    status: str
+    error: str | None = None
+
+
+class ChannelAdapter(ABC):
+    name: ClassVar[str]
+    webhook_path: ClassVar[str | None] = None
+
+    @classmethod
+    @abstractmethod
+    def from_settings(cls, settings: Settings) -> Self | None:
+        """The adapter if its settings are present, else None (channel disabled)."""
+
+    @abstractmethod
+    def verify(self, request: Request) -> bool:
+        """Whether the request really comes from the provider."""
+
+    @abstractmethod
+    def parse(self, request: Request) -> list[Inbound]:
+        """The messages in a verified request; raises BadWebhook if it makes no sense."""
+
+    @abstractmethod
+    def webhook_response(self, handled: Sequence[Handled]) -> Response:
+        """What the provider expects back once the messages are stored."""
+
+    @abstractmethod
+    def send(self, outbound: Outbound) -> SendResult:
+        """Deliver one message; raises a SendError subclass on failure."""
+
+    def parse_status(self, request: Request) -> list[StatusUpdate]:
+        """Delivery status callbacks, for channels that have them."""
+        return []

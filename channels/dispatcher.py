@@ -1,0 +1,121 @@
+"""The dispatcher: sends outbox messages through their channel's adapter.
+
+Each round leases a batch of due messages (one short transaction), sends them outside any
+transaction, and records each result. Retryable errors back off exponentially up to
+``SAWTI_SEND_MAX_ATTEMPTS``; the final failure is recorded on the case.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from casework import audit, outbox
+from casework.models import DeliveryStatus, Message, utcnow
+from casework.privacy import AddressDecryptionError, Vault
+from channels.base import (
+    ChannelAdapter,
+    Outbound,
+    PermanentSendError,
+    RetryableSendError,
+    SendResult,
+)
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+# Sent even to a contact who opted out: the one confirmation that they did.
+ALWAYS_SENT_KINDS = {"opt_out"}
+
+
+class Dispatcher:
+    def __init__(self, session: Session, adapters: dict[str, ChannelAdapter], vault: Vault,
+                 settings: Settings) -> None:
+        self.session = session
+        self.adapters = adapters
+        self.vault = vault
+        self.settings = settings
+
+    def run_once(self, batch: int = 50) -> int:
+        """Send what is due now; returns how many messages were attempted."""
+        messages = outbox.claim_due(self.session, utcnow(), limit=batch)
+        self.session.commit()
+        for message in messages:
+            self._deliver(message)
+            self.session.commit()
+        return len(messages)
+
+    def run_forever(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                attempted = self.run_once()
+            except Exception:
+                log.exception("dispatcher round failed; retrying")
+                self.session.rollback()
+                attempted = 0
+            if not attempted:
+                stop.wait(self.settings.sawti_worker_poll_seconds)
+
+    def _deliver(self, message: Message) -> None:
+        now = utcnow()
+        skip_reason = self._skip_reason(message)
+        if skip_reason:
+            outbox.cancel(message, skip_reason)
+            return
+        try:
+            result = self._send(message)
+        except RetryableSendError as error:
+            self._retry_or_fail(message, str(error), now, error.retry_after)
+        except PermanentSendError as error:
+            outbox.mark_failed(self.session, message, str(error), now)
+            if error.opt_out:
+                message.contact.opted_out = True
+                message.contact.opted_out_at = now
+        except Exception as error:  # an adapter bug must not stop the outbox
+            log.exception("unexpected send error", extra={"channel": message.channel})
+            self._retry_or_fail(message, f"unexpected error: {type(error).__name__}", now, None)
+        else:
+            self._record_sent(message, result, now)
+
+    def _skip_reason(self, message: Message) -> str | None:
+        if message.contact.opted_out and message.kind not in ALWAYS_SENT_KINDS:
+            return "contact opted out"
+        return None
+
+    def _send(self, message: Message) -> SendResult:
+        adapter = self.adapters.get(message.channel)
+        if adapter is None:
+            raise RetryableSendError(f"channel {message.channel} is not configured")
+        if message.contact.address_encrypted is None:
+            raise PermanentSendError("contact address was erased")
+        try:
+            address = self.vault.decrypt(message.contact.address_encrypted)
+        except AddressDecryptionError as error:
+            raise PermanentSendError(str(error)) from error
+        return adapter.send(Outbound(
+            message_id=message.id, channel=message.channel, address=address,
+            body=message.body or "", kind=message.kind, language=message.language or "ar",
+            reference=message.case.reference if message.case else None,
+        ))
+
+    def _retry_or_fail(self, message: Message, error: str, now: datetime,
+                       retry_after: float | None) -> None:
+        if message.attempts >= self.settings.sawti_send_max_attempts:
+            outbox.mark_failed(self.session, message, error, now)
+            return
+        outbox.mark_retry(
+            message, error, now, base_seconds=self.settings.sawti_send_backoff_seconds,
+            max_seconds=self.settings.sawti_send_backoff_max_seconds, not_before=retry_after,
+        )
+
+    def _record_sent(self, message: Message, result: SendResult, now: datetime) -> None:
+        outbox.mark_sent(message, result.external_id, now)
+        if result.delivered:
+            message.status = DeliveryStatus.DELIVERED
+            message.delivered_at = now
+        case = message.case
+        if case is not None and message.kind == "ack" and case.acknowledged_at is None:
+            case.acknowledged_at = now
+            audit.record(self.session, "case.acknowledged", case=case)

@@ -1,0 +1,115 @@
+"""The channels blueprint: provider webhooks, the web simulator and the health check."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.conversation import handle_inbound
+from casework import outbox
+from casework.models import Contact, DeliveryStatus, Direction, Message, utcnow
+from channels import ADAPTERS
+from channels.base import BadWebhook
+from channels.simulator import SimulatorAdapter
+from extensions import db
+from services import services
+
+log = logging.getLogger(__name__)
+bp = Blueprint("channels", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/channels/static")
+SIMULATOR_PAGE_SIZE = 50
+
+
+def receive(channel: str) -> ResponseReturnValue:
+    adapter = services().adapters.get(channel)
+    if adapter is None:
+        abort(404, description=f"the {channel} channel is not configured")
+    if not adapter.verify(request):
+        log.warning("webhook rejected: verification failed", extra={"channel": channel})
+        abort(403, description="request could not be verified")
+    try:
+        inbounds = adapter.parse(request)
+    except BadWebhook as error:
+        abort(400, description=str(error))
+    svc = services()
+    handled = [handle_inbound(db.session, inbound, svc.vault, svc.dialogue)
+               for inbound in inbounds]
+    return adapter.webhook_response(handled)
+
+
+for _name, _adapter in ADAPTERS.items():
+    if _adapter.webhook_path:
+        bp.add_url_rule(_adapter.webhook_path, endpoint=f"webhook_{_name}", view_func=receive,
+                        methods=["POST"], defaults={"channel": _name})
+
+
+@bp.get("/simulator")
+def simulator_page() -> ResponseReturnValue:
+    _require_simulator()
+    return render_template("simulator.html")
+
+
+@bp.get("/simulator/messages")
+def simulator_messages() -> ResponseReturnValue:
+    """The replies the dispatcher delivered to this tab, after a given message id."""
+    _require_simulator()
+    tab = request.args.get("tab", "")
+    after = request.args.get("after", "0")
+    if not after.isdigit() or not tab:
+        abort(400, description="'tab' and a numeric 'after' are required")
+    pseudonym = services().vault.pseudonym(SimulatorAdapter.name, tab)
+    contact = db.session.scalar(select(Contact).where(Contact.pseudonym == pseudonym))
+    if contact is None:
+        return jsonify(messages=[])
+    delivered = db.session.scalars(
+        select(Message)
+        .where(Message.contact_id == contact.id, Message.direction == Direction.OUTBOUND,
+               Message.status.in_([DeliveryStatus.SENT, DeliveryStatus.DELIVERED]),
+               Message.id > int(after))
+        .order_by(Message.id).limit(SIMULATOR_PAGE_SIZE)
+    )
+    return jsonify(messages=[{"id": m.id, "body": m.body, "kind": m.kind,
+                              "language": m.language} for m in delivered])
+
+
+def _require_simulator() -> None:
+    if SimulatorAdapter.name not in services().adapters:
+        abort(404, description="the simulator is not enabled")
+
+
+@bp.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    report: dict[str, object] = {"database": "ok"}
+    healthy = True
+    try:
+        db.session.execute(text("SELECT 1"))
+        oldest = outbox.oldest_due_at(db.session, utcnow())
+        lag = max(0.0, (utcnow() - oldest).total_seconds()) if oldest else 0.0
+        report["dispatcher_lag_seconds"] = round(lag, 3)
+    except SQLAlchemyError:
+        db.session.rollback()
+        report["database"] = "unavailable"
+        report["dispatcher_lag_seconds"] = None
+        healthy = False
+    report["redis"] = _redis_health()
+    if report["redis"] == "unavailable":
+        healthy = False
+    report["status"] = "ok" if healthy else "degraded"
+    return jsonify(report), 200 if healthy else 503
+
+
+def _redis_health() -> str:
+    url = services().settings.redis_url
+    if not url:
+        return "not configured"
+    import redis  # only needed when configured
+
+    try:
+        redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return "unavailable"
+    return "ok"

@@ -1,0 +1,116 @@
+"""Typed settings read from the environment (names as in DESIGN.md's external contract).
+
+For a local run the two secrets are generated once into ``instance/``; in production
+(``SAWTI_ENV=production``) they must be given, and start-up stops with a clear message if not.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable service; the message says what to set."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    sawti_env: str = Field("development", description="development | production | test")
+    sawti_instance_path: Path = DEFAULT_INSTANCE
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: str | None = None
+    sawti_data_key: str | None = None
+    public_url: str | None = None
+    sawti_org_name: str = "صوتي"
+    sawti_config_dir: Path = PROJECT_ROOT / "config"
+    sawti_timezone: str = "Asia/Damascus"
+
+    telegram_bot_token: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_sms_number: str | None = None
+    twilio_whatsapp_number: str | None = None
+    twilio_voice_number: str | None = None
+    twilio_api_url: str | None = None
+
+    # None: on unless SAWTI_ENV=production.
+    sawti_simulator: bool | None = None
+    # A message from a contact whose case saw activity within this window joins that case.
+    sawti_case_attach_hours: int = Field(72, ge=0)
+    # "We added your message" is sent at most once per this many minutes per case.
+    sawti_followup_ack_minutes: int = Field(10, ge=0)
+    # A dialogue question left unanswered this long is forgotten.
+    sawti_dialogue_timeout_minutes: int = Field(60, ge=1)
+    sawti_send_max_attempts: int = Field(6, ge=1)
+    sawti_send_backoff_seconds: float = Field(5.0, gt=0)
+    sawti_send_backoff_max_seconds: float = Field(3600.0, gt=0)
+    sawti_worker_poll_seconds: float = Field(0.25, gt=0)
+    sawti_max_request_bytes: int = Field(1024 * 1024, ge=1024)
+
+    @field_validator("sawti_env")
+    @classmethod
+    def _known_env(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in {"development", "production", "test"}:
+            raise ValueError("SAWTI_ENV must be development, production or test")
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.sawti_env == "production"
+
+    @property
+    def simulator_enabled(self) -> bool:
+        return (not self.is_production) if self.sawti_simulator is None else self.sawti_simulator
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.sawti_instance_path / 'sawti.db'}"
+
+    def with_local_secrets(self) -> Settings:
+        """Fill missing secrets: generated into instance/ locally, an error in production."""
+        updates: dict[str, str] = {}
+        for field, filename in (("secret_key", "secret_key"), ("sawti_data_key", "data_key")):
+            value = getattr(self, field)
+            if value and len(value) >= MIN_SECRET_LENGTH:
+                continue
+            if self.is_production or value:
+                raise ConfigError(
+                    f"{field.upper()} must be set to a random string of at least "
+                    f"{MIN_SECRET_LENGTH} characters (for example: python -c "
+                    "'import secrets; print(secrets.token_urlsafe(48))')."
+                )
+            updates[field] = _instance_secret(self.sawti_instance_path / filename)
+        return self.model_copy(update=updates) if updates else self
+
+
+def _instance_secret(path: Path) -> str:
+    """Read a secret kept in instance/, creating it (owner-only) on first use."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(value, encoding="utf-8")
+    return value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (tests) taking precedence."""
+    try:
+        settings = Settings(**overrides)
+    except ValueError as error:
+        raise ConfigError(f"Invalid configuration: {error}") from error
+    return settings.with_local_secrets()

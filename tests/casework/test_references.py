@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import pytest
+
+from casework.references import (
+    ReferenceCheck,
+    damm_check_digit,
+    find_reference_query,
+    is_valid_reference,
+    new_reference,
+)
+
+BODY = "572400"
+REFERENCE = BODY + str(damm_check_digit(BODY))
+
+
+def test_known_damm_check_digit() -> None:
+    # Worked example from the Damm algorithm's description: 572 → check digit 4.
+    assert damm_check_digit("572") == 4
+    assert is_valid_reference("5724") is False  # wrong length for a reference
+
+
+def test_new_references_are_seven_valid_digits() -> None:
+    references = {new_reference() for _ in range(500)}
+    assert all(len(ref) == 7 and ref.isdigit() and is_valid_reference(ref) for ref in references)
+    assert len(references) > 490  # random, not sequential
+
+
+@pytest.mark.parametrize("position", range(7))
+def test_every_single_digit_error_is_detected(position: int) -> None:
+    for digit in "0123456789":
+        if digit == REFERENCE[position]:
+            continue
+        typo = REFERENCE[:position] + digit + REFERENCE[position + 1:]
+        assert not is_valid_reference(typo), typo
+
+
+@pytest.mark.parametrize("position", range(6))
+def test_adjacent_swaps_are_detected(position: int) -> None:
+    swapped = (REFERENCE[:position] + REFERENCE[position + 1] + REFERENCE[position]
+               + REFERENCE[position + 2:])
+    if swapped != REFERENCE:
+        assert not is_valid_reference(swapped)
+
+
+def _arabic(digits: str) -> str:
+    return digits.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+
+
+def _persian(digits: str) -> str:
+    return digits.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+
+
+WRONG = REFERENCE[:6] + str((int(REFERENCE[6]) + 1) % 10)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(REFERENCE, (REFERENCE, ReferenceCheck.VALID), id="ascii-alone"),
+        pytest.param(_arabic(REFERENCE), (REFERENCE, ReferenceCheck.VALID), id="arabic-indic"),
+        pytest.param(_persian(REFERENCE), (REFERENCE, ReferenceCheck.VALID), id="eastern-indic"),
+        pytest.param(f"حالة {REFERENCE}", (REFERENCE, ReferenceCheck.VALID), id="with-hala"),
+        pytest.param(f"status {REFERENCE}", (REFERENCE, ReferenceCheck.VALID), id="with-status"),
+        pytest.param(f"رقم الحالة: {_arabic(REFERENCE)}؟", (REFERENCE, ReferenceCheck.VALID),
+                     id="arabic-question"),
+        pytest.param(f"{REFERENCE[:3]} {REFERENCE[3:5]} {REFERENCE[5:]}",
+                     (REFERENCE, ReferenceCheck.VALID), id="spaced-digits"),
+        pytest.param(WRONG, (WRONG, ReferenceCheck.BAD_CHECK_DIGIT), id="wrong-check-digit"),
+        pytest.param(f"لم أستلم السلة والرقم {REFERENCE}", None, id="inside-a-complaint"),
+        pytest.param("123456", None, id="six-digits"),
+        pytest.param("12345678", None, id="eight-digits"),
+        pytest.param("0991234567", None, id="phone-number"),
+        pytest.param("", None, id="empty"),
+        pytest.param("status", None, id="word-only"),
+    ],
+)
+def test_find_reference_query(text: str, expected: tuple[str, ReferenceCheck] | None) -> None:
+    assert find_reference_query(text) == expected

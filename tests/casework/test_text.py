@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from casework.text import clean_text, has_words, normalize_for_matching
+
+
+@pytest.mark.parametrize(
+    ("variant", "canonical"),
+    [
+        pytest.param("أحمد", "احمد", id="alef-hamza-above"),
+        pytest.param("إدلب", "ادلب", id="alef-hamza-below"),
+        pytest.param("آمنة", "امنه", id="alef-madda-and-taa-marbuta"),
+        pytest.param("مستشفى", "مستشفي", id="alef-maqsura"),
+        pytest.param("مُسَاعَدَة", "مساعده", id="diacritics"),
+        pytest.param("مساعـــدة", "مساعده", id="tatweel"),
+        pytest.param("كتيييير", "كتير", id="elongated-letters"),
+        pytest.param("سؤال", "سوال", id="hamza-on-waw"),
+        pytest.param("مسائل", "مسايل", id="hamza-on-yaa"),
+        pytest.param("١٢٣٤٥٦٧", "1234567", id="arabic-indic-digits"),
+        pytest.param("۱۲۳۴۵۶۷", "1234567", id="eastern-digits"),
+        pytest.param("1112223", "1112223", id="repeated-digits-kept"),
+        pytest.param("Hello,  WORLD!!", "hello world", id="latin-case-punctuation"),
+        pytest.param("وين السلة؟؟", "وين السله", id="arabic-question-mark"),
+    ],
+)
+def test_normalize_for_matching(variant: str, canonical: str) -> None:
+    assert normalize_for_matching(variant) == canonical
+
+
+@pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        pytest.param("  نص  ", "نص", id="trim"),
+        pytest.param("a\x00b\x07c", "abc", id="control-chars"),
+        pytest.param("line1\nline2", "line1\nline2", id="newline-kept"),
+        pytest.param("x\udcffy", "x?y", id="lone-surrogate"),
+        pytest.param("\u202eabc", "abc", id="bidi-override"),
+        pytest.param(None, "", id="none"),
+    ],
+)
+def test_clean_text(raw: str | None, cleaned: str) -> None:
+    assert clean_text(raw) == cleaned
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("🙏🙏", False), ("...", False), ("", False), ("1", True), ("لا", True)],
+    ids=["emoji", "punctuation", "empty", "digit", "arabic"],
+)
+def test_has_words(text: str, expected: bool) -> None:
+    assert has_words(text) is expected

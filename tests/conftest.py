@@ -1,0 +1,107 @@
+"""Shared fixtures: settings, an application on a fresh database per test, and helpers."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from werkzeug.test import TestResponse
+
+from app import create_app
+from channels.dispatcher import Dispatcher
+from config.settings import Settings, load_settings
+from extensions import db
+from services import services
+
+# Set SAWTI_TEST_DATABASE_URL to a PostgreSQL URL to run the suite there (one schema per test).
+TEST_DATABASE_URL = os.environ.get("SAWTI_TEST_DATABASE_URL")
+_schema_numbers = itertools.count()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    schema = f"t{os.getpid()}_{next(_schema_numbers)}"
+    engine = create_engine(TEST_DATABASE_URL)
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in TEST_DATABASE_URL else "?"
+    yield f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3D{schema}"
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    """Per-test changes to the settings; override this fixture in a test module."""
+    return {}
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, settings_overrides: dict[str, object]
+             ) -> Settings:
+    values: dict[str, object] = {
+        "sawti_env": "test",
+        "sawti_instance_path": tmp_path / "instance",
+        "database_url": database_url,
+        "secret_key": "test-secret-key-" + "x" * 32,
+        "sawti_data_key": "test-data-key-" + "y" * 32,
+        "sawti_org_name": "صوتي",
+        "redis_url": None,
+        "sawti_send_backoff_seconds": 1.0,
+    }
+    values.update(settings_overrides)
+    return load_settings(**values)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    application = create_app(settings)
+    with application.app_context():
+        db.create_all()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def app_context(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def dispatcher(app_context: None) -> Dispatcher:
+    svc = services()
+    return Dispatcher(db.session, svc.adapters, svc.vault, svc.settings)
+
+
+SIMULATOR_HEADERS = {"X-Sawti-Simulator": "1"}
+
+
+@pytest.fixture
+def simulate(client: FlaskClient) -> Callable[..., TestResponse]:
+    """Post one message to the simulator webhook as a given tab (person)."""
+    numbers = itertools.count(1)
+
+    def post(text: str, tab: str = "tab-00000001", message_id: str | None = None
+             ) -> TestResponse:
+        payload = {"tab": tab, "id": message_id or f"m{next(numbers)}", "text": text}
+        return client.post("/webhooks/simulator", json=payload, headers=SIMULATOR_HEADERS)
+
+    return post
