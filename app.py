@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.sqlalchemy_url),
         MAX_CONTENT_LENGTH=settings.sawti_max_request_bytes,
         BABEL_DEFAULT_LOCALE="ar",
-        BABEL_TRANSLATION_DIRECTORIES="../translations",
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).resolve().parent / "translations"),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(channels_bp)
     channels_cli.register(app)
     app.register_error_handler(HTTPException, _http_error)
+    app.after_request(_remember_language)
     app.context_processor(_template_globals)
     return app
 
@@ -58,14 +59,28 @@ def _engine_options(url: str) -> dict:
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL lets the web and the worker read while the other writes."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    """WAL lets readers work while one writer writes; the driver's own transaction handling
+    is switched off so that SAVEPOINTs and rollbacks behave (see ``_sqlite_begin``)."""
+    if _is_sqlite(dbapi_connection):
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection) -> None:
+    """Take the write lock up front: a transaction that reads then writes cannot then fail
+    with SQLITE_BUSY when the web and the worker write at the same time."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _is_sqlite(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")
 
 
 def _migrations_dir() -> Path:
@@ -77,6 +92,14 @@ def _select_locale() -> str:
     if requested in SUPPORTED_LOCALES:
         return requested
     return request.cookies.get("lang") if request.cookies.get("lang") in SUPPORTED_LOCALES else "ar"
+
+
+def _remember_language(response: Response) -> Response:
+    requested = request.args.get("lang")
+    if requested in SUPPORTED_LOCALES:
+        response.set_cookie("lang", requested, max_age=365 * 24 * 3600, samesite="Lax",
+                            httponly=True)
+    return response
 
 
 def _template_globals() -> dict:

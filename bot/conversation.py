@@ -11,13 +11,15 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bot.engine import DialogueSettings, Turn, step
+from bot.engine import OPT_OUT_WORDS, DialogueSettings, Turn, step
+from bot.language import DEFAULT as DEFAULT_LANGUAGE
 from bot.language import choose_language
 from bot.messages import Speaker
 from casework import intake, outbox
 from casework.intake import Inbound
 from casework.models import Case, Message, utcnow
 from casework.privacy import Vault
+from casework.text import normalize_for_matching
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ def _handle(session: Session, inbound: Inbound, vault: Vault,
     contact = received.contact
     resumed = contact.opted_out
     contact.opted_out = False  # writing again opts a person back in
-    contact.language = choose_language(received.message.body or "", contact.language)
+    contact.language = reply_language(received.message.body or "", contact.language)
     turn = Turn(session=session, settings=settings, contact=contact, message=received.message,
                 now=now, speaker=Speaker(contact.language), resumed=resumed)
     replies = step(turn)
@@ -60,6 +62,14 @@ def _handle(session: Session, inbound: Inbound, vault: Vault,
     session.flush()
     return Handled(received.message.id, False, _reference(turn.case),
                    tuple(message.id for message in queued))
+
+
+def reply_language(text: str, previous: str | None) -> str:
+    """Keywords and commands (STOP, /start) say nothing about the language a person reads."""
+    key = normalize_for_matching(text)
+    if key in OPT_OUT_WORDS or text.strip().startswith("/"):
+        return previous or DEFAULT_LANGUAGE
+    return choose_language(text, previous)
 
 
 def _already_handled(message: Message) -> Handled:

@@ -59,6 +59,7 @@ class Turn:
     case: Case | None = None
     opened_case: bool = False
     resumed: bool = False  # the contact had opted out and wrote again
+    confirm_addition: bool = False  # say "we added your message" unless a question follows
     replies: list[Reply] = field(default_factory=list)
 
     def say(self, body: str, kind: str) -> None:
@@ -76,7 +77,7 @@ def step(turn: Turn) -> list[Reply]:
         next_state = _next_question(turn, after=state)
     else:
         next_state = transition.next
-    _enter(turn, next_state)
+    _enter(turn, next_state, ask=next_state is not state)
     return turn.replies
 
 
@@ -246,9 +247,7 @@ def _add(turn: Turn) -> None:
     if in_burst and not turn.resumed:
         return
     case.last_followup_ack_at = turn.now
-    if not turn.opened_case:
-        turn.say(turn.speaker._("Thank you. We added your message to case %(reference)s.",
-                                reference=case.reference), "added")
+    turn.confirm_addition = True
 
 
 def _case_of_dialogue(turn: Turn) -> Case | None:
@@ -273,13 +272,17 @@ def _answered(contact: Contact, question: State) -> bool:
     return contact.consent_to_contact is not None
 
 
-def _enter(turn: Turn, state: State) -> None:
+def _enter(turn: Turn, state: State, ask: bool) -> None:
+    """Move to the state, asking its question when it is newly entered."""
     contact = turn.contact
-    if state is State.AWAITING_LOCATION:
+    if ask and state is State.AWAITING_LOCATION:
         turn.say(_location_question(turn), "question")
-    elif state is State.AWAITING_CONSENT:
+    elif ask and state is State.AWAITING_CONSENT:
         turn.say(turn.speaker._("May someone from our team contact you about your case if "
                                 "needed? Reply 1 for yes or 2 for no."), "question")
+    elif turn.confirm_addition and turn.case is not None:
+        turn.say(turn.speaker._("Thank you. We added your message to case %(reference)s.",
+                                reference=turn.case.reference), "added")
     contact.dialogue_state = state.value
     contact.dialogue_updated_at = turn.now
     if turn.case is not None and turn.opened_case:

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("channels", __name__, template_folder="templates", static_folder="static",
                static_url_path="/channels/static")
 SIMULATOR_PAGE_SIZE = 50
+DELIVERED_STATES = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ)
 
 
 def receive(channel: str) -> ResponseReturnValue:
@@ -55,12 +56,15 @@ def simulator_page() -> ResponseReturnValue:
 
 @bp.get("/simulator/messages")
 def simulator_messages() -> ResponseReturnValue:
-    """The replies the dispatcher delivered to this tab, after a given message id."""
+    """The replies the dispatcher delivered to this tab, after a given message id.
+
+    The tab id travels in a header, not the URL, so that access logs never hold it.
+    """
     _require_simulator()
-    tab = request.args.get("tab", "")
+    tab = request.headers.get("X-Sawti-Tab", "")
     after = request.args.get("after", "0")
     if not after.isdigit() or not tab:
-        abort(400, description="'tab' and a numeric 'after' are required")
+        abort(400, description="the X-Sawti-Tab header and a numeric 'after' are required")
     pseudonym = services().vault.pseudonym(SimulatorAdapter.name, tab)
     contact = db.session.scalar(select(Contact).where(Contact.pseudonym == pseudonym))
     if contact is None:
@@ -68,7 +72,7 @@ def simulator_messages() -> ResponseReturnValue:
     delivered = db.session.scalars(
         select(Message)
         .where(Message.contact_id == contact.id, Message.direction == Direction.OUTBOUND,
-               Message.status.in_([DeliveryStatus.SENT, DeliveryStatus.DELIVERED]),
+               Message.status.in_(DELIVERED_STATES),
                Message.id > int(after))
         .order_by(Message.id).limit(SIMULATOR_PAGE_SIZE)
     )

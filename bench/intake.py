@@ -1,0 +1,491 @@
+"""Intake throughput: messages per second through the simulator webhook vs a no-op endpoint.
+
+A benchmark, not a test. It starts a real gunicorn server on 127.0.0.1 (a free port) over a
+fresh SQLite database in a temporary instance directory, drives it from client threads in this
+process, and prints, side by side, the webhook path (verify, parse, store, dialogue, outbox,
+one transaction) and a no-op route served by the *same* worker processes, plus their ratio.
+
+    .venv/bin/python bench/intake.py [--workers 2] [--threads 1] [--requests 3000]
+                                     [--concurrency 8] [--seconds 60]
+
+The no-op route is not part of the application: gunicorn serves ``intake:bench_app()`` (this
+module, with ``bench/`` on its python path), which is ``create_app()`` plus ``/_bench/noop``.
+Afterwards the rows in the database are counted: every webhook request sent must have stored
+exactly one inbound message, otherwise the run exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import random
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask, Response
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+HOST = "127.0.0.1"  # never anything else
+NOOP_PATH = "/_bench/noop"
+WEBHOOK_PATH = "/webhooks/simulator"
+WARMUP_REQUESTS = 100
+MESSAGES_PER_TAB = 5
+TARGET_RATIO = 0.40
+STARTUP_SECONDS = 30.0
+REQUEST_TIMEOUT = 30.0
+
+# Short complaints as people write them, in Syrian and Iraqi Arabic.
+COMPLAINTS = (
+    "ما وصلتني السلة الغذائية هالشهر، وعندي خمس ولاد",
+    "صارلي شهرين ما استلمت القسيمة، شو السبب؟",
+    "الموزع طلب مني مصاري مشان يعطيني الحصة",
+    "المي بالمخيم مقطوعة من اسبوع والخزان فاضي",
+    "الخيمة عم تدلف من المطر وما حدا رد علينا",
+    "اسمي مو موجود بالقائمة مع اني مسجل من زمان",
+    "الطحين اللي استلمناه خربان وفيه سوس",
+    "المستوصف ما عنده دوا للسكري وامي مريضة",
+    "ليش قطعتوا المساعدة عن عيلتي؟ ما تغير شي بوضعنا",
+    "بدي اعرف وين صار طلبي للبطانيات، البرد كتير",
+    "ما استلمنا المنحة النقدية لحد هسه",
+    "الكرفان مالتنا يخر مي وماكو احد يصلحه",
+    "شكد لازم ننتظر حتى توصلنا الحصة؟",
+    "الموظف عاملنا بطريقة مو زينة يوم التوزيع",
+    "الكهرباء مقطوعة بالمخيم من يومين والجو كلش حار",
+    "ابني مريض وماكو سيارة تودينا للمستشفى",
+    "سجلونا بالاستمارة بس ماكو اي رد لحد الان",
+    "الكمية بالسلة قليلة ما تكفي عائلة من ثمان اشخاص",
+    "المدرسة بالمخيم مسكرة والولاد قاعدين بالبيت",
+    "اجوا ناس قالوا من المنظمة وطلبوا رقم البطاقة، هل هذا صحيح؟",
+)
+# Answers to the follow-up questions (governorate, then consent to be contacted).
+LOCATION_ANSWERS = ("1", "2", "حلب", "إدلب", "ادلب")
+CONSENT_ANSWERS = ("نعم", "1", "لا", "2", "ايوه")
+
+
+# --- the app gunicorn serves -----------------------------------------------------------------
+
+def bench_app() -> Flask:
+    """``create_app()`` with one extra no-op route, so both endpoints share the same workers."""
+    from app import create_app
+
+    application = create_app()
+    application.add_url_rule(NOOP_PATH, endpoint="bench_noop", view_func=_noop)
+    return application
+
+
+def _noop() -> Response:
+    from flask import Response
+
+    return Response(status=204)
+
+
+# --- traffic -------------------------------------------------------------------------------
+
+Request = tuple[str, str, bytes | None, dict[str, str]]  # method, path, body, headers
+Traffic = Callable[[int], Iterator[Request]]  # client thread number -> its requests
+
+
+def noop_traffic(_thread: int) -> Iterator[Request]:
+    while True:
+        yield "GET", NOOP_PATH, None, {}
+
+
+@dataclass
+class WebhookTraffic:
+    """Each client thread plays one person after another, ~5 messages each, in order.
+
+    A person's messages follow the dialogue: a complaint (opens a case; asked the governorate),
+    the governorate, the consent answer, then two more complaints (added to the case).
+    """
+
+    label: str
+    tabs: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, thread: int) -> Iterator[Request]:
+        rng = random.Random(f"{self.label}-{thread}")
+        headers = {"Content-Type": "application/json", "X-Sawti-Simulator": "1"}
+        for person in range(10**9):
+            tab = f"bench-{self.label}-{thread}-{person}"
+            with self._lock:
+                self.tabs.add(tab)
+            texts = (rng.choice(COMPLAINTS), rng.choice(LOCATION_ANSWERS),
+                     rng.choice(CONSENT_ANSWERS), rng.choice(COMPLAINTS), rng.choice(COMPLAINTS))
+            for number, text in enumerate(texts[:MESSAGES_PER_TAB]):
+                body = json.dumps({"tab": tab, "id": f"m{number}", "text": text},
+                                  ensure_ascii=False).encode("utf-8")
+                yield "POST", WEBHOOK_PATH, body, headers
+
+
+# --- load generator ------------------------------------------------------------------------
+
+@dataclass
+class PhaseResult:
+    name: str
+    sent: int = 0
+    ok: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    latencies: list[float] = field(default_factory=list)
+    elapsed: float = 0.0
+    client_cpu: float | None = None  # seconds
+    server_cpu: float | None = None  # seconds
+    timed_out: bool = False
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+    @property
+    def rate(self) -> float:
+        return self.sent / self.elapsed if self.elapsed > 0 else 0.0
+
+    def percentile_ms(self, fraction: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        index = min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))
+        return ordered[index] * 1000
+
+
+class Tickets:
+    """Hands out at most ``total`` request slots, and none after the deadline."""
+
+    def __init__(self, total: int, deadline: float) -> None:
+        self._left = total
+        self._deadline = deadline
+        self._lock = threading.Lock()
+        self.timed_out = False
+
+    def take(self) -> bool:
+        with self._lock:
+            if self._left <= 0:
+                return False
+            if time.monotonic() >= self._deadline:
+                self.timed_out = True
+                return False
+            self._left -= 1
+            return True
+
+
+def run_phase(name: str, port: int, traffic: Traffic, total: int, concurrency: int,
+              seconds: float, server_pid: int) -> PhaseResult:
+    """Send ``total`` requests from ``concurrency`` threads (or stop at ``seconds``)."""
+    result = PhaseResult(name)
+    lock = threading.Lock()
+    start = threading.Barrier(concurrency + 1)
+    tickets: list[Tickets] = []
+
+    def client(thread: int) -> None:
+        connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
+        requests = traffic(thread)
+        latencies: list[float] = []
+        errors: Counter[str] = Counter()
+        sent = ok = 0
+        start.wait()
+        try:
+            while tickets[0].take():
+                method, path, body, headers = next(requests)
+                sent += 1
+                began = time.perf_counter()
+                try:
+                    connection.request(method, path, body=body, headers=headers)
+                    response = connection.getresponse()
+                    payload = response.read()
+                except (OSError, http.client.HTTPException) as error:
+                    errors[f"{type(error).__name__}: {error}"] += 1
+                    connection.close()
+                    continue
+                latencies.append(time.perf_counter() - began)
+                if 200 <= response.status < 300:
+                    ok += 1
+                else:
+                    snippet = payload[:160].decode("utf-8", "replace").strip()
+                    errors[f"HTTP {response.status}: {snippet}"] += 1
+        finally:
+            connection.close()
+            with lock:
+                result.sent += sent
+                result.ok += ok
+                result.errors.update(errors)
+                result.latencies.extend(latencies)
+
+    threads = [threading.Thread(target=client, args=(number,), name=f"{name}-{number}",
+                                daemon=True) for number in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    client_before, server_before = _client_cpu(), _server_cpu(server_pid)
+    began = time.monotonic()
+    tickets.append(Tickets(total, began + seconds))
+    start.wait()
+    for thread in threads:
+        thread.join()
+    result.elapsed = time.monotonic() - began
+    client_after, server_after = _client_cpu(), _server_cpu(server_pid)
+    result.client_cpu = client_after - client_before
+    if server_before is not None and server_after is not None:
+        result.server_cpu = server_after - server_before
+    result.timed_out = tickets[0].timed_out
+    return result
+
+
+def _client_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _server_cpu(master_pid: int) -> float | None:
+    """CPU seconds used so far by the gunicorn master and its live workers (Linux only)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    try:
+        entries = [entry for entry in os.listdir("/proc") if entry.isdigit()]
+    except OSError:
+        return None
+    for entry in entries:
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue  # exited meanwhile
+        fields = stat[stat.rindex(")") + 2:].split()
+        # after "pid (comm) ": state ppid ... utime stime are fields 14 and 15 of the line
+        if int(entry) == master_pid or int(fields[1]) == master_pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+# --- server ----------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def server_env(instance: Path) -> dict[str, str]:
+    """This environment minus anything that would point the app elsewhere."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("SAWTI_")
+           and key not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "FLASK_APP"}}
+    env.update(SAWTI_INSTANCE_PATH=str(instance), SAWTI_ENV="development",
+               SAWTI_SIMULATOR="true", FLASK_APP="app.py", PYTHONUNBUFFERED="1")
+    return env
+
+
+def create_schema(env: dict[str, str]) -> None:
+    """``flask db upgrade``; it also writes the instance secrets the workers will share."""
+    done = subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"flask db upgrade failed:\n{done.stdout}{done.stderr}")
+
+
+def start_server(env: dict[str, str], port: int, workers: int, threads: int, log: Path
+                 ) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-m", "gunicorn",
+        "--bind", f"{HOST}:{port}",
+        "--workers", str(workers), "--threads", str(threads),
+        "--chdir", str(ROOT), "--pythonpath", str(BENCH_DIR),
+        "--error-logfile", str(log), "--log-level", "warning",
+        "--graceful-timeout", "10",
+        "intake:bench_app()",
+    ]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_until_ready(server: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode}:\n{_tail(log)}")
+        connection = http.client.HTTPConnection(HOST, port, timeout=2)
+        try:
+            connection.request("GET", NOOP_PATH)
+            if connection.getresponse().status == 204:
+                return
+        except (OSError, http.client.HTTPException):
+            pass
+        finally:
+            connection.close()
+        time.sleep(0.1)
+    raise RuntimeError(f"gunicorn not ready after {STARTUP_SECONDS:.0f}s:\n{_tail(log)}")
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+            return
+        except subprocess.TimeoutExpired:
+            server.kill()
+    server.wait(timeout=10)
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+# --- verification and report ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Stored:
+    inbound: int
+    outbound: int
+    contacts: int
+    cases: int
+
+
+def count_rows(database: Path) -> Stored:
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        def count(sql: str) -> int:
+            return int(connection.execute(sql).fetchone()[0])
+
+        return Stored(
+            inbound=count("SELECT count(*) FROM messages WHERE direction = 'in' "
+                          "AND channel = 'simulator'"),
+            outbound=count("SELECT count(*) FROM messages WHERE direction = 'out'"),
+            contacts=count("SELECT count(*) FROM contacts"),
+            cases=count("SELECT count(*) FROM cases"),
+        )
+    finally:
+        connection.close()
+
+
+def print_table(results: list[PhaseResult]) -> None:
+    header = (f"{'endpoint':<26}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50 ms':>9}"
+              f"{'p99 ms':>9}{'client cpu':>12}{'server cpu':>12}")
+    print(header)
+    print("-" * len(header))
+    for result in results:
+        print(f"{result.name:<26}{result.sent:>9}{result.error_count:>8}{result.rate:>9.1f}"
+              f"{result.percentile_ms(0.50):>9.1f}{result.percentile_ms(0.99):>9.1f}"
+              f"{_cpu_share(result.client_cpu, result.elapsed):>12}"
+              f"{_cpu_share(result.server_cpu, result.elapsed):>12}")
+    print("(cpu: % of one core over the timed phase; 100% = one core busy)")
+
+
+def _cpu_share(seconds: float | None, elapsed: float) -> str:
+    if seconds is None or elapsed <= 0:
+        return "n/a"
+    return f"{seconds / elapsed * 100:.0f}%"
+
+
+def print_errors(results: list[PhaseResult]) -> None:
+    for result in results:
+        for message, count in result.errors.most_common(5):
+            print(f"  error [{result.name}] x{count}: {message}")
+        if result.timed_out:
+            print(f"  note [{result.name}]: stopped by --seconds after {result.sent} requests")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per worker (default 1: sync worker; >1: gthread)")
+    parser.add_argument("--requests", type=int, default=3000,
+                        help="timed requests per endpoint (default 3000)")
+    parser.add_argument("--concurrency", type=int, default=8,
+                        help="client threads, one keep-alive connection each (default 8)")
+    parser.add_argument("--seconds", type=float, default=60.0,
+                        help="cap on each phase (warm-up and timed), seconds (default 60)")
+    args = parser.parse_args(argv)
+    for name in ("workers", "threads", "requests", "concurrency"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    if args.seconds <= 0:
+        parser.error("--seconds must be positive")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    import gunicorn
+
+    print(f"sawti intake benchmark: gunicorn {gunicorn.__version__} "
+          f"({'sync' if args.threads == 1 else 'gthread'}), {args.workers} worker(s) x "
+          f"{args.threads} thread(s); {args.concurrency} client threads; "
+          f"{args.requests} requests per endpoint; SQLite; "
+          f"Python {platform.python_version()}; {os.cpu_count()} CPU(s)")
+    label = secrets.token_hex(3)
+    instance = Path(tempfile.mkdtemp(prefix="sawti-bench-"))
+    log = instance / "gunicorn.log"
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        env = server_env(instance)
+        create_schema(env)
+        port = free_port()
+        server = start_server(env, port, args.workers, args.threads, log)
+        wait_until_ready(server, port, log)
+        server_pid = server.pid
+
+        def phase(name: str, traffic: Traffic, total: int) -> PhaseResult:
+            return run_phase(name, port, traffic, total, args.concurrency, args.seconds,
+                             server_pid)
+
+        phase("noop warm-up", noop_traffic, WARMUP_REQUESTS)
+        noop = phase(f"GET {NOOP_PATH}", noop_traffic, args.requests)
+        warm_traffic = WebhookTraffic(f"{label}w")
+        warm = phase("webhook warm-up", warm_traffic, WARMUP_REQUESTS)
+        timed_traffic = WebhookTraffic(f"{label}t")
+        webhook = phase(f"POST {WEBHOOK_PATH}", timed_traffic, args.requests)
+
+        print()
+        print_table([noop, webhook])
+        print_errors([warm, noop, webhook])
+        ratio = webhook.rate / noop.rate if noop.rate else 0.0
+        print()
+        print(f"ratio: webhook/noop = {ratio * 100:.1f}%")
+        print(f"target: >= {TARGET_RATIO * 100:.0f}%  "
+              f"({'met' if ratio >= TARGET_RATIO else 'NOT met'})")
+
+        stored = count_rows(instance / "sawti.db")
+        sent = warm.sent + webhook.sent
+        accepted = warm.ok + webhook.ok
+        tabs = len(warm_traffic.tabs | timed_traffic.tabs)
+        checks = [("inbound messages", stored.inbound, sent),
+                  ("contacts", stored.contacts, tabs), ("cases", stored.cases, tabs)]
+        print()
+        print(f"database check (webhook requests sent incl. warm-up: {sent}, 2xx: {accepted}; "
+              f"tabs: {tabs}):")
+        failed = False
+        for what, found, expected in checks:
+            verdict = "ok" if found == expected else "MISMATCH"
+            failed = failed or found != expected
+            print(f"  {what:<17} {found:>6}  expected {expected:>6}  {verdict}")
+        print(f"  {'outbound queued':<17} {stored.outbound:>6}  "
+              f"({stored.outbound / max(stored.inbound, 1):.2f} per inbound)")
+        return 1 if failed else 0
+    finally:
+        if server is not None:
+            stop_server(server)
+        shutil.rmtree(instance, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""Each dialogue transition, driven through the simulator webhook like a real person."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+
+from bot.states import State
+from casework.models import CaseStatus, utcnow
+from casework.references import damm_check_digit
+from extensions import db
+
+COMPLAINT = "لم أستلم السلة الغذائية هذا الشهر"
+
+
+@dataclass
+class Step:
+    says: str
+    replies: list[str]  # kinds of the messages the bot queues, in order
+    contains: list[str] = field(default_factory=list)  # fragments of the replies' text
+
+
+# "{ref}" stands for the reference of the person's latest case.
+SCENARIOS = [
+    pytest.param([Step(COMPLAINT, ["ack", "question"], ["{ref}", "15 يوماً", "سرّي", "1. إدلب"])],
+                 State.AWAITING_LOCATION, id="new-case-acknowledged-then-location-asked"),
+    pytest.param([Step(COMPLAINT, ["ack", "question"]),
+                  Step("1", ["question"], ["1 للموافقة"])],
+                 State.AWAITING_CONSENT, id="location-by-number"),
+    pytest.param([Step(COMPLAINT, ["ack", "question"]), Step("ادلب", ["question"])],
+                 State.AWAITING_CONSENT, id="location-by-name-without-hamza"),
+    pytest.param([Step(COMPLAINT, ["ack", "question"]), Step("١٠", ["question"])],
+                 State.AWAITING_CONSENT, id="location-by-arabic-indic-number"),
+    pytest.param([Step(COMPLAINT, ["ack", "question"]), Step("99", ["question"])],
+                 State.AWAITING_CONSENT, id="location-number-out-of-range-is-text"),
+    pytest.param([Step(COMPLAINT, ["ack", "question"]),
+                  Step("والله ما عندي أكل للأطفال", ["question"])],
+                 State.AWAITING_CONSENT, id="free-text-skips-location"),
+    pytest.param([Step(COMPLAINT, ["ack", "question"]), Step("1", ["question"]),
+                  Step("نعم", ["confirmation"], ["قد يتواصل معك فريقنا", "{ref}"])],
+                 State.IDLE, id="consent-yes"),
+    pytest.param([Step(COMPLAINT, ["ack", "question"]), Step("1", ["question"]),
+                  Step("٢", ["confirmation"], ["سنردّ عليك هنا فقط"])],
+                 State.IDLE, id="consent-no-arabic-digit"),
+    pytest.param([Step(COMPLAINT, ["ack", "question"]), Step("1", ["question"]),
+                  Step("ومتى التوزيع الجاي؟", ["added"], ["أضفنا رسالتك", "{ref}"])],
+                 State.IDLE, id="free-text-skips-consent"),
+    pytest.param([Step(COMPLAINT, ["ack", "question"]), Step("1", ["question"]),
+                  Step("1", ["confirmation"]), Step("وكمان ما وصلني الخبز", ["added"]),
+                  Step("والمي مقطوعة", [])],
+                 State.IDLE, id="burst-of-follow-ups-acknowledged-once"),
+    pytest.param([Step(COMPLAINT, ["ack", "question"]), Step("{ref}", ["status"],
+                                                            ["{ref}", "بانتظار مراجعة"])],
+                 State.AWAITING_LOCATION, id="status-by-own-reference-keeps-question"),
+    pytest.param([Step(COMPLAINT, ["ack", "question"]), Step("حالة {ref}", ["status"])],
+                 State.AWAITING_LOCATION, id="status-with-word"),
+    pytest.param([Step(COMPLAINT, ["ack", "question"]), Step("{bad_ref}", ["status"],
+                                                            ["كُتب بشكل خاطئ"])],
+                 State.AWAITING_LOCATION, id="status-wrong-check-digit"),
+    pytest.param([Step(COMPLAINT, ["ack", "question"]), Step("توقف", ["opt_out"],
+                                                            ["لن تصلك منا رسائل"])],
+                 State.IDLE, id="opt-out-arabic"),
+    pytest.param([Step("STOP", ["opt_out"], ["لن تصلك منا رسائل"])],
+                 State.IDLE, id="opt-out-keyword-stop-answers-in-arabic"),
+    pytest.param([Step("I did not receive my food basket this month", ["ack", "question"]),
+                  Step("stop", ["opt_out"], ["You will not receive"])],
+                 State.IDLE, id="opt-out-keeps-persons-language"),
+    pytest.param([Step("إلغاء", ["opt_out"])], State.IDLE, id="opt-out-ilgha-hamza"),
+    pytest.param([Step("الغاء", ["opt_out"])], State.IDLE, id="opt-out-ilgha-plain"),
+    pytest.param([Step("🙏🙏", ["prompt"], ["رسالة فارغة"])], State.IDLE, id="emoji-only"),
+    pytest.param([Step("   ", ["prompt"])], State.IDLE, id="whitespace-only"),
+    pytest.param([Step("/start", ["greeting"], ["أهلاً بك في صوتي"])], State.IDLE,
+                 id="telegram-start"),
+    pytest.param([Step("I did not receive my food basket this month", ["ack", "question"],
+                       ["Thank you for contacting", "{ref}", "15 days", "1. Idlib"])],
+                 State.AWAITING_LOCATION, id="english-gets-english"),
+    pytest.param([Step("salam, ana ma wsletni el sale hal shaher", ["ack", "question"],
+                       ["شكراً لتواصلك"])],
+                 State.AWAITING_LOCATION, id="arabizi-gets-arabic"),
+]
+
+
+@pytest.mark.parametrize(("steps", "final_state"), SCENARIOS)
+def test_dialogue(person: Callable, steps: list[Step], final_state: State) -> None:
+    someone = person()
+    for step in steps:
+        replies = someone.says(_fill(step.says, someone))
+        assert [reply.kind for reply in replies] == step.replies, step.says
+        text = "\n".join(reply.body for reply in replies)
+        for fragment in step.contains:
+            assert _fill(fragment, someone) in text
+    assert someone.contact.dialogue_state == final_state
+
+
+def _fill(template: str, someone: object) -> str:
+    if "{" not in template:
+        return template
+    reference = someone.cases[-1].reference  # type: ignore[attr-defined]
+    wrong = reference[:6] + str((int(reference[6]) + 1) % 10)
+    assert damm_check_digit(wrong) != 0
+    return template.replace("{ref}", reference).replace("{bad_ref}", wrong)
+
+
+def test_answers_are_stored_on_the_case(person: Callable) -> None:
+    someone = person()
+    someone.says(COMPLAINT)
+    someone.says("الموصل")  # a district name picks its district
+    someone.says("نعم")
+    [case] = someone.cases
+    assert case.location == someone.contact.location
+    assert case.location is not None and case.location.startswith("IQ-NI")
+    assert case.consent_to_contact is True
+    assert [m.body for m in case.messages if m.direction == "in"] == [COMPLAINT, "الموصل", "نعم"]
+
+
+def test_status_of_another_persons_case_is_not_revealed(person: Callable) -> None:
+    owner, stranger = person("tab-owner-1"), person("tab-stranger-1")
+    owner.says(COMPLAINT)
+    reference = owner.cases[0].reference
+    [reply] = stranger.says(reference)
+    assert "لم نجد حالة" in reply.body
+    assert "مراجعة" not in reply.body  # no status leaked
+    assert stranger.cases == []  # a status query opens no case
+
+
+def test_unknown_reference_gets_the_same_answer_as_a_strangers(person: Callable) -> None:
+    owner, stranger = person("tab-owner-2"), person("tab-stranger-2")
+    owner.says(COMPLAINT)
+    taken = owner.cases[0].reference
+    unused = next(f"{n:06d}" for n in range(10**6) if f"{n:06d}" != taken[:6])
+    unused += str(damm_check_digit(unused))
+    [for_taken] = stranger.says(taken)
+    [for_unused] = stranger.says(unused)
+    assert for_taken.body.replace(taken, "#") == for_unused.body.replace(unused, "#")
+
+
+def test_digits_only_keep_the_persons_language(person: Callable) -> None:
+    someone = person()
+    someone.says("I did not receive my food basket this month")
+    [question] = someone.says("1")
+    assert question.language == "en" and "Reply 1 for yes" in question.body
+
+
+def test_expired_question_is_forgotten(person: Callable) -> None:
+    someone = person()
+    someone.says(COMPLAINT)
+    contact = someone.contact
+    contact.dialogue_updated_at = utcnow() - timedelta(hours=3)
+    db.session.commit()
+    replies = someone.says("1")  # no longer an answer to the location question
+    assert [reply.kind for reply in replies] == ["added"]
+    assert someone.contact.location is None
+
+
+def test_message_after_case_closed_opens_a_new_case(person: Callable) -> None:
+    someone = person()
+    someone.says(COMPLAINT)
+    someone.says("1")
+    someone.says("1")
+    first = someone.cases[0]
+    first.status = CaseStatus.CLOSED
+    db.session.commit()
+    replies = someone.says("المساعدة وصلت بس ناقصة")
+    assert [reply.kind for reply in replies] == ["ack"]  # location and consent already known
+    assert len(someone.cases) == 2 and someone.cases[1].reference != first.reference
+
+
+def test_old_case_outside_window_is_not_reused(person: Callable) -> None:
+    someone = person()
+    someone.says(COMPLAINT)
+    contact, case = someone.contact, someone.cases[0]
+    case.last_activity_at = utcnow() - timedelta(days=30)
+    contact.dialogue_updated_at = None
+    db.session.commit()
+    replies = someone.says("مشكلة جديدة بالمي")
+    assert replies[0].kind == "ack"
+    assert len(someone.cases) == 2
+
+
+def test_writing_after_opt_out_opts_back_in_and_is_answered(person: Callable) -> None:
+    someone = person()
+    someone.says(COMPLAINT)
+    someone.says("1")
+    someone.says("1")
+    someone.says("وكمان الخبز")
+    someone.says("STOP")
+    assert someone.contact.opted_out is True
+    replies = someone.says("رجعت، عندي سؤال")
+    assert someone.contact.opted_out is False
+    assert [reply.kind for reply in replies] == ["added"]

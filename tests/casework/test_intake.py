@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.conversation import handle_inbound
+from casework import intake
+from casework.intake import Inbound, InboundAttachment
+from casework.models import Case, Contact, Message, utcnow
+from config.settings import Settings
+from extensions import db
+from services import services
+
+PHONE = "+963944000111"
+
+
+def _inbound(external_id: str, text: str = "ما وصلتني السلة", address: str = PHONE,
+             channel: str = "sms", **extra: object) -> Inbound:
+    return Inbound(channel=channel, address=address, external_id=external_id, text=text,
+                   received_at=utcnow(), **extra)
+
+
+def _handle(inbound: Inbound):
+    svc = services()
+    return handle_inbound(db.session, inbound, svc.vault, svc.dialogue)
+
+
+def test_phone_number_is_never_stored_in_clear(app_context: None, settings: Settings) -> None:
+    _handle(_inbound("SM1", text="رقمي مو مهم"))
+    db.session.commit()
+    contact = db.session.scalars(select(Contact)).one()
+    assert PHONE not in contact.pseudonym and "963944000111" not in contact.address_encrypted
+    assert services().vault.decrypt(contact.address_encrypted) == PHONE
+    if db.engine.name == "sqlite":
+        database = Path(settings.sqlalchemy_url.removeprefix("sqlite:///"))
+        raw = b"".join(path.read_bytes() for path in database.parent.glob(database.name + "*"))
+        assert b"963944000111" not in raw
+
+
+def test_same_person_same_contact_other_channel_other_contact(app_context: None) -> None:
+    _handle(_inbound("SM1"))
+    _handle(_inbound("SM2", text="وكمان الخبز"))
+    _handle(_inbound("WA1", channel="whatsapp"))
+    contacts = list(db.session.scalars(select(Contact).order_by(Contact.id)))
+    assert [c.channel for c in contacts] == ["sms", "whatsapp"]
+    assert db.session.scalar(select(func.count(Case.id))) == 2
+
+
+def test_replay_returns_the_first_copy(app_context: None) -> None:
+    first = _handle(_inbound("SM1"))
+    second = _handle(_inbound("SM1", text="a different body the provider would never send"))
+    assert second.duplicate and second.message_id == first.message_id
+    assert second.case_reference == first.case_reference and second.replies == ()
+    assert db.session.scalar(select(func.count(Message.id)).where(Message.direction == "in")) == 1
+
+
+def test_same_external_id_on_another_channel_is_another_message(app_context: None) -> None:
+    _handle(_inbound("42", channel="sms"))
+    other = _handle(_inbound("42", channel="telegram", address="555"))
+    assert not other.duplicate
+
+
+def test_case_clock_starts_at_the_first_message(app_context: None) -> None:
+    sent_at = utcnow() - timedelta(hours=5)
+    handled = _handle(Inbound(channel="sms", address=PHONE, external_id="SM1", text="شكوى",
+                              received_at=sent_at))
+    case = intake.find_case(db.session, handled.case_reference or "")
+    assert case is not None and case.status == "new" and case.level is None
+    assert case.created_at == sent_at.replace(microsecond=sent_at.microsecond)
+    assert case.due_at - case.created_at == timedelta(days=15)
+
+
+def test_attachments_are_stored_with_the_message(app_context: None) -> None:
+    voice = InboundAttachment(kind="voice", content_type="audio/ogg", external_id="file-1",
+                              size_bytes=2048)
+    handled = _handle(_inbound("SM1", text="", attachments=(voice,)))
+    message = db.session.get(Message, handled.message_id)
+    assert message is not None and [a.kind for a in message.attachments] == ["voice"]
+    assert handled.case_reference is not None  # a voice note alone opens a case
+
+
+def test_failure_inside_the_dialogue_rolls_back_everything(
+    app_context: None, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken_step(turn: object) -> list:
+        raise RuntimeError("dialogue bug")
+
+    monkeypatch.setattr("bot.conversation.step", broken_step)
+    with pytest.raises(RuntimeError):
+        _handle(_inbound("SM1"))
+    assert db.session.scalar(select(func.count(Message.id))) == 0
+    assert db.session.scalar(select(func.count(Contact.id))) == 0

@@ -1,0 +1,203 @@
+"""The dispatcher against a scripted channel: retries, back-off, failures, opt-outs, leases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Self
+
+import pytest
+from flask import Request, Response
+from sqlalchemy import select
+from werkzeug.test import TestResponse
+
+from casework.models import AuditEvent, DeliveryStatus, Message, utcnow
+from channels.base import (
+    ChannelAdapter,
+    Outbound,
+    PermanentSendError,
+    RetryableSendError,
+    SendResult,
+)
+from channels.dispatcher import Dispatcher
+from extensions import db
+from services import services
+
+
+class ScriptedChannel(ChannelAdapter):
+    """A channel whose provider answers as scripted, recording every message it got."""
+
+    name = "simulator"
+
+    def __init__(self, outcomes: list[object]) -> None:
+        self.outcomes = list(outcomes)
+        self.received: list[Outbound] = []
+
+    @classmethod
+    def from_settings(cls, settings: object) -> Self | None:
+        return None
+
+    def verify(self, request: Request) -> bool:
+        return False
+
+    def parse(self, request: Request) -> list:
+        return []
+
+    def webhook_response(self, handled: object) -> Response:
+        return Response(status=204)
+
+    def send(self, outbound: Outbound) -> SendResult:
+        self.received.append(outbound)
+        outcome = self.outcomes.pop(0) if self.outcomes else "ok"
+        if isinstance(outcome, Exception):
+            raise outcome
+        return SendResult(external_id=f"provider-{outbound.message_id}")
+
+
+@pytest.fixture
+def scripted(app_context: None) -> Callable[..., tuple[Dispatcher, ScriptedChannel]]:
+    def make(*outcomes: object) -> tuple[Dispatcher, ScriptedChannel]:
+        channel = ScriptedChannel(list(outcomes))
+        svc = services()
+        return Dispatcher(db.session, {"simulator": channel}, svc.vault, svc.settings), channel
+    return make
+
+
+@pytest.fixture
+def ack(simulate: Callable[..., TestResponse], app_context: None) -> Message:
+    """A new case's acknowledgement waiting in the outbox (the question after it removed)."""
+    simulate("لم أستلم السلة الغذائية", tab="tab-dispatch-1")
+    outbound = list(db.session.scalars(select(Message).where(Message.direction == "out")))
+    for message in outbound[1:]:
+        db.session.delete(message)
+    db.session.commit()
+    assert outbound[0].kind == "ack"
+    return outbound[0]
+
+
+def _make_due(message: Message) -> None:
+    message.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+
+
+def test_provider_gets_the_decrypted_address_and_text(scripted: Callable, ack: Message) -> None:
+    dispatcher, channel = scripted("ok")
+    assert dispatcher.run_once() == 1
+    [sent] = channel.received
+    assert sent.address == "tab-dispatch-1"
+    assert sent.reference == ack.case.reference and sent.reference in sent.body
+    assert (ack.status, ack.external_id, ack.attempts) == ("sent", f"provider-{ack.id}", 1)
+    assert ack.case.acknowledged_at is not None
+
+
+def test_retryable_error_backs_off_then_succeeds(scripted: Callable, ack: Message) -> None:
+    dispatcher, channel = scripted(RetryableSendError("HTTP 503"), "ok")
+    before = utcnow()
+    dispatcher.run_once()
+    assert ack.status == DeliveryStatus.QUEUED and ack.last_error == "HTTP 503"
+    assert ack.next_attempt_at >= before + timedelta(seconds=0.8)  # base 1 s with jitter
+    assert dispatcher.run_once() == 0  # not due yet
+    _make_due(ack)
+    dispatcher.run_once()
+    assert (ack.status, ack.attempts, ack.last_error) == ("sent", 2, None)
+    assert len(channel.received) == 2
+
+
+def test_backoff_grows_exponentially(scripted: Callable, ack: Message) -> None:
+    dispatcher, _ = scripted(*[RetryableSendError("timeout")] * 4)
+    delays = []
+    for _ in range(4):
+        start = utcnow()
+        dispatcher.run_once()
+        delays.append((ack.next_attempt_at - start).total_seconds())
+        _make_due(ack)
+    assert delays[1] > delays[0] * 1.3 and delays[3] > delays[2] * 1.3
+    assert 8 * 0.8 <= delays[3] <= 8 * 1.2 + 0.5
+
+
+def test_retry_after_from_the_provider_is_respected(scripted: Callable, ack: Message) -> None:
+    dispatcher, _ = scripted(RetryableSendError("429 Too Many Requests", retry_after=30))
+    start = utcnow()
+    dispatcher.run_once()
+    assert ack.next_attempt_at >= start + timedelta(seconds=30)
+
+
+@pytest.mark.parametrize("settings_overrides", [{"sawti_send_max_attempts": 3}])
+def test_gives_up_after_max_attempts_and_shows_it_on_the_case(
+    scripted: Callable, ack: Message,
+) -> None:
+    dispatcher, channel = scripted(*[RetryableSendError("HTTP 500")] * 5)
+    for _ in range(3):
+        dispatcher.run_once()
+        _make_due(ack)
+    assert dispatcher.run_once() == 0
+    assert ack.status == DeliveryStatus.FAILED and ack.attempts == 3
+    assert len(channel.received) == 3
+    assert ack.case.delivery_failed_at is not None and ack.case.delivery_error == "HTTP 500"
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "message.failed")
+                               ).one()
+    assert event.case_id == ack.case.id
+
+
+@pytest.mark.parametrize(
+    ("error", "opted_out"),
+    [
+        pytest.param(PermanentSendError("invalid number"), False, id="invalid-number"),
+        pytest.param(PermanentSendError("bot blocked by user", opt_out=True), True,
+                     id="blocked-opts-out"),
+    ],
+)
+def test_permanent_error_fails_at_once(scripted: Callable, ack: Message,
+                                       error: PermanentSendError, opted_out: bool) -> None:
+    dispatcher, _ = scripted(error)
+    dispatcher.run_once()
+    assert ack.status == DeliveryStatus.FAILED and ack.attempts == 1
+    assert ack.contact.opted_out is opted_out
+
+
+def test_unexpected_adapter_error_is_retried_not_lost(scripted: Callable, ack: Message) -> None:
+    dispatcher, _ = scripted(ValueError("bug"))
+    dispatcher.run_once()
+    assert ack.status == DeliveryStatus.QUEUED
+    assert ack.last_error == "unexpected error: ValueError"
+
+
+def test_opted_out_contact_gets_only_the_opt_out_confirmation(
+    scripted: Callable, simulate: Callable[..., TestResponse],
+) -> None:
+    simulate("لم أستلم السلة", tab="tab-dispatch-2")
+    simulate("توقف", tab="tab-dispatch-2")
+    dispatcher, channel = scripted()
+    dispatcher.run_once()
+    assert [m.kind for m in channel.received] == ["opt_out"]
+    statuses = {m.kind: m.status for m in db.session.scalars(
+        select(Message).where(Message.direction == "out"))}
+    assert statuses == {"ack": "cancelled", "question": "cancelled", "opt_out": "sent"}
+
+
+def test_unconfigured_channel_is_retried(scripted: Callable, ack: Message) -> None:
+    svc = services()
+    dispatcher = Dispatcher(db.session, {}, svc.vault, svc.settings)
+    dispatcher.run_once()
+    assert ack.status == DeliveryStatus.QUEUED
+    assert ack.last_error == "channel simulator is not configured"
+
+
+def test_expired_lease_is_reclaimed_live_lease_is_not(scripted: Callable, ack: Message) -> None:
+    dispatcher, channel = scripted()
+    ack.status = DeliveryStatus.SENDING
+    ack.lease_until = utcnow() + timedelta(minutes=1)  # another dispatcher is sending it
+    db.session.commit()
+    assert dispatcher.run_once() == 0
+    ack.lease_until = utcnow() - timedelta(seconds=1)  # that dispatcher died
+    db.session.commit()
+    assert dispatcher.run_once() == 1
+    assert ack.status == DeliveryStatus.SENT and len(channel.received) == 1
+
+
+def test_erased_address_fails_permanently(scripted: Callable, ack: Message) -> None:
+    ack.contact.address_encrypted = None
+    db.session.commit()
+    dispatcher, channel = scripted()
+    dispatcher.run_once()
+    assert ack.status == DeliveryStatus.FAILED and channel.received == []
