@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app.py
 
-.PHONY: run test lint browser-deps bench-intake translations clean
+.PHONY: run test test-postgres lint browser-deps bench-intake translations clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# The same suite on PostgreSQL (one schema per test in a fresh database).
+PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+PG_TEST_DB ?= sawti_test
+test-postgres: $(VENV)/.dev
+	psql "$(PG_ADMIN_URL)" -q -c "DROP DATABASE IF EXISTS $(PG_TEST_DB)" -c "CREATE DATABASE $(PG_TEST_DB)"
+	SAWTI_TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_TEST_DB)" \
+		$(BIN)/python -m pytest --ignore=tests/browser
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
