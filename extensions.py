@@ -8,6 +8,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from casework.models import Base
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay readable after commit: services commit, then callers read ids and fields.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 babel = Babel()

@@ -8,7 +8,9 @@ to a provider.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.engine import OPT_OUT_WORDS, DialogueSettings, Turn, step
@@ -32,36 +34,50 @@ class Handled:
 
 def handle_inbound(session: Session, inbound: Inbound, vault: Vault,
                    settings: DialogueSettings) -> Handled:
-    try:
-        handled = _handle(session, inbound, vault, settings)
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
-    return handled
+    """Store, answer and commit; a delivery that raced an identical one is handled once."""
+    for attempt in range(2):
+        try:
+            handled = _handle(session, inbound, vault, settings)
+            session.commit()
+            return handled
+        except IntegrityError:
+            # The same delivery (or the same person's first message) was committed by another
+            # request between our look-up and our write; the retry finds it.
+            session.rollback()
+            if attempt:
+                raise
+        except Exception:
+            session.rollback()
+            raise
+    raise AssertionError("unreachable")
 
 
 def _handle(session: Session, inbound: Inbound, vault: Vault,
             settings: DialogueSettings) -> Handled:
     now = utcnow()
-    received = intake.receive(session, inbound, vault)
-    if received.duplicate:
-        return _already_handled(received.message)
+    with session.no_autoflush:  # one flush at the end: every row written once
+        received = intake.receive(session, inbound, vault)
+        if received.duplicate:
+            return _already_handled(received.message)
+        turn = _turn(session, received, settings, now)
+        queued = [
+            outbox.enqueue(session, turn.contact, turn.case, reply.body, kind=reply.kind,
+                           language=turn.contact.language, now=now)
+            for reply in step(turn)
+        ]
+    session.flush()
+    return Handled(received.message.id, False, _reference(turn.case),
+                   tuple(message.id for message in queued))
+
+
+def _turn(session: Session, received: intake.Received, settings: DialogueSettings,
+          now: datetime) -> Turn:
     contact = received.contact
     resumed = contact.opted_out
     contact.opted_out = False  # writing again opts a person back in
     contact.language = reply_language(received.message.body or "", contact.language)
-    turn = Turn(session=session, settings=settings, contact=contact, message=received.message,
+    return Turn(session=session, settings=settings, contact=contact, message=received.message,
                 now=now, speaker=Speaker(contact.language), resumed=resumed)
-    replies = step(turn)
-    queued = [
-        outbox.enqueue(session, contact, turn.case, reply.body, kind=reply.kind,
-                       language=contact.language, now=now)
-        for reply in replies
-    ]
-    session.flush()
-    return Handled(received.message.id, False, _reference(turn.case),
-                   tuple(message.id for message in queued))
 
 
 def reply_language(text: str, previous: str | None) -> str:

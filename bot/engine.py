@@ -193,7 +193,7 @@ def add_to_case(turn: Turn) -> None:
     if turn.case is None:  # the case was closed meanwhile: this is a new conversation
         open_or_add_to_case(turn)
         return
-    turn.opened_case = turn.case.id == turn.contact.dialogue_case_id
+    turn.opened_case = turn.case is turn.contact.dialogue_case
     _add(turn)
 
 
@@ -251,8 +251,7 @@ def _add(turn: Turn) -> None:
 
 
 def _case_of_dialogue(turn: Turn) -> Case | None:
-    case_id = turn.contact.dialogue_case_id
-    case = turn.session.get(Case, case_id) if case_id else None
+    case = turn.contact.dialogue_case
     return case if case is not None and case.is_open else None
 
 
@@ -286,9 +285,9 @@ def _enter(turn: Turn, state: State, ask: bool) -> None:
     contact.dialogue_state = state.value
     contact.dialogue_updated_at = turn.now
     if turn.case is not None and turn.opened_case:
-        contact.dialogue_case_id = turn.case.id
+        contact.dialogue_case = turn.case
     elif state is State.IDLE:
-        contact.dialogue_case_id = None
+        contact.dialogue_case = None
 
 
 def _location_question(turn: Turn) -> str:

@@ -13,7 +13,6 @@ def record(
     session: Session, action: str, *, case: Case | None = None, actor: str = "system",
     **details: Any,
 ) -> AuditEvent:
-    event = AuditEvent(action=action, actor=actor, case_id=case.id if case else None,
-                       details=details)
+    event = AuditEvent(action=action, actor=actor, case=case, details=details)
     session.add(event)
     return event

@@ -1,7 +1,9 @@
 """Intake: store what a person sent, exactly once, under a pseudonymous contact.
 
 ``receive`` is de-duplicated on (channel, external id): a provider that retries a webhook
-never creates a second message or case. Case creation is a separate step because whether a
+never creates a second message or case. Two copies arriving at the same instant both pass the
+look-up; the unique constraint then rejects the second at flush, and the caller retries it,
+finding the first. Case creation is a separate step because whether a
 message opens a case (or is a status query, an opt-out, an empty message) is the dialogue's
 decision; everything runs inside the caller's transaction.
 """
@@ -14,7 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from casework import audit
@@ -78,14 +79,7 @@ def receive(session: Session, inbound: Inbound, vault: Vault) -> Received:
                                 external_id=item.external_id, size_bytes=item.size_bytes)
                      for item in inbound.attachments],
     )
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:  # the same delivery raced us in another request
-        existing = _find_message(session, inbound.channel, inbound.external_id)
-        if existing is None:
-            raise
-        return Received(existing.contact, existing, duplicate=True, new_contact=False)
+    session.add(message)
     contact.last_inbound_at = inbound.received_at
     return Received(contact, message, duplicate=False, new_contact=new_contact)
 
@@ -93,6 +87,8 @@ def receive(session: Session, inbound: Inbound, vault: Vault) -> Received:
 def current_case(session: Session, contact: Contact, now: datetime, window: timedelta
                  ) -> Case | None:
     """The contact's open case that saw activity within the window, if any."""
+    if contact.id is None:  # a contact created in this transaction has no case yet
+        return None
     return session.scalars(
         select(Case)
         .where(Case.contact_id == contact.id, Case.status != CaseStatus.CLOSED,
@@ -113,7 +109,6 @@ def open_case(session: Session, contact: Contact, message: Message, grid: Grid, 
         due_at=started + grid.deadline_for(None), last_activity_at=now,
     )
     session.add(case)
-    session.flush()
     attach(case, message, now)
     audit.record(session, "case.created", case=case, channel=case.channel)
     return case
@@ -142,13 +137,9 @@ def _contact_for(session: Session, inbound: Inbound, vault: Vault) -> tuple[Cont
     if contact is not None:
         return contact, False
     contact = Contact(channel=inbound.channel, pseudonym=pseudonym,
-                      address_encrypted=vault.encrypt(inbound.address))
-    try:
-        with session.begin_nested():
-            session.add(contact)
-    except IntegrityError:  # first message of this person arrived twice at once
-        contact = session.scalars(select(Contact).where(Contact.pseudonym == pseudonym)).one()
-        return contact, False
+                      address_encrypted=vault.encrypt(inbound.address), language="ar",
+                      opted_out=False, dialogue_state="idle")
+    session.add(contact)
     return contact, True
 
 

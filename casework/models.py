@@ -97,13 +97,17 @@ class Contact(Base):
     consent_to_contact: Mapped[bool | None]
     location: Mapped[str | None] = mapped_column(String(32))
     dialogue_state: Mapped[str] = mapped_column(String(32), default="idle")
-    dialogue_case_id: Mapped[int | None]  # the case this conversation opened (soft link)
+    # The case the current conversation opened: a soft link (no constraint) to avoid a cycle.
+    dialogue_case_id: Mapped[int | None]
     dialogue_updated_at: Mapped[datetime | None]
     last_inbound_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     cases: Mapped[list[Case]] = relationship(
         back_populates="contact", foreign_keys="Case.contact_id"
+    )
+    dialogue_case: Mapped[Case | None] = relationship(
+        primaryjoin="foreign(Contact.dialogue_case_id) == Case.id", post_update=True
     )
 
 
@@ -206,3 +210,5 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    case: Mapped[Case | None] = relationship()
