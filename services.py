@@ -6,11 +6,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from bot.engine import DialogueSettings
 from casework.privacy import Vault
+from casework.storage import AttachmentStore
 from channels import enabled_adapters
+from channels.attachments import AttachmentFetcher
 from channels.base import ChannelAdapter
+from channels.dispatcher import Dispatcher
 from config.data import OrgData, load_org_data
 from config.settings import Settings
 
@@ -22,6 +26,7 @@ class Services:
     org_data: OrgData
     dialogue: DialogueSettings
     adapters: dict[str, ChannelAdapter]
+    attachment_store: AttachmentStore
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -33,9 +38,23 @@ class Services:
             attach_window=timedelta(hours=settings.sawti_case_attach_hours),
             followup_ack_interval=timedelta(minutes=settings.sawti_followup_ack_minutes),
             question_timeout=timedelta(minutes=settings.sawti_dialogue_timeout_minutes),
+            inbound_per_minute=settings.sawti_inbound_per_minute,
         )
+        store = AttachmentStore(settings.sawti_instance_path / "attachments")
         return cls(settings, Vault(settings.sawti_data_key), org_data, dialogue,
-                   enabled_adapters(settings))
+                   enabled_adapters(settings), store)
+
+    def dispatcher(self, session: Session) -> Dispatcher:
+        """The worker's dispatcher, with the attachment fetcher, on the given session."""
+        fetcher = AttachmentFetcher(session, self.adapters, self.attachment_store,
+                                    self.settings.sawti_max_attachment_bytes,
+                                    self.settings.sawti_attachment_fetch_attempts)
+        return Dispatcher(session, self.adapters, self.vault, self.settings, fetcher=fetcher)
+
+    def close(self) -> None:
+        """Release what adapters hold open (connection pools, event loops)."""
+        for adapter in set(self.adapters.values()):
+            adapter.close()
 
 
 def services() -> Services:

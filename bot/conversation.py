@@ -8,7 +8,7 @@ to a provider.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -19,9 +19,11 @@ from bot.language import choose_language
 from bot.messages import Speaker
 from casework import intake, outbox
 from casework.intake import Inbound
-from casework.models import Case, Message, utcnow
+from casework.models import Case, Contact, Message, utcnow
 from casework.privacy import Vault
 from casework.text import normalize_for_matching
+
+FLOOD_WINDOW = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -59,15 +61,44 @@ def _handle(session: Session, inbound: Inbound, vault: Vault,
         received = intake.receive(session, inbound, vault)
         if received.duplicate:
             return _already_handled(received.message)
-        turn = _turn(session, received, settings, now)
-        queued = [
-            outbox.enqueue(session, turn.contact, turn.case, reply.body, kind=reply.kind,
-                           language=turn.contact.language, now=now)
-            for reply in step(turn)
-        ]
+        outbox.release_held(session, received.contact, now)  # they wrote: the window is open
+        if received.edit or _flooding(received.contact, settings, now):
+            _keep_quietly(session, received, settings, now)
+            queued: list = []
+            case = received.message.case
+        else:
+            turn = _turn(session, received, settings, now)
+            queued = [
+                outbox.enqueue(session, turn.contact, turn.case, reply.body, kind=reply.kind,
+                               language=turn.contact.language, now=now)
+                for reply in step(turn)
+            ]
+            case = turn.case
+            if case is not None and inbound.location:
+                case.latitude, case.longitude = inbound.location
     session.flush()
-    return Handled(received.message.id, False, _reference(turn.case),
+    return Handled(received.message.id, False, _reference(case),
                    tuple(message.id for message in queued))
+
+
+def _flooding(contact: Contact, settings: DialogueSettings, now: datetime) -> bool:
+    """Count this message in the sender's one-minute window; True past the limit."""
+    start = contact.rate_window_start
+    if start is None or now - start >= FLOOD_WINDOW:
+        contact.rate_window_start, contact.rate_window_count = now, 0
+    contact.rate_window_count = (contact.rate_window_count or 0) + 1
+    return contact.rate_window_count > settings.inbound_per_minute
+
+
+def _keep_quietly(session: Session, received: intake.Received, settings: DialogueSettings,
+                  now: datetime) -> None:
+    """Store without answering (an edit, or a flood): nothing lost, nothing sent."""
+    message = received.message
+    if message.case is None:
+        message.case = intake.current_case(session, received.contact, now,
+                                           settings.attach_window)
+    if message.case is not None:
+        intake.attach(message.case, message, now)
 
 
 def _turn(session: Session, received: intake.Received, settings: DialogueSettings,

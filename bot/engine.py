@@ -38,6 +38,7 @@ class DialogueSettings:
     attach_window: timedelta
     followup_ack_interval: timedelta
     question_timeout: timedelta
+    inbound_per_minute: int = 20
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def current_state(turn: Turn) -> State:
 def classify(turn: Turn, state: State) -> Event:
     text = turn.message.body or ""
     key = normalize_for_matching(text)
-    if not has_words(text) and not turn.message.attachments:
+    if not has_words(text) and not turn.message.attachments and turn.message.kind != "location":
         return Event.EMPTY
     if key in OPT_OUT_WORDS:
         return Event.OPT_OUT

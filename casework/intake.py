@@ -54,6 +54,9 @@ class Inbound:
     text: str
     received_at: datetime
     attachments: tuple[InboundAttachment, ...] = ()
+    location: tuple[float, float] | None = None  # latitude, longitude
+    provider_ref: str | None = None  # the provider's id of the message (if not external_id)
+    edit_of: str | None = None  # provider_ref of the message this one edits
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
@@ -63,6 +66,7 @@ class Received:
     message: Message
     duplicate: bool
     new_contact: bool
+    edit: bool = False  # a new version of an earlier message, already on its case
 
 
 def receive(session: Session, inbound: Inbound, vault: Vault) -> Received:
@@ -73,15 +77,22 @@ def receive(session: Session, inbound: Inbound, vault: Vault) -> Received:
     contact, new_contact = _contact_for(session, inbound, vault)
     message = Message(
         contact=contact, direction=Direction.INBOUND, channel=inbound.channel,
-        external_id=inbound.external_id, body=clean_text(inbound.text), kind="text",
+        external_id=inbound.external_id, provider_ref=inbound.provider_ref,
+        body=clean_text(inbound.text), kind="location" if inbound.location else "text",
         status=DeliveryStatus.RECEIVED, received_at=inbound.received_at,
         attachments=[Attachment(kind=item.kind, content_type=item.content_type,
-                                external_id=item.external_id, size_bytes=item.size_bytes)
+                                external_id=item.external_id, size_bytes=item.size_bytes,
+                                fetch_status="pending", fetch_attempts=0,
+                                next_fetch_at=inbound.received_at)
                      for item in inbound.attachments],
     )
     session.add(message)
     contact.last_inbound_at = inbound.received_at
-    return Received(contact, message, duplicate=False, new_contact=new_contact)
+    original = _original(session, contact, inbound) if inbound.edit_of else None
+    if original is not None:
+        message.kind, message.edit_of, message.case = "edit", original, original.case
+    return Received(contact, message, duplicate=False, new_contact=new_contact,
+                    edit=original is not None)
 
 
 def current_case(session: Session, contact: Contact, now: datetime, window: timedelta
@@ -128,6 +139,18 @@ def _find_message(session: Session, channel: str, external_id: str) -> Message |
         select(Message).where(Message.channel == channel,
                               Message.direction == Direction.INBOUND,
                               Message.external_id == external_id)
+    ).first()
+
+
+def _original(session: Session, contact: Contact, inbound: Inbound) -> Message | None:
+    if contact.id is None:
+        return None
+    return session.scalars(
+        select(Message).where(Message.contact_id == contact.id,
+                              Message.direction == Direction.INBOUND,
+                              Message.provider_ref == inbound.edit_of,
+                              Message.edit_of_id.is_(None))
+        .limit(1)
     ).first()
 
 

@@ -82,6 +82,15 @@ class DeliveryStatus(StrEnum):
     READ = "read"
     FAILED = "failed"
     CANCELLED = "cancelled"  # not sent on purpose (the person opted out)
+    HELD = "held"  # waiting until the person writes again (WhatsApp's 24-hour window)
+
+
+# How far along a message is; a status callback never moves a message backwards.
+DELIVERY_PROGRESS = {
+    DeliveryStatus.QUEUED: 0, DeliveryStatus.HELD: 0, DeliveryStatus.SENDING: 1,
+    DeliveryStatus.SENT: 2, DeliveryStatus.DELIVERED: 3, DeliveryStatus.READ: 4,
+    DeliveryStatus.FAILED: 5, DeliveryStatus.CANCELLED: 5,
+}
 
 
 class Contact(Base):
@@ -102,6 +111,9 @@ class Contact(Base):
     dialogue_updated_at: Mapped[datetime | None]
     last_inbound_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Per-sender flood limit: a fixed one-minute window and how many messages arrived in it.
+    rate_window_start: Mapped[datetime | None]
+    rate_window_count: Mapped[int] = mapped_column(default=0)
 
     cases: Mapped[list[Case]] = relationship(
         back_populates="contact", foreign_keys="Case.contact_id"
@@ -139,6 +151,8 @@ class Case(Base):
     last_followup_ack_at: Mapped[datetime | None]
     delivery_failed_at: Mapped[datetime | None]
     delivery_error: Mapped[str | None] = mapped_column(String(255))
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
 
     contact: Mapped[Contact | None] = relationship(
         back_populates="cases", foreign_keys=[contact_id]
@@ -166,6 +180,10 @@ class Message(Base):
     direction: Mapped[str] = mapped_column(String(3))
     channel: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str | None] = mapped_column(String(128))
+    # The provider's id of the message itself when it differs from the delivery id
+    # (Telegram: message_id, while external_id is the update_id).
+    provider_ref: Mapped[str | None] = mapped_column(String(128))
+    edit_of_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     kind: Mapped[str] = mapped_column(String(32), default="text")
     body: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
@@ -174,6 +192,7 @@ class Message(Base):
     next_attempt_at: Mapped[datetime | None]
     lease_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(255))
+    hold_reason: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     received_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
@@ -181,6 +200,7 @@ class Message(Base):
 
     case: Mapped[Case | None] = relationship(back_populates="messages")
     contact: Mapped[Contact] = relationship()
+    edit_of: Mapped[Message | None] = relationship(remote_side=[id])
     attachments: Mapped[list[Attachment]] = relationship(back_populates="message")
 
 
@@ -189,11 +209,16 @@ class Attachment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # voice, audio, image, document, location
+    kind: Mapped[str] = mapped_column(String(16))  # voice, audio, image, document
     content_type: Mapped[str | None] = mapped_column(String(100))
-    external_id: Mapped[str | None] = mapped_column(String(255))
+    # What the channel needs to download it: a Telegram file_id or a Twilio media URL.
+    external_id: Mapped[str | None] = mapped_column(String(512))
     size_bytes: Mapped[int | None]
     storage_key: Mapped[str | None] = mapped_column(String(255))
+    fetch_status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    fetch_attempts: Mapped[int] = mapped_column(default=0)
+    next_fetch_at: Mapped[datetime | None]
+    fetch_error: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     message: Mapped[Message] = relationship(back_populates="attachments")

@@ -11,7 +11,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from casework import audit
-from casework.models import Case, Contact, DeliveryStatus, Direction, Message
+from casework.models import (
+    Case,
+    Contact,
+    DeliveryStatus,
+    Direction,
+    Message,
+)
 
 LEASE = timedelta(minutes=2)
 ERROR_LENGTH = 255
@@ -77,6 +83,46 @@ def mark_failed(session: Session, message: Message, error: str, now: datetime) -
         message.case.delivery_error = message.last_error
     audit.record(session, "message.failed", case=message.case, message_id=message.id,
                  kind=message.kind, error=message.last_error)
+
+
+def hold(message: Message, reason: str) -> None:
+    """Keep the message until the person writes again (see ``release_held``)."""
+    message.status = DeliveryStatus.HELD
+    message.hold_reason = reason
+    message.lease_until = None
+    message.next_attempt_at = None
+
+
+def release_held(session: Session, contact: Contact, now: datetime) -> int:
+    """The person wrote again: everything held for them is due now."""
+    if contact.id is None:
+        return 0
+    held = list(session.scalars(
+        select(Message).where(Message.contact_id == contact.id,
+                              Message.direction == Direction.OUTBOUND,
+                              Message.status == DeliveryStatus.HELD)))
+    for message in held:
+        message.status = DeliveryStatus.QUEUED
+        message.next_attempt_at = now
+        message.hold_reason = None
+    return len(held)
+
+
+def has_pending(session: Session, contact: Contact, kind: str) -> bool:
+    return session.scalar(
+        select(Message.id).where(
+            Message.contact_id == contact.id, Message.kind == kind,
+            Message.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.SENDING]),
+        ).limit(1)
+    ) is not None
+
+
+def find_sent(session: Session, channels: frozenset[str], external_id: str) -> Message | None:
+    return session.scalars(
+        select(Message).where(Message.channel.in_(channels),
+                              Message.direction == Direction.OUTBOUND,
+                              Message.external_id == external_id)
+    ).first()
 
 
 def cancel(message: Message, reason: str) -> None:

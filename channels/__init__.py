@@ -6,16 +6,26 @@ from typing import TYPE_CHECKING
 
 from channels.base import ChannelAdapter
 from channels.simulator import SimulatorAdapter
+from channels.telegram import TelegramAdapter
+from channels.twilio_messaging import TwilioMessagingAdapter
 
 if TYPE_CHECKING:
     from config.settings import Settings
 
+# Channel name → the adapter class that serves it. One class may serve several channels.
 ADAPTERS: dict[str, type[ChannelAdapter]] = {
-    SimulatorAdapter.name: SimulatorAdapter,
+    "simulator": SimulatorAdapter,
+    "telegram": TelegramAdapter,
+    "sms": TwilioMessagingAdapter,
+    "whatsapp": TwilioMessagingAdapter,
 }
 
 
 def enabled_adapters(settings: Settings) -> dict[str, ChannelAdapter]:
     """The adapters whose settings are present, by channel name."""
-    adapters = {name: cls.from_settings(settings) for name, cls in ADAPTERS.items()}
-    return {name: adapter for name, adapter in adapters.items() if adapter is not None}
+    instances = {cls: cls.from_settings(settings) for cls in set(ADAPTERS.values())}
+    return {
+        name: adapter
+        for name, cls in ADAPTERS.items()
+        if (adapter := instances[cls]) is not None and name in adapter.channels
+    }

@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Self
 
 from flask import Request, Response
@@ -37,6 +38,10 @@ class PermanentSendError(SendError):
         self.opt_out = opt_out  # the person blocked us or replied STOP at the provider
 
 
+class WindowClosedError(SendError):
+    """The channel accepts only an approved template now (WhatsApp's 24-hour window)."""
+
+
 class BadWebhook(ValueError):
     """A verified request we cannot understand; the reason goes back in a 400."""
 
@@ -60,14 +65,28 @@ class SendResult:
 
 @dataclass(frozen=True)
 class StatusUpdate:
+    """A provider's delivery report for a message it accepted earlier."""
+
     external_id: str
-    status: str
-    error: str | None = None
+    status: str  # one of casework.models.DeliveryStatus
+    error_code: str | None = None
+    opted_out: bool = False  # the provider says the person unsubscribed
+    window_closed: bool = False  # only a template may be sent now
+
+
+@dataclass(frozen=True)
+class Download:
+    content: bytes
+    content_type: str | None
 
 
 class ChannelAdapter(ABC):
+    """One provider. An instance may serve several channels (Twilio: sms and whatsapp)."""
+
     name: ClassVar[str]
     webhook_path: ClassVar[str | None] = None
+    status_path: ClassVar[str | None] = None
+    channels: frozenset[str] = frozenset()
 
     @classmethod
     @abstractmethod
@@ -93,3 +112,18 @@ class ChannelAdapter(ABC):
     def parse_status(self, request: Request) -> list[StatusUpdate]:
         """Delivery status callbacks, for channels that have them."""
         return []
+
+    def close(self) -> None:  # noqa: B027 - an optional hook; most adapters hold nothing
+        """Release connections and threads; called when a worker stops."""
+
+    def status_response(self) -> Response:
+        return Response(status=204)
+
+    def download(self, channel: str, external_id: str, max_bytes: int) -> Download:
+        """Fetch an inbound attachment; raises a SendError subclass on failure."""
+        raise PermanentSendError(f"{self.name} has no attachments to download")
+
+    def freeform_allowed(self, channel: str, last_inbound_at: datetime | None,
+                         now: datetime) -> bool:
+        """Whether free text may be sent now, or only an approved template."""
+        return True

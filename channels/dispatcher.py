@@ -16,12 +16,15 @@ from sqlalchemy.orm import Session
 from casework import audit, outbox
 from casework.models import DeliveryStatus, Message, utcnow
 from casework.privacy import AddressDecryptionError, Vault
+from channels import delivery
+from channels.attachments import AttachmentFetcher
 from channels.base import (
     ChannelAdapter,
     Outbound,
     PermanentSendError,
     RetryableSendError,
     SendResult,
+    WindowClosedError,
 )
 from config.settings import Settings
 
@@ -32,20 +35,22 @@ ALWAYS_SENT_KINDS = {"opt_out"}
 
 class Dispatcher:
     def __init__(self, session: Session, adapters: dict[str, ChannelAdapter], vault: Vault,
-                 settings: Settings) -> None:
+                 settings: Settings, fetcher: AttachmentFetcher | None = None) -> None:
         self.session = session
         self.adapters = adapters
         self.vault = vault
         self.settings = settings
+        self.fetcher = fetcher
 
     def run_once(self, batch: int = 50) -> int:
-        """Send what is due now; returns how many messages were attempted."""
+        """Send what is due now (and fetch due attachments); returns how much was done."""
         messages = outbox.claim_due(self.session, utcnow(), limit=batch)
         self.session.commit()
         for message in messages:
             self._deliver(message)
             self.session.commit()
-        return len(messages)
+        fetched = self.fetcher.run_once() if self.fetcher else 0
+        return len(messages) + fetched
 
     def run_forever(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -64,8 +69,16 @@ class Dispatcher:
         if skip_reason:
             outbox.cancel(message, skip_reason)
             return
+        if self._window_closed(message, now):
+            delivery.hold_for_window(self.session, message, now)
+            return
         try:
             result = self._send(message)
+        except WindowClosedError as error:
+            if message.kind == delivery.NOTICE_KIND:  # the template itself cannot go out
+                outbox.mark_failed(self.session, message, str(error), now)
+            else:
+                delivery.hold_for_window(self.session, message, now)
         except RetryableSendError as error:
             self._retry_or_fail(message, str(error), now, error.retry_after)
         except PermanentSendError as error:
@@ -83,6 +96,13 @@ class Dispatcher:
         if message.contact.opted_out and message.kind not in ALWAYS_SENT_KINDS:
             return "contact opted out"
         return None
+
+    def _window_closed(self, message: Message, now: datetime) -> bool:
+        adapter = self.adapters.get(message.channel)
+        if adapter is None or message.kind == delivery.NOTICE_KIND:
+            return False
+        return not adapter.freeform_allowed(message.channel, message.contact.last_inbound_at,
+                                            now)
 
     def _send(self, message: Message) -> SendResult:
         adapter = self.adapters.get(message.channel)

@@ -39,6 +39,8 @@ class SimulatorAdapter(ChannelAdapter):
     # A custom header cannot be sent cross-site without CORS, so other sites cannot post here.
     header = "X-Sawti-Simulator"
 
+    channels = frozenset({"simulator"})
+
     @classmethod
     def from_settings(cls, settings: Settings) -> Self | None:
         return cls() if settings.simulator_enabled else None

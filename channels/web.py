@@ -13,7 +13,8 @@ from bot.conversation import handle_inbound
 from casework import outbox
 from casework.models import Contact, DeliveryStatus, Direction, Message, utcnow
 from channels import ADAPTERS
-from channels.base import BadWebhook
+from channels.base import BadWebhook, ChannelAdapter
+from channels.delivery import record_statuses
 from channels.simulator import SimulatorAdapter
 from extensions import db
 from services import services
@@ -25,12 +26,10 @@ SIMULATOR_PAGE_SIZE = 50
 DELIVERED_STATES = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ)
 
 
-def receive(channel: str) -> ResponseReturnValue:
-    adapter = services().adapters.get(channel)
-    if adapter is None:
-        abort(404, description=f"the {channel} channel is not configured")
+def receive(channels: tuple[str, ...]) -> ResponseReturnValue:
+    adapter = _adapter_for(channels)
     if not adapter.verify(request):
-        log.warning("webhook rejected: verification failed", extra={"channel": channel})
+        log.warning("webhook rejected: verification failed", extra={"adapter": adapter.name})
         abort(403, description="request could not be verified")
     try:
         inbounds = adapter.parse(request)
@@ -42,10 +41,43 @@ def receive(channel: str) -> ResponseReturnValue:
     return adapter.webhook_response(handled)
 
 
-for _name, _adapter in ADAPTERS.items():
-    if _adapter.webhook_path:
-        bp.add_url_rule(_adapter.webhook_path, endpoint=f"webhook_{_name}", view_func=receive,
-                        methods=["POST"], defaults={"channel": _name})
+def receive_status(channels: tuple[str, ...]) -> ResponseReturnValue:
+    adapter = _adapter_for(channels)
+    if not adapter.verify(request):
+        log.warning("status callback rejected: verification failed",
+                    extra={"adapter": adapter.name})
+        abort(403, description="request could not be verified")
+    try:
+        updates = adapter.parse_status(request)
+    except BadWebhook as error:
+        abort(400, description=str(error))
+    record_statuses(db.session, adapter.channels, updates, utcnow())
+    return adapter.status_response()
+
+
+def _adapter_for(channels: tuple[str, ...]) -> ChannelAdapter:
+    adapters = services().adapters
+    adapter = next((adapters[name] for name in channels if name in adapters), None)
+    if adapter is None:
+        abort(404, description=f"the {' / '.join(channels)} channel is not configured")
+    return adapter
+
+
+def _register_provider_routes() -> None:
+    """One route per provider path; the adapter is looked up when a request arrives."""
+    paths: dict[tuple[str, object], list[str]] = {}
+    for name, adapter_class in ADAPTERS.items():
+        for view, path in ((receive, adapter_class.webhook_path),
+                           (receive_status, adapter_class.status_path)):
+            if path:
+                paths.setdefault((path, view), []).append(name)
+    for (path, view), names in paths.items():
+        endpoint = f"{view.__name__}_{path.strip('/').replace('/', '_')}"
+        bp.add_url_rule(path, endpoint=endpoint, view_func=view, methods=["POST"],
+                        defaults={"channels": tuple(names)})
+
+
+_register_provider_routes()
 
 
 @bp.get("/simulator")

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     twilio_whatsapp_number: str | None = None
     twilio_voice_number: str | None = None
     twilio_api_url: str | None = None
+    # An approved WhatsApp template (Content SID) telling a person a reply waits for them;
+    # variable {{1}} is the case reference. Without it, late replies stay held.
+    twilio_whatsapp_template_sid: str | None = None
 
     # None: on unless SAWTI_ENV=production.
     sawti_simulator: bool | None = None
@@ -57,7 +60,12 @@ class Settings(BaseSettings):
     sawti_send_backoff_seconds: float = Field(5.0, gt=0)
     sawti_send_backoff_max_seconds: float = Field(3600.0, gt=0)
     sawti_worker_poll_seconds: float = Field(0.25, gt=0)
+    sawti_provider_timeout_seconds: float = Field(15.0, gt=0)
     sawti_max_request_bytes: int = Field(1024 * 1024, ge=1024)
+    sawti_max_attachment_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    sawti_attachment_fetch_attempts: int = Field(5, ge=1)
+    # Messages from one sender beyond this many per minute are stored but not answered.
+    sawti_inbound_per_minute: int = Field(20, ge=1)
 
     @field_validator("sawti_env")
     @classmethod

@@ -69,6 +69,7 @@ def app(settings: Settings) -> Iterator[Flask]:
     with application.app_context():
         db.create_all()
     yield application
+    application.extensions["sawti"].close()
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -87,8 +88,7 @@ def app_context(app: Flask) -> Iterator[None]:
 
 @pytest.fixture
 def dispatcher(app_context: None) -> Dispatcher:
-    svc = services()
-    return Dispatcher(db.session, svc.adapters, svc.vault, svc.settings)
+    return services().dispatcher(db.session)
 
 
 SIMULATOR_HEADERS = {"X-Sawti-Simulator": "1"}

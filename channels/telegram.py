@@ -1,0 +1,212 @@
+"""Telegram through python-telegram-bot.
+
+Sample provider request (a private text message)::
+
+    POST /webhooks/telegram
+    X-Telegram-Bot-Api-Secret-Token: <TELEGRAM_WEBHOOK_SECRET>
+    Content-Type: application/json
+
+    {"update_id": 901, "message": {"message_id": 12, "date": 1764380000,
+     "chat": {"id": 5550001, "type": "private", "first_name": "Ali"},
+     "from": {"id": 5550001, "is_bot": false, "first_name": "Ali"},
+     "text": "لم أستلم السلة الغذائية"}}
+
+Only private chats are handled (a group or channel post is acknowledged with 200 and
+ignored). Voice notes, audio, photos and documents are recorded as attachments and downloaded
+by the worker through ``get_file``; a shared location becomes the case's coordinates; an
+edited message is kept as a new version of the original, not a new case. Sending uses
+``send_message`` on one asyncio loop per process.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
+from flask import Request, Response, jsonify
+
+from casework.intake import Inbound, InboundAttachment
+from casework.models import utcnow
+from channels.aio import LoopThread
+from channels.base import (
+    BadWebhook,
+    ChannelAdapter,
+    Download,
+    Outbound,
+    PermanentSendError,
+    RetryableSendError,
+    SendError,
+    SendResult,
+)
+
+# Opt in to python-telegram-bot's future timedelta attributes (retry_after, durations).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+from telegram import Bot, Message, Update
+from telegram import error as tg_error
+from telegram.request import HTTPXRequest
+
+if TYPE_CHECKING:
+    from bot.conversation import Handled
+    from config.settings import Settings
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+ALLOWED_UPDATES = ("message", "edited_message")
+T = TypeVar("T")
+
+
+class TelegramAdapter(ChannelAdapter):
+    name = "telegram"
+    webhook_path = "/webhooks/telegram"
+    channels = frozenset({"telegram"})
+
+    def __init__(self, settings: Settings) -> None:
+        assert settings.telegram_bot_token and settings.telegram_webhook_secret
+        self.token = settings.telegram_bot_token
+        self.secret = settings.telegram_webhook_secret
+        self.api_url = settings.telegram_api_url.rstrip("/")
+        self.public_url = settings.public_url
+        self.timeout = settings.sawti_provider_timeout_seconds
+        self._loop = LoopThread()
+        self._bot: Bot | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self | None:
+        if settings.telegram_bot_token and settings.telegram_webhook_secret:
+            return cls(settings)
+        return None
+
+    def verify(self, request: Request) -> bool:
+        given = request.headers.get(SECRET_HEADER, "")
+        return hmac.compare_digest(given.encode(), self.secret.encode())
+
+    def parse(self, request: Request) -> list[Inbound]:
+        payload = request.get_json(silent=True)
+        if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+            raise BadWebhook("expected a Telegram Update object with an integer update_id")
+        try:
+            update = Update.de_json(payload, bot=None)
+        except (KeyError, TypeError, ValueError) as error:
+            raise BadWebhook(f"malformed Telegram update: {type(error).__name__}") from error
+        message = update.message or update.edited_message
+        if message is None:
+            log.info("telegram update ignored: no message", extra={"kind": _kind(payload)})
+            return []
+        if message.chat.type != "private":
+            log.info("telegram update ignored: not a private chat",
+                     extra={"chat_type": message.chat.type})
+            return []
+        return [_inbound(update.update_id, message, edited=update.edited_message is not None)]
+
+    def webhook_response(self, handled: Sequence[Handled]) -> Response:
+        return jsonify(ok=True)
+
+    def send(self, outbound: Outbound) -> SendResult:
+        async def call() -> Message:
+            bot = await self._ensure_bot()
+            return await bot.send_message(chat_id=int(outbound.address), text=outbound.body)
+
+        message = self._call(call)
+        return SendResult(external_id=str(message.message_id))
+
+    def download(self, channel: str, external_id: str, max_bytes: int) -> Download:
+        async def call() -> bytes:
+            bot = await self._ensure_bot()
+            file = await bot.get_file(external_id)
+            if file.file_size and file.file_size > max_bytes:
+                raise PermanentSendError(f"file larger than {max_bytes} bytes")
+            return bytes(await file.download_as_bytearray())
+
+        content = self._call(call)
+        if len(content) > max_bytes:
+            raise PermanentSendError(f"file larger than {max_bytes} bytes")
+        return Download(content, None)
+
+    def set_webhook(self) -> bool:
+        """Register PUBLIC_URL/webhooks/telegram with the secret token."""
+        if not self.public_url:
+            raise SendError("PUBLIC_URL is not set")
+        url = self.public_url.rstrip("/") + self.webhook_path
+
+        async def call() -> bool:
+            bot = await self._ensure_bot()
+            return await bot.set_webhook(url=url, secret_token=self.secret,
+                                         allowed_updates=list(ALLOWED_UPDATES))
+
+        return self._call(call)
+
+    def close(self) -> None:
+        if self._bot is not None:
+            self._loop.run(self._bot.shutdown())
+            self._bot = None
+        self._loop.stop()
+
+    def _call(self, make_call: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        try:
+            return self._loop.run(make_call(), timeout=self.timeout * 4)
+        except tg_error.TelegramError as error:
+            raise typed_error(error) from error
+
+    async def _ensure_bot(self) -> Bot:
+        if self._bot is None:
+            request = HTTPXRequest(connect_timeout=self.timeout, read_timeout=self.timeout,
+                                   write_timeout=self.timeout)
+            bot = Bot(self.token, base_url=f"{self.api_url}/bot",
+                      base_file_url=f"{self.api_url}/file/bot", request=request,
+                      get_updates_request=HTTPXRequest())
+            await bot.initialize()
+            self._bot = bot
+        return self._bot
+
+
+def typed_error(error: tg_error.TelegramError) -> SendError:
+    if isinstance(error, tg_error.Forbidden):
+        return PermanentSendError("telegram 403: bot blocked or chat unavailable", opt_out=True)
+    if isinstance(error, tg_error.RetryAfter):
+        wait = error.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        return RetryableSendError("telegram 429: flood control", retry_after=seconds)
+    if isinstance(error, tg_error.TimedOut | tg_error.NetworkError):
+        return RetryableSendError(f"telegram network error: {type(error).__name__}")
+    if isinstance(error, tg_error.InvalidToken):
+        return RetryableSendError("telegram rejected the bot token")
+    return PermanentSendError(f"telegram error: {type(error).__name__}")
+
+
+def _inbound(update_id: int, message: Message, edited: bool) -> Inbound:
+    location = (message.location.latitude, message.location.longitude) \
+        if message.location else None
+    return Inbound(
+        channel="telegram", address=str(message.chat.id), external_id=str(update_id),
+        text=message.text or message.caption or "", received_at=utcnow(),
+        attachments=_attachments(message), location=location,
+        provider_ref=str(message.message_id),
+        edit_of=str(message.message_id) if edited else None,
+    )
+
+
+def _attachments(message: Message) -> tuple[InboundAttachment, ...]:
+    found: list[InboundAttachment] = []
+    if message.voice:
+        found.append(InboundAttachment("voice", message.voice.mime_type or "audio/ogg",
+                                       message.voice.file_id, message.voice.file_size))
+    if message.audio:
+        found.append(InboundAttachment("audio", message.audio.mime_type,
+                                       message.audio.file_id, message.audio.file_size))
+    if message.photo:
+        largest = max(message.photo, key=lambda size: size.width * size.height)
+        found.append(InboundAttachment("image", "image/jpeg", largest.file_id,
+                                       largest.file_size))
+    if message.document:
+        found.append(InboundAttachment("document", message.document.mime_type,
+                                       message.document.file_id, message.document.file_size))
+    return tuple(found)
+
+
+def _kind(payload: dict) -> str:
+    return next((key for key in payload if key != "update_id"), "unknown")

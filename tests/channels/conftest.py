@@ -1,0 +1,76 @@
+"""Fixtures for channel tests: local fake providers and an app configured to use them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from tests.fakes import FakeTelegram, FakeTwilio, signed_form
+
+BOT_TOKEN = "123456:test-bot-token"
+WEBHOOK_SECRET = "telegram-webhook-secret-0123456789"
+ACCOUNT_SID = "AC" + "0" * 32
+AUTH_TOKEN = "twilio-auth-token-test"
+PUBLIC_URL = "https://crm.example.org/sawti"
+SMS_NUMBER = "+15005550006"
+WHATSAPP_NUMBER = "+14155238886"
+TEMPLATE_SID = "HX" + "1" * 32
+
+
+@pytest.fixture(scope="session")
+def fake_telegram_server() -> Iterator[FakeTelegram]:
+    with FakeTelegram(BOT_TOKEN) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def fake_twilio_server() -> Iterator[FakeTwilio]:
+    with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def fake_telegram(fake_telegram_server: FakeTelegram) -> FakeTelegram:
+    fake_telegram_server.reset()
+    return fake_telegram_server
+
+
+@pytest.fixture
+def fake_twilio(fake_twilio_server: FakeTwilio) -> FakeTwilio:
+    fake_twilio_server.reset()
+    return fake_twilio_server
+
+
+@pytest.fixture
+def settings_overrides(fake_telegram: FakeTelegram, fake_twilio: FakeTwilio
+                       ) -> dict[str, object]:
+    return {
+        "public_url": PUBLIC_URL,
+        "telegram_bot_token": BOT_TOKEN,
+        "telegram_webhook_secret": WEBHOOK_SECRET,
+        "telegram_api_url": fake_telegram.url,
+        "twilio_account_sid": ACCOUNT_SID,
+        "twilio_auth_token": AUTH_TOKEN,
+        "twilio_sms_number": SMS_NUMBER,
+        "twilio_whatsapp_number": WHATSAPP_NUMBER,
+        "twilio_whatsapp_template_sid": TEMPLATE_SID,
+        "twilio_api_url": fake_twilio.url,
+        "sawti_provider_timeout_seconds": 1.0,
+    }
+
+
+def post_twilio(client: FlaskClient, path: str, params: dict, *, sign_url: str | None = None,
+                token: str = AUTH_TOKEN, signature: str | None = None) -> TestResponse:
+    """Post a form as Twilio would, signed for the public URL unless told otherwise."""
+    params, computed = signed_form(sign_url or PUBLIC_URL + path, params, token)
+    headers = {"X-Twilio-Signature": computed if signature is None else signature}
+    return client.post(path, data=params, headers=headers)
+
+
+def post_telegram(client: FlaskClient, update: object, *, secret: str | None = WEBHOOK_SECRET
+                  ) -> TestResponse:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+    return client.post("/webhooks/telegram", json=update, headers=headers)
