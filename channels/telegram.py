@@ -171,6 +171,8 @@ def typed_error(error: tg_error.TelegramError) -> SendError:
         wait = error.retry_after
         seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
         return RetryableSendError("telegram 429: flood control", retry_after=seconds)
+    if isinstance(error, tg_error.BadRequest):  # a subclass of NetworkError, but final
+        return PermanentSendError(f"telegram 400: {error.message[:100]}")
     if isinstance(error, tg_error.TimedOut | tg_error.NetworkError):
         return RetryableSendError(f"telegram network error: {type(error).__name__}")
     if isinstance(error, tg_error.InvalidToken):

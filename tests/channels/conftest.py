@@ -45,8 +45,14 @@ def fake_twilio(fake_twilio_server: FakeTwilio) -> FakeTwilio:
 
 
 @pytest.fixture
-def settings_overrides(fake_telegram: FakeTelegram, fake_twilio: FakeTwilio
-                       ) -> dict[str, object]:
+def extra_settings() -> dict[str, object]:
+    """Per-test additions to the channel settings; parametrize this one."""
+    return {}
+
+
+@pytest.fixture
+def settings_overrides(fake_telegram: FakeTelegram, fake_twilio: FakeTwilio,
+                       extra_settings: dict[str, object]) -> dict[str, object]:
     return {
         "public_url": PUBLIC_URL,
         "telegram_bot_token": BOT_TOKEN,
@@ -59,7 +65,7 @@ def settings_overrides(fake_telegram: FakeTelegram, fake_twilio: FakeTwilio
         "twilio_whatsapp_template_sid": TEMPLATE_SID,
         "twilio_api_url": fake_twilio.url,
         "sawti_provider_timeout_seconds": 1.0,
-    }
+    } | extra_settings
 
 
 def post_twilio(client: FlaskClient, path: str, params: dict, *, sign_url: str | None = None,
