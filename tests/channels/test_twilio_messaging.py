@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from itertools import permutations
 
 import pytest
 from flask.testing import FlaskClient
@@ -309,3 +310,19 @@ def test_media_is_downloaded_by_the_worker(client: FlaskClient, dispatcher: Disp
     attachment = db.session.scalars(select(Attachment)).one()
     assert attachment.fetch_status == "stored" and attachment.size_bytes == 16
     assert services().attachment_store.read(attachment.storage_key) == b"OggS-voice-bytes"
+
+
+@pytest.mark.parametrize(
+    "order",
+    list(permutations(["sent", "delivered", "read", "queued"])),
+    ids=lambda order: "-".join(order),
+)
+def test_status_reports_in_any_order_end_at_the_furthest(
+    client: FlaskClient, dispatcher: Dispatcher, order: tuple[str, ...],
+) -> None:
+    reply = _queued_reply(client, dispatcher)
+    dispatcher.run_once()
+    for status in order:
+        post_twilio(client, STATUS, status_form(reply.external_id, status))
+    db.session.refresh(reply)
+    assert reply.status == DeliveryStatus.READ
