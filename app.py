@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, Response, jsonify, request
@@ -12,7 +13,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
 from config.settings import Settings, load_settings
-from extensions import babel, db, migrate
+from extensions import babel, csrf, db, migrate
 from services import Services
 
 SUPPORTED_LOCALES = ("ar", "en")
@@ -32,6 +33,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=10),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         JSON_SORT_KEYS=False,
     )
     settings.sawti_instance_path.mkdir(parents=True, exist_ok=True)
@@ -41,11 +44,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale)
     app.extensions["sawti"] = Services.build(settings)
 
+    from admin import bp as admin_bp
+    from admin import cli as admin_cli
     from channels import cli as channels_cli
     from channels.web import bp as channels_bp
 
+    csrf.init_app(app)
+    csrf.exempt(channels_bp)  # providers authenticate by signature, not by session
     app.register_blueprint(channels_bp)
+    app.register_blueprint(admin_bp)
     channels_cli.register(app)
+    admin_cli.register(app)
+    app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_remember_language)
     app.context_processor(_template_globals)
@@ -103,8 +113,35 @@ def _remember_language(response: Response) -> Response:
 
 
 def _template_globals() -> dict:
+    from flask import current_app
+    from flask_babel import gettext as _
+
     locale = str(get_locale() or "ar")
-    return {"lang": locale, "text_direction": "rtl" if locale in RTL_LOCALES else "ltr"}
+    return {
+        "lang": locale,
+        "text_direction": "rtl" if locale in RTL_LOCALES else "ltr",
+        "org_name": current_app.extensions["sawti"].settings.sawti_org_name,
+        "role_names": {"admin": _("Administrator"), "officer": _("Accountability officer"),
+                       "psea": _("PSEA focal point"), "focal_point": _("Focal point"),
+                       "viewer": _("Viewer")},
+    }
+
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.path.startswith("/admin"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def _http_error(error: HTTPException) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import Babel
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
 
 from casework.models import Base
 
@@ -12,3 +13,4 @@ from casework.models import Base
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 babel = Babel()
+csrf = CSRFProtect()

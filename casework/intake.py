@@ -30,7 +30,7 @@ from casework.models import (
 )
 from casework.privacy import Vault
 from casework.references import new_reference
-from casework.text import clean_text
+from casework.text import clean_text, normalize_for_matching
 from config.data import Grid
 
 REFERENCE_ATTEMPTS = 20
@@ -79,6 +79,7 @@ def receive(session: Session, inbound: Inbound, vault: Vault) -> Received:
         contact=contact, direction=Direction.INBOUND, channel=inbound.channel,
         external_id=inbound.external_id, provider_ref=inbound.provider_ref,
         body=clean_text(inbound.text), kind="location" if inbound.location else "text",
+        search_text=normalize_for_matching(inbound.text or "") or None,
         status=DeliveryStatus.RECEIVED, received_at=inbound.received_at,
         attachments=[Attachment(kind=item.kind, content_type=item.content_type,
                                 external_id=item.external_id, size_bytes=item.size_bytes,

@@ -68,6 +68,14 @@ class CaseStatus(StrEnum):
     CLOSED = "closed"
 
 
+class Role(StrEnum):
+    ADMIN = "admin"  # users, settings, canned responses; aggregate reports only
+    OFFICER = "officer"  # non-sensitive cases of their locations
+    PSEA = "psea"  # sensitive cases in full
+    FOCAL_POINT = "focal_point"  # only cases referred to them, without contact details
+    VIEWER = "viewer"  # aggregate reports only
+
+
 class Direction(StrEnum):
     INBOUND = "in"
     OUTBOUND = "out"
@@ -153,6 +161,13 @@ class Case(Base):
     delivery_error: Mapped[str | None] = mapped_column(String(255))
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    project: Mapped[str | None] = mapped_column(String(64))
+    gender: Mapped[str | None] = mapped_column(String(16))
+    age_group: Mapped[str | None] = mapped_column(String(16))
+    resolution: Mapped[str | None] = mapped_column(Text)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    received_by: Mapped[str | None] = mapped_column(String(16))  # in_person, box, staff, phone
 
     contact: Mapped[Contact | None] = relationship(
         back_populates="cases", foreign_keys=[contact_id]
@@ -160,6 +175,12 @@ class Case(Base):
     messages: Mapped[list[Message]] = relationship(
         back_populates="case", order_by="Message.id"
     )
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    notes: Mapped[list[Note]] = relationship(back_populates="case", order_by="Note.id")
+    referrals: Mapped[list[Referral]] = relationship(back_populates="case",
+                                                     order_by="Referral.id")
+    documents: Mapped[list[CaseDocument]] = relationship(back_populates="case",
+                                                         order_by="CaseDocument.id")
 
     @property
     def is_open(self) -> bool:
@@ -186,6 +207,8 @@ class Message(Base):
     edit_of_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     kind: Mapped[str] = mapped_column(String(32), default="text")
     body: Mapped[str | None] = mapped_column(Text)
+    # normalize_for_matching(body): what search looks in (hamza, taa marbuta... made alike)
+    search_text: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(default=0)
@@ -237,3 +260,103 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     case: Mapped[Case | None] = relationship()
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    totp_confirmed_at: Mapped[datetime | None]
+    # Location codes (governorates or districts) an officer works on; empty means all.
+    locations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    language: Mapped[str] = mapped_column(String(8), default="ar")
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    # Bumped by "log out everywhere" and password changes: older sessions stop working.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class Note(Base):
+    """An internal note on a case; never sent to the person."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="notes")
+    author: Mapped[User | None] = relationship()
+
+
+class Referral(Base):
+    """A case passed to a focal point, with a due date; their answer lands in the timeline."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    to_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    message: Mapped[str] = mapped_column(Text, default="")
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship(back_populates="referrals")
+    to_user: Mapped[User] = relationship(foreign_keys=[to_user_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+
+class CannedResponse(Base):
+    """An agreed talking point; ``%(reference)s`` in the text becomes the case reference."""
+
+    __tablename__ = "canned_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    body_ar: Mapped[str] = mapped_column(Text, default="")
+    body_en: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class CaseDocument(Base):
+    """A file an officer attached to a case; restricted like the case itself."""
+
+    __tablename__ = "case_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int]
+    storage_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="documents")

@@ -1,0 +1,142 @@
+"""Sign in (password, then TOTP), enrolment of the authenticator app, sign out, password."""
+
+from __future__ import annotations
+
+import segno
+from flask import flash, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from admin import bp
+from admin.security import load_user, login_required, safe_next, sign_in
+from casework import accounts
+from casework.accounts import AccountError, LoginResult
+from casework.models import User, utcnow
+from extensions import db
+from services import services
+
+bp.before_request(load_user)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=255)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code from your authenticator app"),
+                       validators=[DataRequired(), Length(max=20)])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=200)])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    form = LoginForm()
+    if form.validate_on_submit():
+        attempt = accounts.check_password(db.session, form.email.data or "",
+                                          form.password.data or "", utcnow())
+        if attempt.result is LoginResult.LOCKED:
+            flash(_("Too many failed attempts. Try again later."), "error")
+        elif attempt.result is LoginResult.REFUSED or attempt.user is None:
+            flash(_("Email or password is not correct."), "error")
+        elif attempt.result is LoginResult.OK:
+            sign_in(attempt.user)
+            return redirect(safe_next(request.args.get("next")) or url_for("admin.home"))
+        else:
+            session.clear()
+            session["pending_user_id"] = attempt.user.id
+            session["pending_next"] = safe_next(request.args.get("next"))
+            step = "admin.totp" if attempt.result is LoginResult.NEEDS_TOTP else "admin.enrol"
+            return redirect(url_for(step))
+    return render_template("admin/login.html", form=form)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def totp() -> ResponseReturnValue:
+    user = _pending_user()
+    if user is None:
+        return redirect(url_for("admin.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        attempt = accounts.check_totp(db.session, user, form.code.data or "",
+                                      services().vault, utcnow())
+        if attempt.result is LoginResult.OK:
+            return _finish_sign_in(user)
+        message = (_("Too many failed attempts. Try again later.")
+                   if attempt.result is LoginResult.LOCKED else _("The code is not correct."))
+        flash(message, "error")
+    return render_template("admin/totp.html", form=form)
+
+
+@bp.route("/login/enrol", methods=["GET", "POST"])
+def enrol() -> ResponseReturnValue:
+    user = _pending_user()
+    if user is None or user.totp_confirmed_at is not None:
+        return redirect(url_for("admin.login"))
+    vault = services().vault
+    form = CodeForm()
+    if form.validate_on_submit():
+        if accounts.confirm_enrolment(db.session, user, form.code.data or "", vault, utcnow()):
+            return _finish_sign_in(user)
+        flash(_("The code is not correct."), "error")
+    if not user.totp_secret_encrypted or request.method == "GET":
+        secret = accounts.start_enrolment(db.session, user, vault)
+    else:
+        secret = vault.decrypt(user.totp_secret_encrypted)
+    uri = accounts.provisioning_uri(user, secret, services().settings.sawti_org_name)
+    qr_svg = segno.make(uri, error="m").svg_inline(scale=4, dark="#1d2733")
+    return render_template("admin/enrol.html", form=form, secret=secret, qr_svg=qr_svg)
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> ResponseReturnValue:
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("admin.login"))
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere() -> ResponseReturnValue:
+    accounts.log_out_everywhere(db.session, g.user)
+    session.clear()
+    flash(_("You are signed out on every device."), "info")
+    return redirect(url_for("admin.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> ResponseReturnValue:
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(db.session, g.user, form.current.data or "",
+                                     form.new.data or "")
+        except AccountError:
+            flash(_("The password was not changed: check the current password, and use at "
+                    "least 10 characters for the new one."), "error")
+        else:
+            sign_in(g.user)  # this session continues with the new version
+            flash(_("Your password was changed. Other sessions were signed out."), "info")
+            return redirect(url_for("admin.home"))
+    return render_template("admin/password.html", form=form)
+
+
+def _pending_user() -> User | None:
+    user_id = session.get("pending_user_id")
+    return db.session.get(User, user_id) if user_id else None
+
+
+def _finish_sign_in(user: User) -> ResponseReturnValue:
+    target = session.get("pending_next")
+    sign_in(user)
+    return redirect(target or url_for("admin.home"))

@@ -1,0 +1,194 @@
+"""Staff accounts: Argon2 passwords, TOTP second factor, lock-out with growing delays.
+
+The TOTP secret is stored encrypted with the same vault as contact addresses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from casework import audit
+from casework.access import CONTENT_ROLES
+from casework.models import Role, User
+from casework.privacy import Vault
+from casework.text import ascii_digits
+
+MIN_PASSWORD_LENGTH = 10
+FREE_ATTEMPTS = 5  # failures allowed before the account locks
+MAX_LOCK = timedelta(hours=24)
+_hasher = PasswordHasher()
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be done; the message says why."""
+
+
+class LoginResult(StrEnum):
+    OK = "ok"
+    NEEDS_TOTP = "needs_totp"
+    NEEDS_ENROLMENT = "needs_enrolment"
+    REFUSED = "refused"  # unknown user, wrong password or inactive: one answer for all
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    result: LoginResult
+    user: User | None = None
+
+
+def create_user(session: Session, email: str, password: str, role: str, *, name: str = "",
+                locations: list[str] | None = None) -> User:
+    email = normalize_email(email)
+    if role not in set(Role):
+        raise AccountError(f"unknown role {role!r}; choose one of {', '.join(Role)}")
+    check_password_strength(password)
+    if find_user(session, email) is not None:
+        raise AccountError(f"a user with the email {email} already exists")
+    user = User(email=email, name=name, role=role, password_hash=_hasher.hash(password),
+                locations=locations or [], active=True, failed_logins=0, session_version=1,
+                language="ar")
+    session.add(user)
+    session.flush()
+    audit.record(session, "user.created", actor="cli", user_id=user.id, role=role)
+    session.commit()
+    return user
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.scalars(select(User).where(func.lower(User.email) == normalize_email(email))
+                           ).first()
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def requires_totp(user: User) -> bool:
+    return user.role in CONTENT_ROLES
+
+
+def check_password(session: Session, email: str, password: str, now: datetime) -> Attempt:
+    """The first login step; records the outcome in the audit log and commits."""
+    user = find_user(session, email)
+    if user is None or not user.active:
+        _hasher.hash(password)  # same time as a real check: no user enumeration by timing
+        audit.record(session, "login.failed", reason="unknown_or_inactive")
+        session.commit()
+        return Attempt(LoginResult.REFUSED)
+    if user.locked_until and user.locked_until > now:
+        audit.record(session, "login.locked", user_id=user.id)
+        session.commit()
+        return Attempt(LoginResult.LOCKED, user)
+    if not _verify(user.password_hash, password):
+        return _failed(session, user, now, "password")
+    if not requires_totp(user):
+        return _succeeded(session, user, now)
+    session.commit()
+    needs = LoginResult.NEEDS_TOTP if user.totp_confirmed_at else LoginResult.NEEDS_ENROLMENT
+    return Attempt(needs, user)
+
+
+def check_totp(session: Session, user: User, code: str, vault: Vault, now: datetime) -> Attempt:
+    """The second login step."""
+    if user.locked_until and user.locked_until > now:
+        return Attempt(LoginResult.LOCKED, user)
+    secret = vault.decrypt(user.totp_secret_encrypted) if user.totp_secret_encrypted else None
+    if secret is None or not pyotp.TOTP(secret).verify(_digits(code), valid_window=1):
+        return _failed(session, user, now, "totp")
+    return _succeeded(session, user, now)
+
+
+def start_enrolment(session: Session, user: User, vault: Vault) -> str:
+    """A new TOTP secret (kept unconfirmed until a code proves the app has it)."""
+    secret = pyotp.random_base32()
+    user.totp_secret_encrypted = vault.encrypt(secret)
+    user.totp_confirmed_at = None
+    session.commit()
+    return secret
+
+
+def confirm_enrolment(session: Session, user: User, code: str, vault: Vault, now: datetime
+                      ) -> bool:
+    if not user.totp_secret_encrypted:
+        return False
+    secret = vault.decrypt(user.totp_secret_encrypted)
+    if not pyotp.TOTP(secret).verify(_digits(code), valid_window=1):
+        audit.record(session, "totp.enrolment_failed", user_id=user.id)
+        session.commit()
+        return False
+    user.totp_confirmed_at = now
+    audit.record(session, "totp.enrolled", user_id=user.id)
+    _succeeded(session, user, now)
+    return True
+
+
+def provisioning_uri(user: User, secret: str, issuer: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    if not _verify(user.password_hash, current):
+        raise AccountError("the current password is not correct")
+    check_password_strength(new)
+    user.password_hash = _hasher.hash(new)
+    user.session_version += 1  # every other session ends
+    audit.record(session, "user.password_changed", user_id=user.id)
+    session.commit()
+
+
+def log_out_everywhere(session: Session, user: User) -> None:
+    user.session_version += 1
+    audit.record(session, "user.logged_out_everywhere", user_id=user.id)
+    session.commit()
+
+
+def lock_delay(failures: int) -> timedelta:
+    """No delay for the first few failures, then 1, 2, 4 ... minutes, at most a day."""
+    if failures < FREE_ATTEMPTS:
+        return timedelta(0)
+    return min(MAX_LOCK, timedelta(minutes=2 ** (failures - FREE_ATTEMPTS)))
+
+
+def _failed(session: Session, user: User, now: datetime, step: str) -> Attempt:
+    user.failed_logins += 1
+    delay = lock_delay(user.failed_logins)
+    audit.record(session, "login.failed", user_id=user.id, step=step,
+                 failures=user.failed_logins)
+    if delay:
+        user.locked_until = now + delay
+        audit.record(session, "login.lockout", user_id=user.id,
+                     minutes=int(delay.total_seconds() // 60))
+    session.commit()
+    return Attempt(LoginResult.LOCKED if delay else LoginResult.REFUSED, user)
+
+
+def _succeeded(session: Session, user: User, now: datetime) -> Attempt:
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    audit.record(session, "login.succeeded", user_id=user.id)
+    session.commit()
+    return Attempt(LoginResult.OK, user)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _digits(code: str) -> str:
+    return "".join(char for char in ascii_digits(code) if char.isdigit())

@@ -1,0 +1,165 @@
+"""Sign-in with password and TOTP, enrolment, lock-out, CSRF, sessions, audit."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+import pyotp
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from casework.accounts import lock_delay
+from casework.models import AuditEvent, User, utcnow
+from extensions import db
+from tests.admin.conftest import PASSWORD, current_code
+
+
+def _actions() -> list[str]:
+    return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def _flash(response: object) -> str:
+    found = re.search(r'<p class="flash error"[^>]*>(.*?)</p>',
+                      response.get_data(as_text=True))  # type: ignore[attr-defined]
+    return found.group(1) if found else ""
+
+
+def _login(client: FlaskClient, email: str, password: str = PASSWORD) -> object:
+    return client.post("/admin/login", data={"email": email, "password": password})
+
+
+def test_visitor_is_redirected_to_login(client: FlaskClient) -> None:
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/admin/login" in response.location
+
+
+def test_officer_signs_in_with_password_then_code(
+    app: Flask, csrf_off: None, make_user: Callable[..., User],
+) -> None:
+    make_user("officer")
+    client = app.test_client()
+    first = _login(client, "OFFICER@example.org ")
+    assert first.status_code == 302 and first.location.endswith("/admin/login/code")
+    assert client.get("/admin/").status_code == 302  # not signed in before the code
+    wrong = client.post("/admin/login/code", data={"code": "000000"})
+    assert _flash(wrong) == "الرمز غير صحيح."
+    done = client.post("/admin/login/code", data={"code": current_code()})
+    assert done.status_code == 302
+    assert client.get("/admin/").status_code in (200, 302)
+    assert "login.succeeded" in _actions() and "login.failed" in _actions()
+
+
+def test_viewer_needs_no_second_factor(app: Flask, csrf_off: None,
+                                       make_user: Callable[..., User]) -> None:
+    make_user("viewer")
+    client = app.test_client()
+    assert _login(client, "viewer@example.org").location.endswith("/admin/")
+    page = client.get("/admin/")
+    assert page.status_code == 200 and 'dir="rtl"' in page.get_data(as_text=True)
+
+
+def test_first_sign_in_enrols_the_authenticator(app: Flask, csrf_off: None,
+                                                make_user: Callable[..., User]) -> None:
+    user = make_user("psea", enrolled=False)
+    client = app.test_client()
+    assert _login(client, "psea@example.org").location.endswith("/admin/login/enrol")
+    page = client.get("/admin/login/enrol").get_data(as_text=True)
+    assert "<svg" in page
+    db.session.refresh(user)
+    from services import services
+    secret = services().vault.decrypt(user.totp_secret_encrypted or "")
+    assert secret in page
+    response = client.post("/admin/login/enrol", data={"code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 302
+    db.session.refresh(user)
+    assert user.totp_confirmed_at is not None and "totp.enrolled" in _actions()
+
+
+@pytest.mark.parametrize(("failures", "minutes"),
+                         [(1, 0), (4, 0), (5, 1), (6, 2), (8, 8), (40, 24 * 60)])
+def test_lock_delay_grows(failures: int, minutes: int) -> None:
+    assert lock_delay(failures) == timedelta(minutes=minutes)
+
+
+def test_repeated_failures_lock_the_account(app: Flask, csrf_off: None,
+                                            make_user: Callable[..., User]) -> None:
+    user = make_user("viewer")
+    client = app.test_client()
+    for _ in range(5):
+        _login(client, "viewer@example.org", "wrong password")
+    locked = _login(client, "viewer@example.org")  # right password, but locked
+    assert _flash(locked) == "محاولات فاشلة كثيرة. حاول مرة أخرى لاحقاً."
+    assert client.get("/admin/").status_code == 302
+    assert "login.lockout" in _actions() and "login.locked" in _actions()
+    db.session.refresh(user)
+    user.locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert _login(client, "viewer@example.org").location.endswith("/admin/")
+
+
+def test_unknown_email_gets_the_same_answer(app: Flask, csrf_off: None,
+                                            make_user: Callable[..., User]) -> None:
+    make_user("viewer")
+    client = app.test_client()
+    unknown = _login(client, "nobody@example.org")
+    wrong = _login(client, "viewer@example.org", "wrong password")
+    assert _flash(unknown) == _flash(wrong) == "البريد الإلكتروني أو كلمة المرور غير صحيحة."
+
+
+def test_login_without_csrf_token_is_rejected(app: Flask, make_user: Callable[..., User]
+                                              ) -> None:
+    make_user("viewer")
+    response = _login(app.test_client(), "viewer@example.org")
+    assert response.status_code == 400  # CSRF is on unless a test turns it off
+    assert "login.succeeded" not in _actions()
+
+
+def test_log_out_everywhere_ends_other_sessions(signed_in: Callable[..., FlaskClient],
+                                                app: Flask) -> None:
+    first = signed_in("viewer")
+    user = first.user  # type: ignore[attr-defined]
+    second = app.test_client()
+    with second.session_transaction() as session:
+        session.update(user_id=user.id, session_version=user.session_version, totp_ok=True)
+    assert second.get("/admin/").status_code == 200
+    first.post("/admin/logout/everywhere")
+    assert second.get("/admin/").status_code == 302
+
+
+def test_password_change(signed_in: Callable[..., FlaskClient], app: Flask) -> None:
+    client = signed_in("viewer")
+    bad = client.post("/admin/account/password", data={"current": "nope", "new": "x" * 12})
+    assert bad.status_code == 200
+    good = client.post("/admin/account/password",
+                       data={"current": PASSWORD, "new": "a much longer passphrase"})
+    assert good.status_code == 302
+    assert client.get("/admin/").status_code == 200  # this session goes on
+    assert _login(app.test_client(), "viewer@example.org").status_code == 200  # old one fails
+
+
+def test_security_headers(client: FlaskClient) -> None:
+    response = client.get("/admin/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_users_create_command(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "Amal@Example.org", "--role", "officer",
+                                 "--name", "أمل", "--password-stdin"],
+                           input="a long enough password\n")
+    assert result.exit_code == 0, result.output
+    short = runner.invoke(args=["users", "create", "b@example.org", "--role", "officer",
+                                "--password-stdin"], input="short\n")
+    assert short.exit_code != 0 and "at least 10" in short.output
+    with app.app_context():
+        user = db.session.scalars(select(User)).one()
+        assert (user.email, user.role, user.name) == ("amal@example.org", "officer", "أمل")
+        assert user.password_hash.startswith("$argon2")
