@@ -50,6 +50,7 @@ class Dispatcher:
             self._deliver(message)
             self.session.commit()
         fetched = self.fetcher.run_once() if self.fetcher else 0
+        self.session.commit()  # never sleep inside a transaction: SQLite would stay locked
         return len(messages) + fetched
 
     def run_forever(self, stop: threading.Event) -> None:

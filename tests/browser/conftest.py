@@ -82,7 +82,7 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_runner() -> Iterator[Playwright]:
     runner = sync_playwright().start()
     try:
@@ -91,7 +91,7 @@ def playwright_runner() -> Iterator[Playwright]:
         runner.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_runner: Playwright) -> Iterator[Browser]:
     executable = chromium_path()
     launched = playwright_runner.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)

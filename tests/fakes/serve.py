@@ -225,6 +225,7 @@ class Phone:
         self.telegram = telegram
         self.twilio = twilio
         self.http = requests.Session()
+        self.timeout = SAWTI_TIMEOUT_SECONDS  # Twilio's webhook timeout is 15 s as well
         self._lock = threading.Lock()
         self._log: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._seq = itertools.count(1)
@@ -308,10 +309,13 @@ class Phone:
             entry = self._append(channel, person, "in", text, "sending")
         try:
             response = self.http.post(self.config.webhook_base + path,
-                                      timeout=SAWTI_TIMEOUT_SECONDS, **post)
+                                      timeout=self.timeout, **post)
             response.close()
             ok = response.ok
             status = "delivered" if ok else f"Sawti answered HTTP {response.status_code}"
+        except requests.Timeout:
+            ok, status = False, (f"no answer from Sawti within {self.timeout:g} s "
+                                 "(it may still have taken the message)")
         except requests.RequestException as error:
             ok, status = False, f"Sawti unreachable ({type(error).__name__})"
         with self._lock:
@@ -337,6 +341,10 @@ def create_phone_app(phone: Phone) -> Flask:
     def index() -> str:
         return render_template("phone.html", config=phone.config,
                                sawti_url=phone.config.webhook_base)
+
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        return Response(status=204)
 
     @app.get("/api/messages")
     def messages() -> Any:

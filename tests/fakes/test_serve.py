@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,8 +58,11 @@ class StandIn:
         self.app = Flask("sawti-stand-in")
         validator = RequestValidator(AUTH_TOKEN)
 
+        self.delay = 0.0
+
         @self.app.post("/webhooks/telegram")
         def telegram_webhook() -> Any:
+            time.sleep(self.delay)
             valid = request.headers.get("X-Telegram-Bot-Api-Secret-Token") == SECRET
             self._record(request.path, valid, request.get_json(silent=True),
                          request.headers.get("Content-Type", ""))
@@ -213,6 +217,15 @@ def test_rejected_or_unreachable_sawti_is_reported(stand_in: tuple[StandIn, str]
         response = send(http, demo, "telegram", "42", "hi")
         assert response.status_code == 502
         assert response.json()["message"]["status"].startswith("Sawti unreachable")
+
+
+def test_slow_sawti_times_out(stand_in: tuple[StandIn, str], demo: Demo,
+                              http: requests.Session) -> None:
+    stand_in[0].delay = 0.5
+    demo.phone.timeout = 0.1
+    response = send(http, demo, "telegram", "42", "hi")
+    assert response.status_code == 502
+    assert response.json()["message"]["status"].startswith("no answer from Sawti within 0.1 s")
 
 
 @pytest.mark.parametrize(("body", "status", "error"), [
