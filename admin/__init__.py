@@ -5,4 +5,13 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
                static_folder="static", static_url_path="/static")
 
-from admin import auth, home  # noqa: E402, F401  (modules register their routes on bp)
+from admin import (  # noqa: E402, F401  (modules register their routes on bp)
+    audit_log,
+    auth,
+    canned,
+    case,
+    documents,
+    entry,
+    home,
+    queue,
+)

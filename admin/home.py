@@ -13,12 +13,6 @@ from casework.access import CONTENT_ROLES
 @bp.get("/")
 @login_required
 def home() -> ResponseReturnValue:
-    if g.user.role in CONTENT_ROLES and "admin.queue" in _endpoints():
+    if g.user.role in CONTENT_ROLES:
         return redirect(url_for("admin.queue"))
     return render_template("admin/home.html")
-
-
-def _endpoints() -> set[str]:
-    from flask import current_app
-
-    return set(current_app.view_functions)

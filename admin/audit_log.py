@@ -1,0 +1,1 @@
+"""Console: audit_log (being built)."""

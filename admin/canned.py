@@ -1,0 +1,1 @@
+"""Console: canned (being built)."""

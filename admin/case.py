@@ -1,0 +1,1 @@
+"""Console: case (being built)."""

@@ -1,0 +1,1 @@
+"""Console: documents (being built)."""
