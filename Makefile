@@ -17,9 +17,16 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# SAWTI_FAKE_PROVIDERS=1 also starts local fake Telegram and Twilio servers and a "phone"
+# page (http://127.0.0.1:5090) to play a Telegram, WhatsApp or SMS user offline.
 run: $(VENV)/.runtime
 	$(BIN)/flask db upgrade
+ifeq ($(SAWTI_FAKE_PROVIDERS),1)
+	set -a && eval "$$(PUBLIC_URL=http://127.0.0.1:$(PORT) $(BIN)/python -m tests.fakes.serve --print-env)" \
+		&& set +a && PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.fakes -p $(PORT)
+else
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile -p $(PORT)
+endif
 
 test: $(VENV)/.dev browser-deps
 	$(BIN)/ruff check .

@@ -151,8 +151,15 @@ def _http_error(error: HTTPException) -> Response:
     return response
 
 
+# Client libraries that log request lines at INFO: URLs hold the Telegram bot token, query
+# strings may hold phone numbers. Only their warnings are kept.
+NOISY_LOGGERS = ("httpx", "httpcore", "twilio.http_client", "telegram", "urllib3")
+
+
 def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

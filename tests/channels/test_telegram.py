@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -15,7 +16,7 @@ from casework.replies import queue_reply
 from channels.dispatcher import Dispatcher
 from extensions import db
 from services import services
-from tests.channels.conftest import PUBLIC_URL, WEBHOOK_SECRET, post_telegram
+from tests.channels.conftest import BOT_TOKEN, PUBLIC_URL, WEBHOOK_SECRET, post_telegram
 from tests.fakes import (
     FakeTelegram,
     audio_update,
@@ -235,3 +236,15 @@ def test_set_webhook_command(app: Flask, fake_telegram: FakeTelegram) -> None:
     assert fake_telegram.webhook["url"] == PUBLIC_URL + "/webhooks/telegram"
     assert fake_telegram.webhook["secret_token"] == WEBHOOK_SECRET
     assert fake_telegram.webhook["allowed_updates"] == ["message", "edited_message"]
+
+
+def test_logs_hold_no_token_chat_id_or_text(client: FlaskClient, dispatcher: Dispatcher,
+                                           caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    post_telegram(client, text_update(120, CHAT, "اسمي سعاد والموظف طلب مني مال"))
+    post_telegram(client, text_update(121, CHAT, "x"), secret="wrong")  # logged rejection
+    dispatcher.run_once()
+    logged = "\n".join(f"{record.name} {record.getMessage()}" for record in caplog.records
+                       if record.levelno >= logging.INFO)
+    for secret in (BOT_TOKEN, str(CHAT), "سعاد", WEBHOOK_SECRET):
+        assert secret not in logged
