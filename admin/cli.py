@@ -10,10 +10,16 @@ from flask import Flask
 from casework import accounts
 from casework.accounts import AccountError
 from casework.models import Role
+from casework.tokens import create_token
 from extensions import db
 
 
 def register(app: Flask) -> None:
+    register_users(app)
+    register_tokens(app)
+
+
+def register_users(app: Flask) -> None:
     @app.cli.group("users")
     def users() -> None:
         """Staff accounts."""
@@ -38,3 +44,19 @@ def register(app: Flask) -> None:
         except AccountError as error:
             raise click.ClickException(str(error)) from error
         click.echo(f"created {user.email} ({user.role})")
+
+
+def register_tokens(app: Flask) -> None:
+    @app.cli.group("tokens")
+    def tokens() -> None:
+        """API tokens."""
+
+    @tokens.command("create")
+    @click.argument("email")
+    @click.option("--name", default="", help="What the token is for (shown in the console).")
+    def create(email: str, name: str) -> None:
+        """Print a new API token for EMAIL; it is shown only this once."""
+        user = accounts.find_user(db.session, email)
+        if user is None or not user.active:
+            raise click.ClickException(f"no active user with the email {email}")
+        click.echo(create_token(db.session, user, name))
