@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
 from config.settings import Settings, load_settings
-from extensions import babel, csrf, db, migrate
+from extensions import babel, csrf, db, limiter, migrate
 from services import Services
 
 SUPPORTED_LOCALES = ("ar", "en")
@@ -42,17 +42,22 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     babel.init_app(app, locale_selector=_select_locale)
+    app.config["RATELIMIT_STORAGE_URI"] = settings.redis_url or "memory://"
+    limiter.init_app(app)
     app.extensions["sawti"] = Services.build(settings)
 
     from admin import bp as admin_bp
     from admin import cli as admin_cli
+    from admin.api import bp as api_bp
     from channels import cli as channels_cli
     from channels.web import bp as channels_bp
 
     csrf.init_app(app)
     csrf.exempt(channels_bp)  # providers authenticate by signature, not by session
+    csrf.exempt(api_bp)  # bearer tokens, no cookies
     app.register_blueprint(channels_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
     channels_cli.register(app)
     admin_cli.register(app)
     app.after_request(_security_headers)

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     sawti_max_request_bytes: int = Field(1024 * 1024, ge=1024)
     sawti_max_attachment_bytes: int = Field(16 * 1024 * 1024, ge=1024)
     sawti_attachment_fetch_attempts: int = Field(5, ge=1)
+    # Requests per token (Flask-Limiter notation).
+    sawti_api_rate_limit: str = "120 per minute"
     # Messages from one sender beyond this many per minute are stored but not answered.
     sawti_inbound_per_minute: int = Field(20, ge=1)
 
