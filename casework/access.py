@@ -35,7 +35,7 @@ class Action(StrEnum):
 
 
 CASE_HANDLING = frozenset(Action) - {Action.ANSWER_REFERRAL}
-FOCAL_POINT_ACTIONS = frozenset({Action.VIEW, Action.NOTE, Action.ANSWER_REFERRAL})
+FOCAL_POINT_ACTIONS = frozenset({Action.VIEW, Action.NOTE})
 
 
 def listed_cases(user: User) -> ColumnElement[bool]:
@@ -52,6 +52,8 @@ def listed_cases(user: User) -> ColumnElement[bool]:
 def can(user: User, action: Action, case: Case) -> bool:
     if not user.active:
         return False
+    if action is Action.ANSWER_REFERRAL:  # whoever a referral went to answers it
+        return any(referral.to_user_id == user.id for referral in case.referrals)
     if user.role == Role.OFFICER:
         return not case.sensitive and _location_allowed(user.locations, case.location) \
             and action in CASE_HANDLING

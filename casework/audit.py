@@ -8,11 +8,13 @@ from sqlalchemy.orm import Session
 
 from casework.models import AuditEvent, Case
 
+ACTOR_LENGTH = 64  # the column's size; e-mail addresses can be longer
+
 
 def record(
     session: Session, action: str, *, case: Case | None = None, actor: str = "system",
     **details: Any,
 ) -> AuditEvent:
-    event = AuditEvent(action=action, actor=actor, case=case, details=details)
+    event = AuditEvent(action=action, actor=actor[:ACTOR_LENGTH], case=case, details=details)
     session.add(event)
     return event

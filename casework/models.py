@@ -360,3 +360,30 @@ class CaseDocument(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="documents")
+
+
+class VoiceCall(Base):
+    """One telephone call on the voice line: a missed call we rejected (``in``), or a call we
+    placed (``out``: one attempt at a call-back or at a reply, ``message_id``). Keyed by
+    Twilio's CallSid, so a replayed webhook or status callback is recognised."""
+
+    __tablename__ = "voice_calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    # None when the caller withheld their number: nobody can be called back.
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    # The outbound message (kind callback or reply) this call delivers, or was merged into.
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    # in: missed, withheld; out: Twilio's call status (queued ... completed, busy, no-answer)
+    status: Mapped[str] = mapped_column(String(16))
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    duration_seconds: Mapped[int | None]
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    contact: Mapped[Contact | None] = relationship()
+    message: Mapped[Message | None] = relationship()

@@ -8,6 +8,7 @@ from channels.base import ChannelAdapter
 from channels.simulator import SimulatorAdapter
 from channels.telegram import TelegramAdapter
 from channels.twilio_messaging import TwilioMessagingAdapter
+from channels.twilio_voice import TwilioVoiceAdapter
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -18,6 +19,7 @@ ADAPTERS: dict[str, type[ChannelAdapter]] = {
     "telegram": TelegramAdapter,
     "sms": TwilioMessagingAdapter,
     "whatsapp": TwilioMessagingAdapter,
+    "voice": TwilioVoiceAdapter,
 }
 
 

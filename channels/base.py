@@ -127,3 +127,7 @@ class ChannelAdapter(ABC):
                          now: datetime) -> bool:
         """Whether free text may be sent now, or only an approved template."""
         return True
+
+    def not_before(self, channel: str, kind: str, now: datetime) -> datetime | None:
+        """When a message due now may go out at the earliest, if later (calling hours)."""
+        return None

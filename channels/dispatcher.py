@@ -70,6 +70,8 @@ class Dispatcher:
         if skip_reason:
             outbox.cancel(message, skip_reason)
             return
+        if self._postponed(message, now):
+            return
         if self._window_closed(message, now):
             delivery.hold_for_window(self.session, message, now)
             return
@@ -97,6 +99,18 @@ class Dispatcher:
         if message.contact.opted_out and message.kind not in ALWAYS_SENT_KINDS:
             return "contact opted out"
         return None
+
+    def _postponed(self, message: Message, now: datetime) -> bool:
+        """Not now (outside calling hours): back in the queue, without using an attempt."""
+        adapter = self.adapters.get(message.channel)
+        later = adapter.not_before(message.channel, message.kind, now) if adapter else None
+        if later is None or later <= now:
+            return False
+        message.status = DeliveryStatus.QUEUED
+        message.next_attempt_at = later
+        message.lease_until = None
+        message.attempts = max(0, message.attempts - 1)  # claiming counted one
+        return True
 
     def _window_closed(self, message: Message, now: datetime) -> bool:
         adapter = self.adapters.get(message.channel)

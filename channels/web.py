@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.conversation import handle_inbound
 from casework import outbox
 from casework.models import Contact, DeliveryStatus, Direction, Message, utcnow
-from channels import ADAPTERS
+from channels import ADAPTERS, twilio_voice
 from channels.base import BadWebhook, ChannelAdapter
 from channels.delivery import record_statuses
 from channels.simulator import SimulatorAdapter
@@ -78,6 +78,7 @@ def _register_provider_routes() -> None:
 
 
 _register_provider_routes()
+twilio_voice.register_routes(bp)  # the voice line's TwiML and callbacks
 
 
 @bp.get("/simulator")

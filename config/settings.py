@@ -6,6 +6,7 @@ For a local run the two secrets are generated once into ``instance/``; in produc
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 MIN_SECRET_LENGTH = 32
+CALL_HOURS = re.compile(r"((?:[01]\d|2[0-3]):[0-5]\d)-((?:[01]\d|2[0-3]):[0-5]\d)")
 
 
 class ConfigError(RuntimeError):
@@ -69,12 +71,39 @@ class Settings(BaseSettings):
     # Messages from one sender beyond this many per minute are stored but not answered.
     sawti_inbound_per_minute: int = Field(20, ge=1)
 
+    # Voice call-back line (Twilio Voice, on when TWILIO_VOICE_NUMBER is set too).
+    # Calls are placed only within these local hours (SAWTI_TIMEZONE); "HH:MM-HH:MM".
+    sawti_call_hours: str = "08:00-20:00"
+    # Calls placed per call-back or reply before it is marked failed (busy, no answer...).
+    sawti_call_max_attempts: int = Field(3, ge=1)
+    # Wait before calling again after an unanswered call; doubles with each attempt.
+    sawti_call_retry_minutes: float = Field(5.0, gt=0)
+    # Missed calls from one number within this many minutes of a call-back make no other.
+    sawti_callback_window_minutes: int = Field(15, ge=0)
+    # Text-to-speech voice and language of every prompt without a recorded audio file.
+    sawti_voice_name: str = "Polly.Zeina"
+    sawti_voice_language: str = "arb"
+    # Prompt name -> URL of a recorded audio file played instead of speech (JSON object).
+    sawti_voice_prompts: dict[str, str] = Field(default_factory=dict)
+    # What option 3 of the voice menu says; the catalogue's general text when unset.
+    sawti_voice_info_text: str | None = None
+    sawti_voice_max_recording_seconds: int = Field(180, ge=10, le=3600)
+
     @field_validator("sawti_env")
     @classmethod
     def _known_env(cls, value: str) -> str:
         value = value.strip().lower()
         if value not in {"development", "production", "test"}:
             raise ValueError("SAWTI_ENV must be development, production or test")
+        return value
+
+    @field_validator("sawti_call_hours")
+    @classmethod
+    def _call_hours(cls, value: str) -> str:
+        value = value.strip()
+        match = CALL_HOURS.fullmatch(value)
+        if match is None or match.group(1) == match.group(2):
+            raise ValueError("SAWTI_CALL_HOURS must look like 08:00-20:00 (two different times)")
         return value
 
     @property

@@ -2,24 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime, time
 from typing import TypeVar
 
 from flask import abort, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
+from sqlalchemy import select
 
 from admin.api import bp
-from admin.api.openapi import REFERENCE, Operation, document, operation
-from admin.api.schemas import CaseDetail, CaseSummary, ReplyIn, ReplyOut, TimelineEntry
-from casework import intake
-from casework.access import Action, can, can_list
+from admin.api.openapi import REFERENCE, Operation, Parameter, document, operation
+from admin.api.schemas import (
+    CaseDetail,
+    CaseList,
+    CaseSummary,
+    CloseIn,
+    Created,
+    NoteIn,
+    ReferralIn,
+    ReplyIn,
+    ReplyOut,
+    TimelineEntry,
+    TriageIn,
+)
+from casework import cases, intake
+from casework.access import CONTENT_ROLES, Action, can, can_list
+from casework.accounts import find_user
 from casework.models import Case, CaseStatus, Direction, utcnow
+from casework.queue import QueueFilters, matching
 from casework.replies import ReplyRefused, queue_reply
 from casework.text import ascii_digits
 from extensions import db
 from services import services
 
 Body = TypeVar("Body", bound=BaseModel)
+Result = TypeVar("Result")
+CURSOR_DIGITS = 12
+# Refusals that are about the case's state rather than the request's content.
+STATE_CONFLICTS = {"already_closed", "already_answered", "already_merged", "not_closed", "closed"}
 
 
 @bp.get("/openapi.json", endpoint="openapi")
@@ -108,18 +129,164 @@ def detail(case: Case) -> CaseDetail:
 
 
 def timeline(case: Case) -> list[TimelineEntry]:
-    entries = [
-        TimelineEntry(at=m.received_at or m.created_at, kind="message", channel=m.channel,
-                      direction="in" if m.direction == Direction.INBOUND else "out",
-                      body=m.body, status=m.status, detail=m.hold_reason or m.last_error)
-        for m in case.messages
-    ]
-    entries += [TimelineEntry(at=n.created_at, kind="note", body=n.body,
-                              actor=n.author.email if n.author else None) for n in case.notes]
-    for referral in case.referrals:
-        entries.append(TimelineEntry(at=referral.created_at, kind="referral",
-                                     body=referral.message, actor=referral.to_user.email))
-        if referral.answered_at:
-            entries.append(TimelineEntry(at=referral.answered_at, kind="referral_answer",
-                                         body=referral.answer, actor=referral.to_user.email))
-    return sorted(entries, key=lambda entry: entry.at)
+    """The console's timeline (casework.cases.timeline), as API entries."""
+    return [_entry(entry) for entry in cases.timeline(db.session, case)]
+
+
+def _entry(entry: cases.Entry) -> TimelineEntry:
+    item = entry.item
+    if entry.kind == "message":
+        return TimelineEntry(at=entry.at, kind="message", channel=item.channel,
+                             direction="in" if item.direction == Direction.INBOUND else "out",
+                             body=item.body, status=item.status,
+                             detail=item.hold_reason or item.last_error, actor=entry.actor)
+    if entry.kind == "note":
+        return TimelineEntry(at=entry.at, kind="note", body=item.body, actor=entry.actor)
+    if entry.kind == "referral":
+        return TimelineEntry(at=entry.at, kind="referral", body=item.message,
+                             detail=item.to_user.email, actor=entry.actor)
+    if entry.kind == "answer":
+        return TimelineEntry(at=entry.at, kind="referral_answer", body=item.answer,
+                             actor=entry.actor)
+    return TimelineEntry(at=entry.at, kind="event", detail=item.action, actor=entry.actor)
+
+
+# --- list and actions ------------------------------------------------------------------------
+
+LIST_PARAMETERS = (
+    Parameter("status", "query", {"type": "string", "enum": [s.value for s in CaseStatus]}),
+    Parameter("level", "query", {"type": "integer", "minimum": 0, "maximum": 99}),
+    Parameter("channel", "query", {"type": "string"}),
+    Parameter("location", "query", {"type": "string"},
+              "A governorate or district code; a governorate includes its districts"),
+    Parameter("overdue", "query", {"type": "boolean"}),
+    Parameter("q", "query", {"type": "string"},
+              "Search in messages (Arabic spelling variants match) or a reference"),
+    Parameter("cursor", "query", {"type": "string", "pattern": "^[0-9]{1,12}$"},
+              "next_cursor of the previous page"),
+    Parameter("limit", "query", {"type": "integer", "minimum": 1, "maximum": 200}),
+)
+
+
+@operation(bp, Operation("GET", "/cases", "list_cases", "Cases visible to the token's user, "
+                         "newest first (stable cursor pagination)", response=CaseList,
+                         parameters=LIST_PARAMETERS, errors=(400, 401, 403, 429)))
+def list_cases() -> ResponseReturnValue:
+    if g.user.role not in CONTENT_ROLES:
+        abort(403, description="Your role reads aggregate reports only (/reports/kpis).")
+    conditions = matching(db.session, g.user, _list_filters())
+    cursor, limit = _cursor(), _int_arg("limit", 50, 1, 200)
+    if cursor is not None:
+        conditions.append(Case.id < cursor)
+    found = list(db.session.scalars(select(Case).where(*conditions)
+                                    .order_by(Case.id.desc()).limit(limit + 1)))
+    page, more = found[:limit], len(found) > limit
+    next_cursor = _encode_cursor(page[-1].id) if more and page else None
+    body = CaseList(items=[summary(case) for case in page], next_cursor=next_cursor)
+    return jsonify(body.model_dump(mode="json"))
+
+
+@operation(bp, Operation("PATCH", "/cases/{reference}", "triage_case",
+                         "Triage: level (grid), category, location, project, gender, age "
+                         "group, urgent", response=CaseDetail, body=TriageIn,
+                         parameters=(REFERENCE,), errors=(400, 401, 403, 404, 413, 422, 429)))
+def triage_case(reference: str) -> ResponseReturnValue:
+    case = allowed_case(reference, Action.TRIAGE)
+    values = parse(TriageIn).model_dump(exclude_unset=True)
+    _refusing(lambda: cases.triage(db.session, g.user, case, values, utcnow(),
+                                   org_data=services().org_data))
+    return jsonify(detail(case).model_dump(mode="json"))
+
+
+@operation(bp, Operation("POST", "/cases/{reference}/notes", "add_note",
+                         "Add an internal note (never sent to the person)", response=Created,
+                         status=201, body=NoteIn, parameters=(REFERENCE,)))
+def add_note(reference: str) -> ResponseReturnValue:
+    case = allowed_case(reference, Action.NOTE)
+    body = parse(NoteIn)
+    note = _refusing(lambda: cases.add_note(db.session, g.user, case, body.body, utcnow()))
+    return jsonify(Created(id=note.id).model_dump()), 201
+
+
+@operation(bp, Operation("POST", "/cases/{reference}/referrals", "refer_case",
+                         "Refer the case to a focal point with a due date", response=Created,
+                         status=201, body=ReferralIn, parameters=(REFERENCE,)))
+def refer_case(reference: str) -> ResponseReturnValue:
+    case = allowed_case(reference, Action.REFER)
+    body = parse(ReferralIn)
+    to_user = find_user(db.session, body.to)
+    due = datetime.combine(body.due_on, time(23, 59), tzinfo=UTC)
+    referral = _refusing(lambda: cases.refer(db.session, g.user, case, to_user, due,
+                                             body.message, utcnow()))
+    return jsonify(Created(id=referral.id).model_dump()), 201
+
+
+@operation(bp, Operation("POST", "/cases/{reference}/close", "close_case",
+                         "Close with the resolution given to the person", response=CaseDetail,
+                         body=CloseIn, parameters=(REFERENCE,),
+                         errors=(400, 401, 403, 404, 409, 413, 422, 429)))
+def close_case(reference: str) -> ResponseReturnValue:
+    case = allowed_case(reference, Action.CLOSE)
+    body = parse(CloseIn)
+    _refusing(lambda: cases.close(db.session, g.user, case, body.resolution, utcnow()))
+    return jsonify(detail(case).model_dump(mode="json"))
+
+
+@operation(bp, Operation("POST", "/cases/{reference}/reopen", "reopen_case",
+                         "Reopen a closed case", response=CaseDetail, parameters=(REFERENCE,),
+                         errors=(401, 403, 404, 409, 429)))
+def reopen_case(reference: str) -> ResponseReturnValue:
+    case = allowed_case(reference, Action.REOPEN)
+    _refusing(lambda: cases.reopen(db.session, g.user, case, utcnow()))
+    return jsonify(detail(case).model_dump(mode="json"))
+
+
+def _refusing(action: Callable[[], Result]) -> Result:
+    """Run a casework service; its refusal becomes 409 (state) or 422 (input)."""
+    try:
+        return action()
+    except cases.CaseActionRefused as refused:
+        status = 409 if refused.reason in STATE_CONFLICTS else 422
+        abort(status, description=f"{refused.reason}: {refused}")
+
+
+def _list_filters() -> QueueFilters:
+    status = request.args.get("status")
+    if status is not None and status not in set(CaseStatus):
+        abort(400, description="'status' must be one of new, open, referred, closed")
+    overdue = request.args.get("overdue")
+    if overdue not in (None, "true", "false"):
+        abort(400, description="'overdue' must be true or false")
+    return QueueFilters(
+        status=CaseStatus(status) if status else None,
+        level=_int_arg("level", None, 0, 99),
+        channel=request.args.get("channel") or None,
+        location=request.args.get("location") or None,
+        overdue=None if overdue is None else overdue == "true",
+        text=request.args.get("q") or None,
+    )
+
+
+def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    value = ascii_digits(raw)
+    if not value.isdigit() or not low <= int(value) <= high:
+        abort(400, description=f"'{name}' must be a whole number from {low} to {high}")
+    return int(value)
+
+
+def _cursor() -> int | None:
+    """Keyset pagination: the cursor is the id of the last case given (newest first)."""
+    raw = request.args.get("cursor")
+    if raw is None:
+        return None
+    value = ascii_digits(raw)
+    if not value.isdigit() or len(value) > CURSOR_DIGITS:
+        abort(400, description="'cursor' is not a cursor this API gave out")
+    return int(value)
+
+
+def _encode_cursor(case_id: int) -> str:
+    return str(case_id)

@@ -1,0 +1,341 @@
+"""The case queue: which cases a person sees, filtered, searched and paginated; bulk actions.
+
+Every query starts from ``casework.access.listed_cases(user)``. A case the user may list but
+not open (a sensitive case in an officer's queue) is *restricted*: only its reference, level and
+dates are shown, and filters on its content (text, category, location, channel, assignee)
+never match it, so a search cannot reveal what it says.
+
+Search treats Arabic spelling variants alike: the query goes through the same
+``normalize_for_matching`` that filled ``Message.search_text`` at intake, and every term must
+occur in some message of the case. A query that is the reference of a case the user may list
+(7 digits, Arabic-Indic allowed) finds that case by its index instead.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
+from sqlalchemy.orm import Session, selectinload
+
+from casework import audit
+from casework.access import Action, can, listed_cases
+from casework.models import Case, CaseStatus, Direction, Message, Referral, Role, User, utcnow
+from casework.references import REFERENCE_LENGTH, is_valid_reference
+from casework.text import ascii_digits, normalize_for_matching
+
+MAX_SEARCH_TERMS = 10
+PREVIEW_LENGTH = 140
+ASSIGNABLE_ROLES = (Role.OFFICER, Role.PSEA)
+DUPLICATE_RESOLUTION = "Duplicate of {reference}"
+OPEN_STATUSES = tuple(status.value for status in CaseStatus if status != CaseStatus.CLOSED)
+UNKNOWN_LOCATION = "none"  # the location filter's value for "not known yet"
+_REFERENCE_QUERY = re.compile(rf"\d{{{REFERENCE_LENGTH}}}")
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the person asked to see; every field is optional (None: no filter)."""
+
+    needs_action: bool = False
+    status: CaseStatus | None = None
+    level: int | None = None
+    category: str | None = None
+    channel: str | None = None
+    location: str | None = None  # a code (its districts included) or UNKNOWN_LOCATION
+    assignee_id: int | None = None
+    unassigned: bool = False
+    overdue: bool | None = None
+    created_from: date | None = None  # dates in the organisation's time zone, inclusive
+    created_to: date | None = None
+    text: str | None = None
+
+    def restricts_content(self) -> bool:
+        """Whether a filter looks at what restricted cases must not reveal."""
+        return any(value is not None for value in (
+            self.category, self.channel, self.location, self.assignee_id)) or self.unassigned
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    case: Case
+    restricted: bool  # listed, but the user may not open it: show reference, level, dates
+    overdue: bool
+    referral_answered: bool
+    preview: str | None  # start of the first message; always None when restricted
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[QueueItem]
+    total: int
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    done: int
+    refused: int
+
+
+class BulkError(ValueError):
+    """A bulk action that cannot run at all (as opposed to single cases being refused)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def find_cases(session: Session, user: User, filters: QueueFilters, page: int = 1,
+               per_page: int = 50, *, now: datetime | None = None, tz: tzinfo = UTC) -> Page:
+    """One page of the cases this user may list that match the filters."""
+    now = now or utcnow()
+    conditions = matching(session, user, filters, now=now, tz=tz)
+    total = session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(page, 1), pages)
+    answered = _answered_referral().label("referral_answered")
+    query: Select = (
+        select(Case, answered)
+        .where(*conditions)
+        .options(selectinload(Case.assignee))
+        .order_by(*_order(filters))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    if user.role == Role.FOCAL_POINT:  # can() looks at the referrals of the case
+        query = query.options(selectinload(Case.referrals))
+    rows = session.execute(query).all()
+    viewable = {case.id for case, _ in rows if can(user, Action.VIEW, case)}
+    previews = _previews(session, viewable)
+    items = [
+        QueueItem(case=case, restricted=case.id not in viewable,
+                  overdue=case.is_open and case.due_at < now,
+                  referral_answered=bool(was_answered) and case.is_open,
+                  preview=previews.get(case.id) if case.id in viewable else None)
+        for case, was_answered in rows
+    ]
+    return Page(items=items, total=total, page=page, pages=pages)
+
+
+def matching(session: Session, user: User, filters: QueueFilters, *,
+             now: datetime | None = None, tz: tzinfo = UTC) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of ``find_cases``, for callers that page differently (the API)."""
+    conditions = _conditions(user, filters, now or utcnow(), tz)
+    if filters.text:
+        search = _search(session, user, filters.text)
+        if search is not None:
+            conditions.append(search)
+    return conditions
+
+
+def assignable_users(session: Session) -> list[User]:
+    """Active staff who can be given cases (officers and PSEA focal points)."""
+    return list(session.scalars(
+        select(User).where(User.active.is_(True), User.role.in_(ASSIGNABLE_ROLES))
+        .order_by(User.name, User.email)))
+
+
+def bulk_assign(session: Session, actor: User, case_ids: Iterable[int], assignee: User
+                ) -> BulkResult:
+    """Assign the cases the actor may triage (and the assignee may handle); commit once."""
+    if not assignee.active or assignee.role not in ASSIGNABLE_ROLES:
+        raise BulkError("assignee_not_allowed")
+    wanted = _unique(case_ids)
+    done = 0
+    try:
+        for case in _load(session, wanted):
+            if not (can(actor, Action.TRIAGE, case) and can(assignee, Action.TRIAGE, case)):
+                continue
+            done += 1
+            if case.assignee_id == assignee.id:
+                continue
+            audit.record(session, "case.assigned", case=case, actor=actor.email,
+                         assignee_id=[case.assignee_id, assignee.id], bulk=True)
+            case.assignee = assignee
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return BulkResult(done=done, refused=len(wanted) - done)
+
+
+def bulk_close_duplicate(session: Session, actor: User, case_ids: Iterable[int],
+                         duplicate_of_reference: str, *, now: datetime | None = None
+                         ) -> BulkResult:
+    """Close the cases as duplicates of another case the actor may open; commit once."""
+    reference = ascii_digits(duplicate_of_reference.strip())
+    if not is_valid_reference(reference):
+        raise BulkError("invalid_reference")
+    target = session.scalars(select(Case).where(Case.reference == reference)).first()
+    if target is None or not can(actor, Action.VIEW, target):
+        raise BulkError("unknown_reference")  # the same answer: no hint that it exists
+    if target.merged_into_id is not None:
+        raise BulkError("target_is_duplicate")
+    now = now or utcnow()
+    wanted = _unique(case_ids)
+    done = 0
+    try:
+        for case in _load(session, wanted):
+            if case.id == target.id or not case.is_open or not can(actor, Action.CLOSE, case):
+                continue
+            audit.record(session, "case.closed", case=case, actor=actor.email,
+                         status=[case.status, CaseStatus.CLOSED.value],
+                         within_deadline=now <= case.due_at, duplicate_of=target.reference,
+                         into_case_id=target.id, bulk=True)
+            case.status = CaseStatus.CLOSED
+            case.closed_at = now
+            case.resolution = DUPLICATE_RESOLUTION.format(reference=target.reference)
+            case.merged_into_id = target.id
+            done += 1
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return BulkResult(done=done, refused=len(wanted) - done)
+
+
+def reference_query(text: str) -> str | None:
+    """The reference a search is, when it is 7 digits (Arabic-Indic digits allowed)."""
+    candidate = ascii_digits(text.strip())
+    return candidate if _REFERENCE_QUERY.fullmatch(candidate) else None
+
+
+def search_terms(text: str) -> list[str]:
+    return normalize_for_matching(text).split()[:MAX_SEARCH_TERMS]
+
+
+# --- query building --------------------------------------------------------------------------
+
+def _conditions(user: User, filters: QueueFilters, now: datetime, tz: tzinfo
+                ) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [listed_cases(user)]
+    if filters.status != CaseStatus.CLOSED:
+        conditions.append(Case.merged_into_id.is_(None))
+    if filters.needs_action:
+        conditions.append(_needs_action(now))
+    if filters.status is not None:
+        conditions.append(Case.status == filters.status)
+    if filters.level is not None:
+        conditions.append(Case.level == filters.level)
+    if filters.overdue is not None:
+        late = and_(Case.status != CaseStatus.CLOSED, Case.due_at < now)
+        conditions.append(late if filters.overdue else ~late)
+    if filters.created_from is not None:
+        conditions.append(Case.created_at >= _start_of(filters.created_from, tz))
+    if filters.created_to is not None:
+        conditions.append(Case.created_at < _start_of(filters.created_to + timedelta(days=1), tz))
+    if filters.restricts_content():
+        conditions.append(_viewable(user))
+    conditions.extend(_content_conditions(filters))
+    return conditions
+
+
+def _content_conditions(filters: QueueFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.category is not None:
+        conditions.append(Case.category == filters.category)
+    if filters.channel is not None:
+        conditions.append(Case.channel == filters.channel)
+    if filters.location == UNKNOWN_LOCATION:
+        conditions.append(Case.location.is_(None))
+    elif filters.location is not None:
+        conditions.append(or_(Case.location == filters.location,
+                              Case.location.like(_escape_like(filters.location) + "-%",
+                                                 escape="\\")))
+    if filters.unassigned:
+        conditions.append(Case.assignee_id.is_(None))
+    elif filters.assignee_id is not None:
+        conditions.append(Case.assignee_id == filters.assignee_id)
+    return conditions
+
+
+def _needs_action(now: datetime) -> ColumnElement[bool]:
+    """New; or still open and overdue, a reply failed, or a referral was answered."""
+    return and_(
+        Case.status.in_(OPEN_STATUSES),  # lets the (status, due_at) index narrow the scan
+        or_(Case.status == CaseStatus.NEW, Case.due_at < now,
+            Case.delivery_failed_at.is_not(None), _answered_referral()),
+    )
+
+
+def _answered_referral() -> ColumnElement[bool]:
+    return exists().where(Referral.case_id == Case.id, Referral.answered_at.is_not(None))
+
+
+def _viewable(user: User) -> ColumnElement[bool]:
+    """SQL form of ``can(user, Action.VIEW, case)`` for cases already in ``listed_cases``."""
+    if not user.active:
+        return false()
+    if user.role == Role.OFFICER:
+        return Case.sensitive.is_(False)
+    if user.role in (Role.PSEA, Role.FOCAL_POINT):
+        return true()
+    return false()
+
+
+def _search(session: Session, user: User, text: str) -> ColumnElement[bool] | None:
+    """The case with that reference, when the query is the reference of a case this user may
+    list (an indexed look-up first, so that going to a case by reference stays instant);
+    otherwise the cases the user may open where every term occurs in some message."""
+    reference = reference_query(text)
+    if reference is not None and session.scalar(
+            select(Case.id).where(Case.reference == reference, listed_cases(user))) is not None:
+        return Case.reference == reference
+    terms = search_terms(text)
+    if not terms:
+        return None
+    matches = [
+        exists().where(Message.case_id == Case.id,
+                       Message.search_text.like(f"%{_escape_like(term)}%", escape="\\"))
+        for term in terms
+    ]
+    return and_(_viewable(user), *matches)
+
+
+def _order(filters: QueueFilters) -> Sequence[ColumnElement]:
+    if filters.needs_action:  # the most urgent first: every case here is still open
+        return (Case.due_at.asc(), Case.id.asc())
+    return (Case.created_at.desc(), Case.id.desc())
+
+
+def _previews(session: Session, case_ids: set[int]) -> dict[int, str]:
+    """The start of each case's first inbound message, in one query."""
+    if not case_ids:
+        return {}
+    first = (select(func.min(Message.id))
+             .where(Message.case_id.in_(case_ids), Message.direction == Direction.INBOUND,
+                    Message.body.is_not(None), Message.body != "")
+             .group_by(Message.case_id))
+    rows = session.execute(select(Message.case_id, Message.body).where(Message.id.in_(first)))
+    return {case_id: _shorten(body or "") for case_id, body in rows}
+
+
+def _shorten(body: str) -> str:
+    body = " ".join(body.split())
+    return body if len(body) <= PREVIEW_LENGTH else body[:PREVIEW_LENGTH - 1].rstrip() + "…"
+
+
+def _start_of(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _unique(case_ids: Iterable[int]) -> list[int]:
+    return list(dict.fromkeys(case_ids))
+
+
+def _load(session: Session, case_ids: Sequence[int]) -> list[Case]:
+    if not case_ids:
+        return []
+    return list(session.scalars(
+        select(Case).where(Case.id.in_(case_ids)).options(selectinload(Case.referrals))
+        .order_by(Case.id)))

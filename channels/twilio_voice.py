@@ -1,0 +1,997 @@
+"""The voice call-back line through Twilio Voice, for people who cannot read or write.
+
+A person rings the hotline; the call is rejected (``<Reject reason="busy"/>``, so it costs them
+nothing) and a call-back is queued in the outbox. The dispatcher places the call
+(``client.calls.create``) within calling hours; the person hears an Arabic menu: 1 leave a
+recorded complaint (it opens a case, whose reference they hear digit by digit, twice), 2 hear
+the status of a case by typing its reference, 3 general information, 9 repeat. An officer's
+reply on a voice case is a call too: it speaks (or plays) the reply, then offers 1 repeat and
+2 leave a further message on the same case.
+
+Sample provider requests::
+
+    POST /webhooks/twilio/voice                          (the person rings the hotline)
+    X-Twilio-Signature: 0Yx1...=
+    CallSid=CA0123...&AccountSid=AC...&From=%2B963944000111&To=%2B15005550007
+    &CallStatus=ringing&Direction=inbound&ApiVersion=2010-04-01
+
+    POST /webhooks/twilio/voice/call/<token>/menu?tries=0   (a key pressed in the menu)
+    CallSid=CA4567...&From=%2B15005550007&To=%2B963944000111&Digits=1&Direction=outbound-api
+
+    POST /webhooks/twilio/voice/call/<token>/recording      (recordingStatusCallback)
+    CallSid=CA4567...&RecordingSid=RE89ab...&RecordingStatus=completed&RecordingDuration=41
+    &RecordingUrl=https%3A%2F%2Fapi.twilio.com%2F2010-04-01%2FAccounts%2FAC...%2FRecordings%2FRE...
+
+``<token>`` is signed with ``SECRET_KEY`` and names the outbound message (the call-back or the
+reply) the call delivers; every route also checks ``X-Twilio-Signature``. The missed call is
+not a message for the text dialogue, so this module answers the hotline webhook itself (see
+``register_routes``). Nothing here logs a number.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING, Self, TypeVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Blueprint, Request, Response, abort, request
+from flask.sansio.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from bot.messages import Speaker
+from casework import audit, intake, outbox
+from casework.models import (
+    Attachment,
+    Case,
+    CaseStatus,
+    Contact,
+    DeliveryStatus,
+    Direction,
+    Message,
+    VoiceCall,
+    utcnow,
+)
+from casework.privacy import AddressDecryptionError, Vault, normalize_address
+from casework.references import REFERENCE_LENGTH, is_valid_reference
+from casework.text import ascii_digits
+from channels import twilio_http
+from channels.base import (
+    BadWebhook,
+    ChannelAdapter,
+    Download,
+    Outbound,
+    PermanentSendError,
+    SendResult,
+    StatusUpdate,
+)
+from channels.delivery import record_statuses
+from channels.twilio_messaging import TWILIO_STATUSES
+from config.settings import ConfigError
+from extensions import db
+
+if TYPE_CHECKING:
+    from bot.conversation import Handled
+    from config.data import Grid
+    from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+VOICE = "voice"
+VOICE_LANGUAGE = "ar"  # the menu is Arabic speech (SAWTI_VOICE_NAME / SAWTI_VOICE_LANGUAGE)
+BASE_PATH = "/webhooks/twilio/voice"
+MESSAGE_STATUS_PATH = f"{BASE_PATH}/message-status"
+CALLBACK_KIND = "callback"  # a call-back after a missed call: the menu
+REFERENCE_SMS_KIND = "reference_sms"  # the new case's reference, by SMS (not a call)
+# Every other kind on the voice channel (an officer's "reply") is a call that speaks the body.
+TOKEN_MAX_AGE = timedelta(days=7)
+AUDIO_TOKEN_MAX_AGE = timedelta(days=1)
+MENU_TIMEOUT_SECONDS = 8
+REFERENCE_TIMEOUT_SECONDS = 15
+RECORD_SILENCE_SECONDS = 10
+# What Twilio puts in From when the caller withheld their number (the digits spell ANONYMOUS,
+# RESTRICTED, BLOCKED, UNAVAIL and UNKNOWN on a keypad).
+WITHHELD_CALLERS = frozenset({
+    "anonymous", "restricted", "blocked", "private", "unknown", "unavailable", "withheld",
+    "+266696687", "+7378742833", "+2562533", "+8656696", "+86282452253",
+})
+E164 = re.compile(r"\+[1-9]\d{6,14}")
+# Twilio's call statuses, in the order a call goes through them.
+CALL_PROGRESS = {"queued": 0, "initiated": 1, "ringing": 2, "in-progress": 3, "answered": 3,
+                 "completed": 4, "busy": 4, "no-answer": 4, "failed": 4, "canceled": 4}
+ANSWERED = frozenset({"in-progress", "answered", "completed"})
+UNANSWERED = frozenset({"busy", "no-answer", "failed", "canceled"})
+PENDING = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.SENT,
+           DeliveryStatus.HELD)
+# Prompts that SAWTI_VOICE_PROMPTS may replace by a recorded audio file (name -> URL).
+PROMPT_NAMES = frozenset({
+    "greeting", "confidentiality", "menu", "no_input", "invalid", "goodbye", "record",
+    "no_recording", "recorded", "reference_again", "keep_reference", "sms_sent", "info",
+    "ask_reference", "reference_mistyped", "reference_unknown", "reply_intro",
+    "reply_options",
+})
+RECORDING_HOSTS = ("api.twilio.com",)
+
+
+# --- calling hours ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CallingHours:
+    """Local hours in which calls may be placed; "20:00-08:00" (overnight) works too."""
+
+    start: time
+    end: time
+    zone: ZoneInfo
+
+    @classmethod
+    def parse(cls, text: str, zone: str) -> CallingHours:
+        first, _, last = text.strip().partition("-")
+        return cls(time.fromisoformat(first), time.fromisoformat(last), ZoneInfo(zone))
+
+    def is_open(self, now: datetime) -> bool:
+        local = now.astimezone(self.zone).time()
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+    def next_opening(self, now: datetime) -> datetime | None:
+        """None if calls may be placed now, else when the hours next open (UTC)."""
+        if self.is_open(now):
+            return None
+        day = now.astimezone(self.zone).date()
+        for offset in (0, 1):
+            opening = datetime.combine(day + timedelta(days=offset), self.start,
+                                       tzinfo=self.zone).astimezone(UTC)
+            if opening > now:
+                return opening
+        raise AssertionError("calling hours open at least once a day")
+
+
+def callable_number(caller: str) -> str | None:
+    """The E.164 number to call back, or None (withheld, a SIP or client address...)."""
+    number = normalize_address(caller)
+    if number.lower() in WITHHELD_CALLERS or not E164.fullmatch(number):
+        return None
+    return number
+
+
+@dataclass(frozen=True)
+class IncomingCall:
+    call_sid: str
+    caller: str
+
+
+# --- the adapter --------------------------------------------------------------------------
+
+class TwilioVoiceAdapter(ChannelAdapter):
+    name = "twilio_voice"
+    webhook_path = BASE_PATH
+
+    def __init__(self, settings: Settings) -> None:
+        assert settings.twilio_account_sid and settings.twilio_auth_token
+        assert settings.twilio_voice_number and settings.secret_key
+        self.account_sid = settings.twilio_account_sid
+        self.auth_token = settings.twilio_auth_token
+        self.public_url = settings.public_url
+        self.api_url = settings.twilio_api_url
+        self.number = settings.twilio_voice_number
+        self.sms_number = settings.twilio_sms_number
+        self.channels = frozenset({VOICE})
+        self.org_name = settings.sawti_org_name
+        try:
+            self.hours = CallingHours.parse(settings.sawti_call_hours, settings.sawti_timezone)
+        except (ValueError, ZoneInfoNotFoundError) as error:
+            raise ConfigError(f"SAWTI_CALL_HOURS / SAWTI_TIMEZONE: {error}") from error
+        self.max_attempts = settings.sawti_call_max_attempts
+        self.retry_seconds = settings.sawti_call_retry_minutes * 60
+        self.callback_window = timedelta(minutes=settings.sawti_callback_window_minutes)
+        self.voice = settings.sawti_voice_name
+        self.voice_language = settings.sawti_voice_language
+        unknown = set(settings.sawti_voice_prompts) - PROMPT_NAMES
+        if unknown:
+            raise ConfigError(f"SAWTI_VOICE_PROMPTS: unknown prompt(s) {sorted(unknown)}; "
+                              f"known: {sorted(PROMPT_NAMES)}")
+        self.prompts = dict(settings.sawti_voice_prompts)
+        self.info_text = settings.sawti_voice_info_text
+        self.max_recording_seconds = settings.sawti_voice_max_recording_seconds
+        self.timeout = settings.sawti_provider_timeout_seconds
+        self._calls = URLSafeTimedSerializer(settings.secret_key, salt="sawti.voice.call")
+        self._audio = URLSafeTimedSerializer(settings.secret_key, salt="sawti.voice.audio")
+        self._client = twilio_http.make_client(self.account_sid, self.auth_token, self.api_url,
+                                               self.timeout)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self | None:
+        configured = settings.twilio_account_sid and settings.twilio_auth_token
+        return cls(settings) if configured and settings.twilio_voice_number else None
+
+    def verify(self, request: Request) -> bool:
+        return twilio_http.signature_is_valid(request, self.auth_token, self.public_url)
+
+    def parse(self, request: Request) -> list[intake.Inbound]:
+        """A missed call carries no message for the dialogue: see ``parse_call``."""
+        return []
+
+    def parse_call(self, request: Request) -> IncomingCall:
+        form = request.form
+        call_sid, caller = form.get("CallSid", "").strip(), form.get("From", "").strip()
+        if not call_sid or not caller:
+            raise BadWebhook("'CallSid' and 'From' are required")
+        return IncomingCall(call_sid, caller)
+
+    def webhook_response(self, handled: Sequence[Handled]) -> Response:
+        response = VoiceResponse()
+        response.reject(reason="busy")  # the only verb: the call is never answered, so free
+        return Response(str(response), mimetype="text/xml")
+
+    def send(self, outbound: Outbound) -> SendResult:
+        if outbound.kind == REFERENCE_SMS_KIND:
+            return self._send_sms(outbound)
+        if not self.public_url:
+            raise PermanentSendError("PUBLIC_URL must be set to place calls")
+        token = self._calls.dumps(outbound.message_id)
+        try:
+            call = self._client.calls.create(
+                to=outbound.address, from_=self.number, method="POST",
+                url=self.url(call_path(token, "answer")),
+                status_callback=self.url(call_path(token, "status")),
+                status_callback_method="POST",
+                status_callback_event=["initiated", "ringing", "answered", "completed"],
+            )
+        except Exception as error:
+            raise twilio_http.typed_error(error) from error
+        return SendResult(external_id=call.sid)
+
+    def _send_sms(self, outbound: Outbound) -> SendResult:
+        if not self.sms_number:
+            raise PermanentSendError("no SMS number is configured")
+        options: dict[str, object] = {"to": outbound.address, "from_": self.sms_number,
+                                      "body": outbound.body}
+        if self.public_url:
+            options["status_callback"] = self.url(MESSAGE_STATUS_PATH)
+        try:
+            message = self._client.messages.create(**options)
+        except Exception as error:
+            raise twilio_http.typed_error(error) from error
+        return SendResult(external_id=message.sid)
+
+    def not_before(self, channel: str, kind: str, now: datetime) -> datetime | None:
+        return None if kind == REFERENCE_SMS_KIND else self.hours.next_opening(now)
+
+    def download(self, channel: str, external_id: str, max_bytes: int) -> Download:
+        content, content_type = twilio_http.download(
+            external_id, self.account_sid, self.auth_token, self.api_url, max_bytes, self.timeout)
+        return Download(content, content_type)
+
+    def close(self) -> None:
+        session = self._client.http_client.session  # type: ignore[attr-defined]
+        if session is not None:
+            session.close()
+
+    # -- URLs and tokens -------------------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        return (self.public_url or "").rstrip("/") + path
+
+    def message_id(self, token: str) -> int | None:
+        return _load(self._calls, token, TOKEN_MAX_AGE)
+
+    def audio_url(self, attachment_id: int) -> str:
+        return self.url(f"{BASE_PATH}/audio/{self._audio.dumps(attachment_id)}")
+
+    def attachment_id(self, token: str) -> int | None:
+        return _load(self._audio, token, AUDIO_TOKEN_MAX_AGE)
+
+
+def call_path(token: str, step: str, tries: int | None = None) -> str:
+    path = f"{BASE_PATH}/call/{token}/{step}"
+    return path if tries is None else f"{path}?tries={tries}"
+
+
+def _load(serializer: URLSafeTimedSerializer, token: str, max_age: timedelta) -> int | None:
+    try:
+        value = serializer.loads(token, max_age=int(max_age.total_seconds()))
+    except BadData:
+        return None
+    return value if isinstance(value, int) else None
+
+
+# --- missed calls and call-backs ----------------------------------------------------------
+
+def record_missed_call(session: Session, adapter: TwilioVoiceAdapter, vault: Vault,
+                       call: IncomingCall, now: datetime) -> VoiceCall:
+    """Store the rejected call once (by CallSid) and make sure one call-back is queued."""
+    existing = session.scalars(select(VoiceCall).where(VoiceCall.call_sid == call.call_sid)
+                               ).first()
+    if existing is not None:
+        return existing
+    number = callable_number(call.caller)
+    if number is None:
+        missed = VoiceCall(call_sid=call.call_sid, direction=Direction.INBOUND,
+                           status="withheld", created_at=now, updated_at=now)
+        session.add(missed)
+        audit.record(session, "voice.caller_withheld", call_sid=call.call_sid)
+        return missed
+    contact = _contact_for(session, vault, number)
+    contact.last_inbound_at = now
+    contact.opted_out = False  # ringing us is asking to be called
+    callback = _current_callback(session, contact, adapter.callback_window, now)
+    if callback is None:
+        callback = outbox.enqueue(session, contact, _open_case(session, contact), "",
+                                  kind=CALLBACK_KIND, language=VOICE_LANGUAGE, now=now)
+        audit.record(session, "voice.callback_queued", case=callback.case,
+                     contact_id=contact.id)
+    elif callback.status == DeliveryStatus.QUEUED and callback.next_attempt_at is not None \
+            and callback.next_attempt_at > now:
+        callback.next_attempt_at = now  # they ring again: they can answer now
+    missed = VoiceCall(call_sid=call.call_sid, direction=Direction.INBOUND, status="missed",
+                       contact=contact, message=callback, created_at=now, updated_at=now)
+    session.add(missed)
+    return missed
+
+
+def _contact_for(session: Session, vault: Vault, number: str) -> Contact:
+    pseudonym = vault.pseudonym(VOICE, number)
+    contact = session.scalars(select(Contact).where(Contact.pseudonym == pseudonym)).first()
+    if contact is None:
+        contact = Contact(channel=VOICE, pseudonym=pseudonym,
+                          address_encrypted=vault.encrypt(number), language=VOICE_LANGUAGE,
+                          opted_out=False, dialogue_state="idle")
+        session.add(contact)
+        session.flush()
+    return contact
+
+
+def _current_callback(session: Session, contact: Contact, window: timedelta, now: datetime
+                      ) -> Message | None:
+    """A call-back still to be made, or one made within the window (unless it failed)."""
+    recent = (Message.created_at >= now - window) & Message.status.not_in(
+        [DeliveryStatus.FAILED, DeliveryStatus.CANCELLED])
+    return session.scalars(
+        select(Message).where(Message.contact_id == contact.id,
+                              Message.direction == Direction.OUTBOUND,
+                              Message.kind == CALLBACK_KIND,
+                              or_(Message.status.in_(PENDING), recent))
+        .order_by(Message.id.desc()).limit(1)
+    ).first()
+
+
+def _open_case(session: Session, contact: Contact) -> Case | None:
+    """The contact's latest open case: an unreachable call-back is flagged there."""
+    return session.scalars(
+        select(Case).where(Case.contact_id == contact.id, Case.status != CaseStatus.CLOSED)
+        .order_by(Case.last_activity_at.desc()).limit(1)
+    ).first()
+
+
+# --- calls we placed ----------------------------------------------------------------------
+
+def outbound_call(session: Session, message: Message, call_sid: str, now: datetime
+                  ) -> VoiceCall:
+    call = session.scalars(select(VoiceCall).where(VoiceCall.call_sid == call_sid)).first()
+    if call is None:
+        call = VoiceCall(call_sid=call_sid, direction=Direction.OUTBOUND, status="queued",
+                         contact=message.contact, message=message, created_at=now,
+                         updated_at=now)
+        session.add(call)
+        session.flush()
+    return call
+
+
+def call_answered(message: Message, call: VoiceCall, now: datetime) -> None:
+    """The person picked up: the call-back or reply reached them."""
+    call.answered_at = call.answered_at or now
+    if CALL_PROGRESS.get(call.status, 0) < CALL_PROGRESS["in-progress"]:
+        call.status, call.updated_at = "in-progress", now
+    if message.status in (DeliveryStatus.SENDING, DeliveryStatus.SENT):
+        message.status, message.delivered_at = DeliveryStatus.DELIVERED, now
+        message.last_error = None
+
+
+def record_call_status(session: Session, adapter: TwilioVoiceAdapter, message: Message,
+                       form: dict[str, str], now: datetime) -> None:
+    """Apply a call status callback; an unanswered call is tried again, then marked failed.
+
+    Reports only move a call forward, so replays and late reports change nothing.
+    """
+    call_sid, status = form.get("CallSid", ""), form.get("CallStatus", "")
+    if not call_sid or status not in CALL_PROGRESS:
+        raise BadWebhook("'CallSid' and a known 'CallStatus' are required")
+    call = outbound_call(session, message, call_sid, now)
+    if call.ended_at is not None or CALL_PROGRESS[status] <= CALL_PROGRESS.get(call.status, 0):
+        return
+    call.status, call.updated_at = status, now
+    call.error_code = (form.get("ErrorCode") or form.get("SipResponseCode") or None)
+    if status in ANSWERED:
+        call_answered(message, call, now)
+    if CALL_PROGRESS[status] < CALL_PROGRESS["completed"]:
+        return
+    call.ended_at = now
+    duration = form.get("CallDuration", "")
+    call.duration_seconds = int(duration) if duration.isdigit() else None
+    if status in UNANSWERED:
+        _unanswered(session, adapter, message, call, now)
+
+
+def _unanswered(session: Session, adapter: TwilioVoiceAdapter, message: Message,
+                call: VoiceCall, now: datetime) -> None:
+    if message.status != DeliveryStatus.SENT or message.external_id != call.call_sid:
+        return  # an earlier attempt's late report, or the message moved on already
+    error = f"call {call.status}"
+    if message.attempts < adapter.max_attempts:
+        outbox.mark_retry(message, error, now, base_seconds=adapter.retry_seconds,
+                          max_seconds=adapter.retry_seconds * 2 ** adapter.max_attempts)
+        return
+    outbox.mark_failed(session, message, error, now)
+    audit.record(session, "voice.unreachable", case=message.case, contact_id=message.contact_id,
+                 message_id=message.id, kind=message.kind, attempts=message.attempts)
+    log.warning("voice call failed after all attempts",
+                extra={"message_id": message.id, "kind": message.kind})
+
+
+# --- recordings -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Stored:
+    message: Message
+    case: Case
+    new: bool
+
+
+def store_recording(session: Session, adapter: TwilioVoiceAdapter, grid: Grid,
+                    call_message: Message, form: dict[str, str], now: datetime) -> Stored | None:
+    """The recording as an inbound voice message, once per RecordingSid.
+
+    After a call-back it opens a new case (and its reference is sent by SMS when an SMS number
+    is configured); after a reply it joins the reply's case. The audio is fetched by the
+    worker, with retries; if it never comes, the case says so and is kept.
+    """
+    sid, url = form.get("RecordingSid", "").strip(), form.get("RecordingUrl", "").strip()
+    if not sid or not url or form.get("RecordingDuration", "").strip() == "0":
+        return None
+    parts = urlsplit(url)
+    if parts.scheme != "https" or parts.hostname not in RECORDING_HOSTS:
+        raise BadWebhook("'RecordingUrl' is not a Twilio recording")
+    existing = session.scalars(
+        select(Message).where(Message.channel == VOICE, Message.direction == Direction.INBOUND,
+                              Message.external_id == sid)).first()
+    if existing is not None:
+        assert existing.case is not None
+        return Stored(existing, existing.case, new=False)
+    contact = call_message.contact
+    message = Message(
+        contact=contact, direction=Direction.INBOUND, channel=VOICE, external_id=sid,
+        kind="voice", body="", language=VOICE_LANGUAGE, status=DeliveryStatus.RECEIVED,
+        received_at=now, created_at=now,
+        attachments=[Attachment(kind="voice", external_id=url, fetch_status="pending",
+                                fetch_attempts=0, next_fetch_at=now, created_at=now)],
+    )
+    session.add(message)
+    contact.last_inbound_at = now
+    if call_message.kind == CALLBACK_KIND or call_message.case is None:
+        case = intake.open_case(session, contact, message, grid, now)
+        if adapter.sms_number:
+            speaker = Speaker(VOICE_LANGUAGE)
+            body = speaker._("Thank you for calling %(org)s. Your case number is %(reference)s. "
+                             "Keep this number to ask about your case.",
+                             org=adapter.org_name, reference=case.reference)
+            outbox.enqueue(session, contact, case, body, kind=REFERENCE_SMS_KIND,
+                           language=VOICE_LANGUAGE, now=now)
+    else:
+        case = _live_case(session, call_message.case)
+        intake.attach(case, message, now)
+    session.flush()
+    return Stored(message, case, new=True)
+
+
+def _live_case(session: Session, case: Case) -> Case:
+    """The case a further message joins: the one it was merged into; reopened if closed."""
+    for _ in range(10):
+        if case.merged_into_id is None:
+            break
+        target = session.get(Case, case.merged_into_id)
+        if target is None:
+            break
+        case = target
+    if case.status == CaseStatus.CLOSED:
+        case.status, case.closed_at = CaseStatus.OPEN, None
+        audit.record(session, "case.reopened", case=case, reason="voice_message",
+                     status=[CaseStatus.CLOSED.value, CaseStatus.OPEN.value])
+    return case
+
+
+def recording_unavailable(session: Session, form: dict[str, str]) -> None:
+    """Twilio reports the recording failed or is absent: say so on the case, if there is one."""
+    sid = form.get("RecordingSid", "").strip()
+    message = session.scalars(
+        select(Message).where(Message.channel == VOICE, Message.direction == Direction.INBOUND,
+                              Message.external_id == sid)).first() if sid else None
+    if message is None:
+        return
+    for attachment in message.attachments:
+        if attachment.fetch_status == "pending":
+            attachment.fetch_status = "failed"
+            attachment.fetch_error = f"recording {form.get('RecordingStatus', 'failed')}"
+            audit.record(session, "attachment.fetch_failed", case=message.case,
+                         attachment_id=attachment.id, error=attachment.fetch_error)
+
+
+# --- what the person hears --------------------------------------------------------------
+
+class Script:
+    """One TwiML document in Arabic; a prompt is played from its recording when one is
+    configured (SAWTI_VOICE_PROMPTS), else spoken with SAWTI_VOICE_NAME."""
+
+    def __init__(self, adapter: TwilioVoiceAdapter, token: str) -> None:
+        self.adapter = adapter
+        self.token = token
+        self.speaker = Speaker(VOICE_LANGUAGE)
+        self.response = VoiceResponse()
+
+    def prompt(self, name: str, text: str, into: VoiceResponse | Gather | None = None) -> None:
+        target = self.response if into is None else into
+        url = self.adapter.prompts.get(name)
+        if url:
+            target.play(url)
+        else:
+            self.say(text, into=target)
+
+    def say(self, text: str, into: VoiceResponse | Gather | None = None) -> None:
+        target = self.response if into is None else into
+        target.say(text, voice=self.adapter.voice, language=self.adapter.voice_language)
+
+    def gather(self, step: str, tries: int, digits: int = 1) -> Gather:
+        """Keys pressed go to ``step``; with none, the document goes on (to a redirect)."""
+        options: dict[str, object] = {
+            "input": "dtmf", "method": "POST", "num_digits": digits,
+            "action": self.adapter.url(call_path(self.token, step, tries)),
+            "timeout": MENU_TIMEOUT_SECONDS if digits == 1 else REFERENCE_TIMEOUT_SECONDS,
+        }
+        if digits > 1:
+            options["finish_on_key"] = "#"
+        return self.response.gather(**options)
+
+    def redirect(self, step: str, tries: int) -> None:
+        self.response.redirect(self.adapter.url(call_path(self.token, step, tries)),
+                               method="POST")
+
+    def xml(self) -> Response:
+        return Response(str(self.response), mimetype="text/xml")
+
+    # -- the main menu ---------------------------------------------------------------------
+
+    def menu(self, tries: int, greet: bool = False) -> None:
+        _ = self.speaker._
+        gather = self.gather("menu", tries)
+        if greet:
+            self.prompt("greeting", _("Hello, this is %(org)s calling you back, free of charge.",
+                                      org=self.adapter.org_name), gather)
+            self.prompt("confidentiality", _("What you share is confidential: we never share "
+                                             "your name or number without your permission."),
+                        gather)
+        self.prompt("menu", _("To leave a complaint or feedback, press 1. To hear the status of "
+                              "a case, press 2. To hear general information, press 3. To hear "
+                              "these options again, press 9."), gather)
+        self.redirect("menu", tries)
+
+    def not_understood(self, digits: str, tries: int) -> bool:
+        """Say why the choice was not taken; True if the call should end (second time)."""
+        _ = self.speaker._
+        if digits:
+            self.prompt("invalid", _("Sorry, that is not one of the choices."))
+        else:
+            self.prompt("no_input", _("We did not hear a choice."))
+        if tries >= 1:
+            self.goodbye()
+            return True
+        return False
+
+    def goodbye(self) -> None:
+        self.prompt("goodbye", self.speaker._("Thank you. You can call us again at any time, "
+                                              "and we will call you back. Goodbye."))
+        self.response.hangup()
+
+    def record(self, after_reply: bool) -> None:
+        _ = self.speaker._
+        self.prompt("record", _("Please speak after the tone. When you finish, press the hash "
+                                "key."))
+        self.response.record(
+            action=self.adapter.url(call_path(self.token, "recorded")), method="POST",
+            max_length=self.adapter.max_recording_seconds, finish_on_key="#", play_beep=True,
+            timeout=RECORD_SILENCE_SECONDS, trim="trim-silence",
+            recording_status_callback=self.adapter.url(call_path(self.token, "recording")),
+            recording_status_callback_method="POST",
+            recording_status_callback_event="completed absent",
+        )
+        self.no_recording(after_reply)
+
+    def no_recording(self, after_reply: bool) -> None:
+        self.prompt("no_recording", self.speaker._("We did not receive a recording."))
+        if after_reply:
+            self.reply_options(tries=1)
+        else:
+            self.menu(tries=1)
+
+    def info(self) -> None:
+        text = self.adapter.info_text or self.speaker._(
+            "%(org)s listens to complaints, questions and feedback about its assistance. "
+            "Complaining never affects the assistance you receive, and what you tell us is "
+            "confidential.",
+            org=self.adapter.org_name)
+        self.prompt("info", text)
+        self.menu(tries=0)
+
+    def ask_reference(self, tries: int) -> None:
+        gather = self.gather("reference", tries, digits=REFERENCE_LENGTH)
+        self.prompt("ask_reference", self.speaker._(
+            "Please type the seven digits of your case number, then press the hash key."),
+            gather)
+        self.redirect("reference", tries)
+
+    def status(self, reference: str, case: Case | None) -> None:
+        _ = self.speaker._
+        if case is None:
+            self.prompt("reference_unknown", _("We could not find a case with this number for "
+                                               "you."))
+        else:
+            self.say(_("Your case %(reference)s is %(status)s.",
+                       reference=spoken_digits(self.speaker, reference),
+                       status=self.speaker.status_name(case.status)))
+        self.menu(tries=0)
+
+    def reference_heard(self, case: Case, sms: bool) -> None:
+        _ = self.speaker._
+        digits = spoken_digits(self.speaker, case.reference)
+        self.prompt("recorded", _("Thank you. We received your message. Your case number is:"))
+        self.say(digits)
+        self.prompt("reference_again", _("Once more, your case number is:"))
+        self.say(digits)
+        if sms:
+            self.prompt("sms_sent", _("We are also sending you this number by SMS."))
+        self.prompt("keep_reference", _("Keep this number to ask about your case. Goodbye."))
+        self.response.hangup()
+
+    # -- a reply call ------------------------------------------------------------------------
+
+    def reply(self, message: Message, tries: int, intro: bool) -> None:
+        gather = self.gather("reply", tries)
+        if intro:
+            self.prompt("reply_intro", self.speaker._(
+                "Hello, this is %(org)s, with an answer about your case.",
+                org=self.adapter.org_name), gather)
+        audio = [item for item in message.attachments
+                 if item.storage_key and (item.content_type or "").startswith("audio/")]
+        for item in audio:
+            gather.play(self.adapter.audio_url(item.id))
+        if not audio and message.body:
+            self.say(message.body, into=gather)
+        self._reply_options_into(gather)
+        self.redirect("reply", tries)
+
+    def reply_options(self, tries: int) -> None:
+        self._reply_options_into(self.gather("reply", tries))
+        self.redirect("reply", tries)
+
+    def _reply_options_into(self, gather: Gather) -> None:
+        self.prompt("reply_options", self.speaker._(
+            "To hear the answer again, press 1. To leave a further message, press 2."), gather)
+
+    def added(self, case: Case) -> None:
+        self.say(self.speaker._("Thank you. We added your message to case %(reference)s.",
+                                reference=spoken_digits(self.speaker, case.reference)))
+        self.goodbye()
+
+
+def spoken_digits(speaker: Speaker, reference: str) -> str:
+    """The reference digit by digit, in words (Arabic: «ثلاثة، صفر، ...»)."""
+    _ = speaker._
+    words = (_("zero"), _("one"), _("two"), _("three"), _("four"), _("five"), _("six"),
+             _("seven"), _("eight"), _("nine"))
+    separator = "، " if speaker.language == "ar" else ", "
+    return separator.join(words[int(digit)] for digit in reference if digit.isdigit())
+
+
+# --- routes -----------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+def register_routes(bp: Blueprint) -> None:
+    """The TwiML and callback routes of a call, and the hotline webhook itself."""
+    steps: dict[str, Callable[[str], ResponseReturnValue]] = {
+        "answer": on_answer, "menu": on_menu, "reference": on_reference,
+        "recorded": on_recorded, "recording": on_recording, "status": on_call_status,
+        "reply": on_reply,
+    }
+    for step, view in steps.items():
+        bp.add_url_rule(f"{BASE_PATH}/call/<token>/{step}", endpoint=f"voice_{step}",
+                        view_func=view, methods=["POST"])
+    bp.add_url_rule(MESSAGE_STATUS_PATH, endpoint="voice_message_status",
+                    view_func=on_message_status, methods=["POST"])
+    bp.add_url_rule(f"{BASE_PATH}/audio/<token>", endpoint="voice_audio", view_func=serve_audio,
+                    methods=["GET"])
+    bp.record(_answer_the_hotline_here)
+
+
+def _answer_the_hotline_here(state: BlueprintSetupState) -> None:
+    """The generic webhook would hand a missed call to the text dialogue; it is not a message,
+    so the route registered for ``webhook_path`` is served by ``on_incoming_call`` instead."""
+    endpoints = [rule.endpoint for rule in state.app.url_map.iter_rules()
+                 if rule.rule == BASE_PATH and rule.endpoint.startswith(f"{state.name}.")]
+    for endpoint in endpoints:
+        state.app.view_functions[endpoint] = on_incoming_call
+    if not endpoints:  # the generic route was not registered (yet): serve the path anyway
+        state.app.add_url_rule(BASE_PATH, endpoint=f"{state.name}.voice_incoming",
+                               view_func=on_incoming_call, methods=["POST"])
+
+
+def on_incoming_call(**_: object) -> ResponseReturnValue:
+    """The hotline rings: store the call, queue one call-back, reject (free for the caller)."""
+    from services import services  # the services module imports this package
+
+    adapter = _adapter()
+    if not adapter.verify(request):
+        log.warning("voice webhook rejected: verification failed")
+        abort(403, description="request could not be verified")
+    try:
+        call = adapter.parse_call(request)
+    except BadWebhook as error:
+        abort(400, description=str(error))
+    vault = services().vault
+    try:
+        _committed(lambda: record_missed_call(db.session, adapter, vault, call, utcnow()))
+    except SQLAlchemyError as error:  # still reject: an answered error would cost the caller
+        log.error("missed call could not be stored: %s", type(error).__name__)
+    return adapter.webhook_response(())
+
+
+def on_answer(token: str) -> ResponseReturnValue:
+    adapter, message = _call(token)
+    call_sid = request.form.get("CallSid", "")
+    if not call_sid:
+        abort(400, description="'CallSid' is required")
+
+    def run() -> Response:
+        call = outbound_call(db.session, message, call_sid, utcnow())
+        call_answered(message, call, utcnow())
+        script = Script(adapter, token)
+        if message.kind == CALLBACK_KIND:
+            script.menu(tries=0, greet=True)
+        else:
+            script.reply(message, tries=0, intro=True)
+        return script.xml()
+
+    return _committed(run)
+
+
+def on_menu(token: str) -> ResponseReturnValue:
+    adapter, _message = _call(token)
+    script, digits, tries = Script(adapter, token), _digits(), _tries()
+    if digits == "1":
+        script.record(after_reply=False)
+    elif digits == "2":
+        script.ask_reference(tries=0)
+    elif digits == "3":
+        script.info()
+    elif digits == "9":
+        script.menu(tries)
+    elif not script.not_understood(digits, tries):
+        script.menu(tries + 1)
+    return script.xml()
+
+
+def on_reference(token: str) -> ResponseReturnValue:
+    adapter, message = _call(token)
+    script, digits, tries = Script(adapter, token), _digits().rstrip("#"), _tries()
+    if not (digits.isdigit() and is_valid_reference(digits)):
+        if digits:
+            script.prompt("reference_mistyped", script.speaker._(
+                "This number seems to be mistyped."))
+        else:
+            script.prompt("no_input", script.speaker._("We did not hear a choice."))
+        if tries >= 1:
+            script.goodbye()
+        else:
+            script.ask_reference(tries + 1)
+        return script.xml()
+    case = intake.find_case(db.session, digits)
+    if case is not None and case.contact_id not in _same_number(message.contact):
+        case = None  # told exactly as an unknown number
+    script.status(digits, case)
+    return script.xml()
+
+
+def on_recorded(token: str) -> ResponseReturnValue:
+    """The <Record> action: the caller is still on the line and hears the outcome."""
+    from services import services
+
+    adapter, message = _call(token)
+    grid = services().org_data.grid
+    form = request.form.to_dict()
+
+    def run() -> Response:
+        now, script = utcnow(), Script(adapter, token)
+        stored = store_recording(db.session, adapter, grid, message, form, now)
+        if stored is None:
+            script.no_recording(after_reply=message.kind != CALLBACK_KIND)
+        elif message.kind == CALLBACK_KIND:
+            if stored.case.acknowledged_at is None:
+                stored.case.acknowledged_at = now
+                audit.record(db.session, "case.acknowledged", case=stored.case)
+            script.reference_heard(stored.case, sms=bool(adapter.sms_number))
+        else:
+            script.added(stored.case)
+        return script.xml()
+
+    return _committed(_bad_webhook_is_400(run))
+
+
+def on_recording(token: str) -> ResponseReturnValue:
+    """recordingStatusCallback: the recording is complete (or will never be)."""
+    from services import services
+
+    adapter, message = _call(token)
+    grid = services().org_data.grid
+    form = request.form.to_dict()
+
+    def run() -> Response:
+        now = utcnow()
+        if form.get("RecordingStatus", "completed") != "completed":
+            recording_unavailable(db.session, form)
+            return Response(status=204)
+        stored = store_recording(db.session, adapter, grid, message, form, now)
+        if stored is not None:
+            for attachment in stored.message.attachments:
+                if attachment.fetch_status == "pending":
+                    attachment.next_fetch_at = now  # complete now: fetch at once
+        return Response(status=204)
+
+    return _committed(_bad_webhook_is_400(run))
+
+
+def on_call_status(token: str) -> ResponseReturnValue:
+    adapter, message = _call(token)
+    form = request.form.to_dict()
+    return _committed(_bad_webhook_is_400(lambda: _status_recorded(adapter, message, form)))
+
+
+def _status_recorded(adapter: TwilioVoiceAdapter, message: Message, form: dict[str, str]
+                     ) -> Response:
+    record_call_status(db.session, adapter, message, form, utcnow())
+    return Response(status=204)
+
+
+def on_reply(token: str) -> ResponseReturnValue:
+    adapter, message = _call(token)
+    script, digits, tries = Script(adapter, token), _digits(), _tries()
+    if digits == "1":
+        script.reply(message, tries, intro=False)
+    elif digits == "2":
+        script.record(after_reply=True)
+    elif not script.not_understood(digits, tries):
+        script.reply_options(tries + 1)
+    return script.xml()
+
+
+def on_message_status() -> ResponseReturnValue:
+    """Delivery reports of the reference sent by SMS."""
+    adapter = _adapter()
+    _verified(adapter)
+    form = request.form
+    sid = form.get("MessageSid", "")
+    status = TWILIO_STATUSES.get(form.get("MessageStatus") or form.get("SmsStatus") or "")
+    if not sid or status is None:
+        abort(400, description="'MessageSid' and a known 'MessageStatus' are required")
+    update = StatusUpdate(external_id=sid, status=status,
+                          error_code=form.get("ErrorCode") or None)
+    record_statuses(db.session, adapter.channels, [update], utcnow())
+    return Response(status=204)
+
+
+def serve_audio(token: str) -> ResponseReturnValue:
+    """An officer's recorded reply, fetched by Twilio for <Play>. Twilio does not sign media
+    fetches, so the signed, expiring token in the URL is what authorises it."""
+    from services import services
+
+    adapter = _adapter()
+    attachment_id = adapter.attachment_id(token)
+    attachment = db.session.get(Attachment, attachment_id) if attachment_id else None
+    message = attachment.message if attachment is not None else None
+    if attachment is None or message is None or not attachment.storage_key or \
+            message.channel != VOICE or message.direction != Direction.OUTBOUND:
+        abort(404, description="no such audio")
+    content = services().attachment_store.read(attachment.storage_key)
+    return Response(content, mimetype=attachment.content_type or "application/octet-stream")
+
+
+# -- route helpers -------------------------------------------------------------------------
+
+def _adapter() -> TwilioVoiceAdapter:
+    from services import services
+
+    adapter = services().adapters.get(VOICE)
+    if not isinstance(adapter, TwilioVoiceAdapter):
+        abort(404, description="the voice channel is not configured")
+    return adapter
+
+
+def _verified(adapter: TwilioVoiceAdapter) -> None:
+    if not adapter.verify(request):
+        log.warning("voice callback rejected: verification failed")
+        abort(403, description="request could not be verified")
+
+
+def _call(token: str) -> tuple[TwilioVoiceAdapter, Message]:
+    """The verified request's adapter and the outbound message its token names."""
+    adapter = _adapter()
+    _verified(adapter)
+    message_id = adapter.message_id(token)
+    message = db.session.get(Message, message_id) if message_id is not None else None
+    if message is None or message.channel != VOICE or \
+            message.direction != Direction.OUTBOUND:
+        abort(404, description="unknown or expired call")
+    return adapter, message
+
+
+def _digits() -> str:
+    return ascii_digits(request.form.get("Digits", "")).strip()
+
+
+def _tries() -> int:
+    value = request.args.get("tries", "0")
+    return min(int(value), 1) if value.isdigit() else 0
+
+
+def _same_number(contact: Contact) -> set[int]:
+    """The ids of the contacts with this phone number, on voice, SMS and WhatsApp."""
+    from services import services
+
+    ids = {contact.id}
+    if contact.address_encrypted is None:
+        return ids
+    vault = services().vault
+    try:
+        number = vault.decrypt(contact.address_encrypted)
+    except AddressDecryptionError:
+        return ids
+    pseudonyms = [vault.pseudonym(channel, number) for channel in ("sms", "whatsapp")]
+    ids.update(db.session.scalars(select(Contact.id).where(Contact.pseudonym.in_(pseudonyms))))
+    return ids
+
+
+def _bad_webhook_is_400(run: Callable[[], T]) -> Callable[[], T]:
+    def guarded() -> T:
+        try:
+            return run()
+        except BadWebhook as error:
+            db.session.rollback()
+            abort(400, description=str(error))
+    return guarded
+
+
+def _committed(run: Callable[[], T]) -> T:
+    """Run and commit; a race with an identical request (unique CallSid or RecordingSid)
+    is retried once, and then finds the other request's rows."""
+    for attempt in range(2):
+        try:
+            result = run()
+            db.session.commit()
+            return result
+        except IntegrityError:
+            db.session.rollback()
+            if attempt:
+                raise
+        except Exception:
+            db.session.rollback()
+            raise
+    raise AssertionError("unreachable")
+

@@ -1,0 +1,865 @@
+"""The voice call-back line through the real twilio client against the local fake Twilio.
+
+TwiML is checked by parsing it (``xml.etree.ElementTree``), never by comparing strings.
+"""
+
+from __future__ import annotations
+
+import logging
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from werkzeug.test import TestResponse
+
+from bot.messages import Speaker
+from casework.models import (
+    Attachment,
+    AuditEvent,
+    Case,
+    Contact,
+    DeliveryStatus,
+    Message,
+    VoiceCall,
+    utcnow,
+)
+from casework.references import damm_check_digit
+from casework.replies import queue_reply
+from channels.dispatcher import Dispatcher
+from channels.twilio_voice import CallingHours, callable_number, spoken_digits
+from extensions import db
+from services import services
+from tests.channels.conftest import ACCOUNT_SID, PUBLIC_URL, SMS_NUMBER, post_twilio
+from tests.fakes import FakeTwilio, messaging_form, new_sid, status_form
+
+VOICE = "/webhooks/twilio/voice"
+VOICE_NUMBER = "+15005550007"
+PERSON = "+963944000111"
+OTHER_PERSON = "+963933000222"
+AR = Speaker("ar")
+SAY = {"voice": "Polly.Zeina", "language": "arb"}
+
+
+def _open_hours(now: datetime | None = None) -> str:
+    """Calling hours (UTC) that are open now, whatever the time the tests run."""
+    now = now or datetime.now(UTC)
+    return f"{(now - timedelta(hours=6)):%H:%M}-{(now + timedelta(hours=6)):%H:%M}"
+
+
+@pytest.fixture
+def extra_settings(request: pytest.FixtureRequest) -> dict[str, object]:
+    base: dict[str, object] = {"sawti_timezone": "UTC", "sawti_call_hours": _open_hours()}
+    return base | getattr(request, "param", {})
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def _count(model: type, *where: object) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _incoming_form(call_sid: str | None = None, caller: str | None = PERSON) -> dict[str, str]:
+    form = {"CallSid": call_sid or new_sid("CA"), "AccountSid": ACCOUNT_SID, "To": VOICE_NUMBER,
+            "CallStatus": "ringing", "Direction": "inbound", "ApiVersion": "2010-04-01",
+            "FromCountry": "SY", "ToCountry": "US"}
+    if caller is not None:
+        form["From"] = caller
+    return form
+
+
+def _ring(client: FlaskClient, caller: str = PERSON, call_sid: str | None = None
+          ) -> TestResponse:
+    return post_twilio(client, VOICE, _incoming_form(call_sid, caller))
+
+
+def _xml(response: TestResponse) -> ET.Element:
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == "text/xml"
+    root = ET.fromstring(response.get_data())  # noqa: S314 - our own TwiML
+    assert root.tag == "Response"
+    return root
+
+
+def _said(element: ET.Element) -> list[str]:
+    """Every <Say> text, in document order (nested ones included), checking the voice."""
+    texts = []
+    for say in element.iter("Say"):
+        assert {key: say.get(key) for key in SAY} == SAY
+        texts.append(say.text or "")
+    return texts
+
+
+def _verbs(root: ET.Element) -> list[str]:
+    return [child.tag for child in root]
+
+
+def _path(url: str) -> str:
+    assert url.startswith(PUBLIC_URL), url
+    return url.removeprefix(PUBLIC_URL)
+
+
+def _tries(url: str) -> str:
+    return parse_qs(urlsplit(url).query).get("tries", ["-"])[0]
+
+
+@dataclass
+class Call:
+    """A call we placed, as the tests drive it: its TwiML base path and the message."""
+
+    base: str
+    message: Message
+    sid: str
+    to: str
+
+    def post(self, client: FlaskClient, step: str, **form: str) -> TestResponse:
+        params = {"CallSid": self.sid, "AccountSid": ACCOUNT_SID, "From": VOICE_NUMBER,
+                  "To": self.to, "Direction": "outbound-api", "CallStatus": "in-progress",
+                  "ApiVersion": "2010-04-01", **form}
+        return post_twilio(client, f"{self.base}/{step}", params)
+
+    def status(self, client: FlaskClient, status: str, **form: str) -> TestResponse:
+        return self.post(client, "status", CallStatus=status, **form)
+
+
+def _placed(fake_twilio: FakeTwilio, kind: str = "callback") -> Call:
+    placed = fake_twilio.placed_calls()[-1]
+    message = db.session.scalars(select(Message).where(Message.kind == kind)
+                                 .order_by(Message.id.desc())).first()
+    assert message is not None and message.external_id
+    base = _path(placed["Url"]).removesuffix("/answer")
+    return Call(base, message, message.external_id, placed["To"])
+
+
+def _called_back(client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+                 caller: str = PERSON) -> Call:
+    assert _ring(client, caller).status_code == 200
+    dispatcher.run_once()
+    return _placed(fake_twilio)
+
+
+def _recording(fake_twilio: FakeTwilio, content: bytes | None = b"RIFF....WAVEfmt voice"
+               ) -> dict[str, str]:
+    sid = new_sid("RE")
+    url = (fake_twilio.add_recording(sid, content) if content is not None else
+           f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{sid}")
+    return {"RecordingSid": sid, "RecordingUrl": url, "RecordingDuration": "41",
+            "RecordingStatus": "completed"}
+
+
+def _voice_case(client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio
+                ) -> tuple[Call, Case]:
+    call = _called_back(client, dispatcher, fake_twilio)
+    call.post(client, "answer")
+    call.post(client, "menu", Digits="1")
+    _xml(call.post(client, "recorded", **_recording(fake_twilio)))
+    return call, db.session.scalars(select(Case)).one()
+
+
+def _digit_words(reference: str) -> str:
+    return spoken_digits(AR, reference)
+
+
+def _bad_check_digit(reference: str) -> str:
+    wrong = (int(reference[-1]) + 1) % 10
+    assert damm_check_digit(reference[:-1] + str(wrong)) != 0
+    return reference[:-1] + str(wrong)
+
+
+# --- the hotline webhook ------------------------------------------------------------------
+
+def test_rejection_is_exactly_one_busy_reject(client: FlaskClient, app_context: None) -> None:
+    root = _xml(_ring(client))
+    assert [(child.tag, child.attrib, list(child)) for child in root] == \
+        [("Reject", {"reason": "busy"}, [])]
+    assert _count(VoiceCall) == 1
+    callback = db.session.scalars(select(Message)).one()
+    assert (callback.kind, callback.channel, callback.status) == \
+        ("callback", "voice", DeliveryStatus.QUEUED)
+    contact = callback.contact
+    assert contact.channel == "voice" and PERSON not in (contact.address_encrypted or "")
+    assert contact.pseudonym == services().vault.pseudonym("voice", PERSON)
+    assert services().vault.decrypt(contact.address_encrypted or "") == PERSON
+
+
+# (label, caller, CallSid or None for a new one, call-backs and calls stored after it)
+MISSED_CALLS = [
+    ("first-call", PERSON, "CA" + "1" * 32, 1, 1),
+    ("replayed-call-sid", PERSON, "CA" + "1" * 32, 1, 1),
+    ("replayed-again", PERSON, "CA" + "1" * 32, 1, 1),
+    ("rings-again", PERSON, None, 1, 2),
+    ("and-again", PERSON, None, 1, 3),
+    ("another-number", OTHER_PERSON, None, 2, 4),
+    ("another-number-again", OTHER_PERSON, None, 2, 5),
+]
+
+
+def test_missed_calls_make_one_call_back_per_number(client: FlaskClient,
+                                                    app_context: None) -> None:
+    for label, caller, call_sid, callbacks, calls in MISSED_CALLS:
+        assert _verbs(_xml(_ring(client, caller, call_sid))) == ["Reject"], label
+        assert _count(Message, Message.kind == "callback") == callbacks, label
+        assert _count(VoiceCall) == calls, label
+    assert _count(Contact) == 2
+
+
+# (label, the earlier call-back's status, how long ago it was queued, whether a new one is)
+CALLBACK_WINDOW = [
+    ("answered-within-window", DeliveryStatus.DELIVERED, 5, False),
+    ("answered-after-window", DeliveryStatus.DELIVERED, 20, True),
+    ("failed-within-window", DeliveryStatus.FAILED, 5, True),
+    ("still-ringing-long-ago", DeliveryStatus.SENT, 60, False),
+    ("waiting-for-calling-hours", DeliveryStatus.QUEUED, 600, False),
+]
+
+
+def test_call_back_window(client: FlaskClient, app_context: None) -> None:
+    """SAWTI_CALLBACK_WINDOW_MINUTES (15): one call-back for the calls within it."""
+    for number, (label, earlier_status, minutes_ago, new_callback) in enumerate(
+            CALLBACK_WINDOW):
+        caller = f"+96393300010{number}"
+        _ring(client, caller)
+        earlier = db.session.scalars(select(Message).order_by(Message.id.desc())).first()
+        assert earlier is not None
+        earlier.status = earlier_status
+        earlier.created_at = utcnow() - timedelta(minutes=minutes_ago)
+        db.session.commit()
+        _ring(client, caller)
+        callbacks = _count(Message, Message.kind == "callback",
+                           Message.contact_id == earlier.contact_id)
+        assert callbacks == (2 if new_callback else 1), label
+
+
+def test_ringing_again_brings_a_waiting_call_back_forward(client: FlaskClient,
+                                                          app_context: None) -> None:
+    _ring(client)
+    callback = db.session.scalars(select(Message)).one()
+    callback.next_attempt_at = utcnow() + timedelta(minutes=30)  # a retry was waiting
+    db.session.commit()
+    _ring(client)
+    db.session.refresh(callback)
+    assert callback.next_attempt_at <= utcnow()
+    assert _count(Message) == 1
+
+
+WITHHELD = ["anonymous", "+266696687", "Restricted", "+7378742833", "+86282452253",
+            "client:alice", "sip:someone@example.org", "12345"]
+
+
+def test_withheld_caller_id_is_recorded_and_not_called_back(client: FlaskClient,
+                                                            app_context: None) -> None:
+    for number, caller in enumerate(WITHHELD, start=1):
+        call_sid = f"CA{number:032d}"
+        for _ in range(2):  # the second is a replay
+            assert _verbs(_xml(_ring(client, caller, call_sid))) == ["Reject"], caller
+        call = db.session.scalars(select(VoiceCall).where(VoiceCall.call_sid == call_sid)).one()
+        assert (call.status, call.contact_id, call.message_id) == ("withheld", None, None)
+        assert _count(VoiceCall) == number, caller
+    assert _count(Message) == 0 and _count(Contact) == 0
+    assert _count(AuditEvent, AuditEvent.action == "voice.caller_withheld") == len(WITHHELD)
+
+
+INCOMPLETE_CALLS = [
+    ("missing-call-sid", {k: v for k, v in _incoming_form().items() if k != "CallSid"}),
+    ("missing-from", _incoming_form(caller=None)),
+    ("empty-from", _incoming_form(caller="")),
+]
+
+
+def test_incomplete_incoming_call_is_400(client: FlaskClient, app_context: None) -> None:
+    for label, form in INCOMPLETE_CALLS:
+        assert post_twilio(client, VOICE, form).status_code == 400, label
+    assert _count(VoiceCall) == 0 and _count(Message) == 0
+
+
+def test_callable_number() -> None:
+    assert callable_number(" +963 944-000-111 ") == PERSON
+    assert callable_number("+266696687") is None and callable_number("963944000111") is None
+
+
+# --- placing the call ---------------------------------------------------------------------
+
+def test_call_back_is_placed_with_status_callbacks(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    _ring(client)
+    dispatcher.run_once()
+    [placed] = fake_twilio.placed_calls()
+    assert (placed["To"], placed["From"], placed["Method"]) == (PERSON, VOICE_NUMBER, "POST")
+    token_path = _path(placed["Url"]).removesuffix("/answer")
+    assert token_path.startswith(f"{VOICE}/call/") and PERSON.strip("+") not in token_path
+    assert _path(placed["StatusCallback"]) == f"{token_path}/status"
+    assert placed["StatusCallbackEvent"] == ["initiated", "ringing", "answered", "completed"]
+    callback = db.session.scalars(select(Message)).one()
+    assert callback.status == DeliveryStatus.SENT and callback.external_id.startswith("CA")
+    logged = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
+    assert PERSON not in logged and PERSON.strip("+") not in logged
+
+
+@pytest.mark.parametrize(
+    ("label", "now", "hours", "expected"),
+    [
+        ("open", "2026-03-10T08:00+03:00", "08:00-20:00", None),
+        ("just-before-opening", "2026-03-10T07:59+03:00", "08:00-20:00", "2026-03-10T08:00+03:00"),
+        ("at-closing", "2026-03-10T20:00+03:00", "08:00-20:00", "2026-03-11T08:00+03:00"),
+        ("late-night", "2026-03-10T23:30+03:00", "08:00-20:00", "2026-03-11T08:00+03:00"),
+        ("overnight-open", "2026-03-10T02:00+03:00", "20:00-08:00", None),
+        ("overnight-closed", "2026-03-10T12:00+03:00", "20:00-08:00", "2026-03-10T20:00+03:00"),
+    ],
+)
+def test_calling_hours(label: str, now: str, hours: str, expected: str | None) -> None:
+    opening = CallingHours.parse(hours, "Asia/Baghdad").next_opening(datetime.fromisoformat(now))
+    assert opening == (datetime.fromisoformat(expected) if expected else None), label
+    assert opening is None or opening.tzinfo is not None
+
+
+def _closed_hours() -> tuple[str, datetime]:
+    now = datetime.now(UTC)
+    start, end = now + timedelta(hours=2), now + timedelta(hours=3)
+    return f"{start:%H:%M}-{end:%H:%M}", start.replace(second=0, microsecond=0)
+
+
+CLOSED_HOURS, OPENS_AT = _closed_hours()
+
+
+@pytest.mark.parametrize("extra_settings", [{"sawti_call_hours": CLOSED_HOURS}], indirect=True)
+def test_no_call_outside_calling_hours_it_waits_for_the_opening(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+) -> None:
+    _ring(client)
+    dispatcher.run_once()
+    callback = db.session.scalars(select(Message)).one()
+    assert fake_twilio.placed_calls() == []
+    assert callback.status == DeliveryStatus.QUEUED and callback.attempts == 0
+    assert callback.next_attempt_at == OPENS_AT
+    dispatcher.run_once()  # not due yet: nothing happens
+    assert fake_twilio.placed_calls() == []
+    dispatcher.adapters["voice"].hours = CallingHours.parse(_open_hours(), "UTC")  # type: ignore[attr-defined]
+    callback.next_attempt_at = utcnow()
+    db.session.commit()
+    dispatcher.run_once()
+    assert len(fake_twilio.placed_calls()) == 1 and callback.attempts == 1
+
+
+def test_only_calls_wait_for_calling_hours() -> None:
+    from channels.twilio_voice import TwilioVoiceAdapter
+
+    adapter = TwilioVoiceAdapter.__new__(TwilioVoiceAdapter)
+    adapter.hours = CallingHours.parse(CLOSED_HOURS, "UTC")
+    now = utcnow()
+    assert adapter.not_before("voice", "reference_sms", now) is None
+    assert adapter.not_before("voice", "reply", now) == OPENS_AT
+    assert adapter.not_before("voice", "callback", now) == OPENS_AT
+
+
+def _make_due(message: Message) -> None:
+    message.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+
+
+@pytest.mark.parametrize(("kind", "outcome"), [("callback", "no-answer"), ("reply", "busy")])
+def test_unanswered_call_is_retried_with_back_off_then_given_up(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio, kind: str,
+    outcome: str,
+) -> None:
+    if kind == "reply":
+        _call, case = _voice_case(client, dispatcher, fake_twilio)
+        queue_reply(db.session, case, "تم تحويل طلبك.", actor="officer@example.org", now=utcnow())
+    else:
+        _ring(client)
+    earlier_calls = len(fake_twilio.placed_calls())
+    dispatcher.run_once()
+    first = _placed(fake_twilio, kind)
+    message = first.message
+    assert first.status(client, "ringing").status_code == 204
+    assert first.status(client, outcome, CallDuration="0").status_code == 204
+    db.session.refresh(message)
+    assert message.status == DeliveryStatus.QUEUED and message.last_error == f"call {outcome}"
+    delay = (message.next_attempt_at - utcnow()).total_seconds()
+    assert 0.8 * 300 - 5 <= delay <= 1.2 * 300  # SAWTI_CALL_RETRY_MINUTES (5)
+    first.status(client, outcome)  # replayed: changes nothing
+    db.session.refresh(message)
+    assert message.status == DeliveryStatus.QUEUED and message.attempts == 1
+    _make_due(message)
+    dispatcher.run_once()
+    second = _placed(fake_twilio, kind)
+    assert second.sid != first.sid
+    first.status(client, "completed")  # a late report about the first attempt
+    db.session.refresh(message)
+    assert message.status == DeliveryStatus.SENT
+    second.status(client, outcome)
+    db.session.refresh(message)
+    assert message.status == DeliveryStatus.QUEUED
+    assert (message.next_attempt_at - utcnow()).total_seconds() >= 0.8 * 600 - 5  # doubled
+    _make_due(message)
+    dispatcher.run_once()
+    _placed(fake_twilio, kind).status(client, outcome)
+    db.session.refresh(message)
+    assert message.status == DeliveryStatus.FAILED and message.attempts == 3
+    assert len(fake_twilio.placed_calls()) - earlier_calls == 3
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "voice.unreachable")
+                               ).one()
+    assert event.details["contact_id"] == message.contact_id and event.details["attempts"] == 3
+    if kind == "reply":
+        assert message.case.delivery_failed_at is not None
+        assert message.case.delivery_error == f"call {outcome}"
+
+
+def test_answered_call_is_delivered(client: FlaskClient, dispatcher: Dispatcher,
+                                    fake_twilio: FakeTwilio) -> None:
+    call = _called_back(client, dispatcher, fake_twilio)
+    for status in ("initiated", "ringing", "in-progress"):
+        assert call.status(client, status).status_code == 204
+    db.session.refresh(call.message)
+    assert call.message.status == DeliveryStatus.DELIVERED
+    call.status(client, "completed", CallDuration="95")
+    row = db.session.scalars(select(VoiceCall).where(VoiceCall.call_sid == call.sid)).one()
+    assert (row.status, row.duration_seconds, row.message_id) == ("completed", 95, call.message.id)
+    assert call.message.status == DeliveryStatus.DELIVERED
+
+
+# --- the menu -----------------------------------------------------------------------------
+
+def test_answer_greets_and_offers_the_menu(client: FlaskClient, dispatcher: Dispatcher,
+                                          fake_twilio: FakeTwilio) -> None:
+    call = _called_back(client, dispatcher, fake_twilio)
+    root = _xml(call.post(client, "answer"))
+    assert _verbs(root) == ["Gather", "Redirect"]
+    gather, redirect = root
+    assert (gather.get("input"), gather.get("numDigits"), gather.get("method")) == \
+        ("dtmf", "1", "POST")
+    assert _path(gather.get("action") or "") == f"{call.base}/menu?tries=0"
+    assert _path(redirect.text or "") == f"{call.base}/menu?tries=0"
+    greeting, confidentiality, options = _said(gather)
+    assert "صوتي" in greeting
+    assert confidentiality == AR._("What you share is confidential: we never share your name "
+                                   "or number without your permission.")
+    assert all(word in options for word in ("واحد", "اثنين", "ثلاثة", "تسعة"))
+    db.session.refresh(call.message)
+    assert call.message.status == DeliveryStatus.DELIVERED
+
+
+# (label, keys pressed, tries so far, verbs of the answer, tries of the next menu, hangs up)
+MENU = [
+    ("1-record", "1", "0", ["Say", "Record", "Say", "Gather", "Redirect"], "1", False),
+    ("2-status", "2", "0", ["Gather", "Redirect"], "0", False),
+    ("3-information", "3", "0", ["Say", "Gather", "Redirect"], "0", False),
+    ("9-repeat", "9", "0", ["Gather", "Redirect"], "0", False),
+    ("9-repeat-keeps-tries", "9", "1", ["Gather", "Redirect"], "1", False),
+    ("invalid-digit", "7", "0", ["Say", "Gather", "Redirect"], "1", False),
+    ("non-numeric", "*", "0", ["Say", "Gather", "Redirect"], "1", False),
+    ("two-digits", "12", "0", ["Say", "Gather", "Redirect"], "1", False),
+    ("no-input", "", "0", ["Say", "Gather", "Redirect"], "1", False),
+    ("invalid-twice-ends-politely", "7", "1", ["Say", "Say", "Hangup"], None, True),
+    ("no-input-twice-ends-politely", "", "1", ["Say", "Say", "Hangup"], None, True),
+    ("tampered-tries", "", "x", ["Say", "Gather", "Redirect"], "1", False),
+]
+
+
+def test_menu_choices(client: FlaskClient, dispatcher: Dispatcher,
+                      fake_twilio: FakeTwilio) -> None:
+    call = _called_back(client, dispatcher, fake_twilio)
+    for row in MENU:
+        _check_menu_choice(client, call, *row)
+
+
+def _check_menu_choice(client: FlaskClient, call: Call, label: str, digits: str, tries: str,
+                       verbs: list[str], next_tries: str | None, hangs_up: bool) -> None:
+    form = {"Digits": digits} if digits else {}
+    root = _xml(call.post(client, f"menu?tries={tries}", **form))
+    assert _verbs(root) == verbs, label
+    gathers = root.findall("Gather")
+    if next_tries is not None:
+        assert _tries(gathers[-1].get("action") or "") == next_tries, label
+        assert _tries(root.find("Redirect").text or "") == next_tries, label  # type: ignore[union-attr]
+    if hangs_up:
+        assert _said(root)[-1] == AR._("Thank you. You can call us again at any time, and we "
+                                       "will call you back. Goodbye.")
+    if digits == "1":
+        record = root.find("Record")
+        assert record is not None
+        assert (record.get("maxLength"), record.get("finishOnKey"), record.get("playBeep")) == \
+            ("180", "#", "true")
+        assert _path(record.get("action") or "") == f"{call.base}/recorded"
+        assert _path(record.get("recordingStatusCallback") or "") == f"{call.base}/recording"
+    if digits == "2":
+        gather = gathers[0]
+        assert (gather.get("numDigits"), gather.get("finishOnKey")) == ("7", "#")
+        assert _path(gather.get("action") or "") == f"{call.base}/reference?tries=0"
+    if digits == "3":
+        assert "صوتي" in _said(root)[0]
+    if digits in ("7", "*", "12"):
+        assert _said(root)[0] == AR._("Sorry, that is not one of the choices."), label
+    if not digits:
+        assert _said(root)[0] == AR._("We did not hear a choice."), label
+
+
+@pytest.mark.parametrize(
+    "extra_settings",
+    [{"sawti_voice_prompts": {"greeting": "https://cdn.example.org/ar/greeting.mp3"},
+      "sawti_voice_info_text": "نوزّع السلال الغذائية كل شهر في مراكز التوزيع.",
+      "sawti_voice_name": "Google.ar-XA-Standard-B", "sawti_voice_language": "ar-XA"}],
+    indirect=True,
+)
+def test_prompts_can_be_recordings_and_the_voice_is_configurable(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+) -> None:
+    call = _called_back(client, dispatcher, fake_twilio)
+    gather = _xml(call.post(client, "answer"))[0]
+    assert [child.tag for child in gather] == ["Play", "Say", "Say"]
+    assert gather[0].text == "https://cdn.example.org/ar/greeting.mp3"
+    assert {(say.get("voice"), say.get("language")) for say in gather.iter("Say")} == \
+        {("Google.ar-XA-Standard-B", "ar-XA")}
+    info = _xml(call.post(client, "menu?tries=0", Digits="3"))
+    assert info[0].text == "نوزّع السلال الغذائية كل شهر في مراكز التوزيع."
+
+
+def test_unknown_prompt_name_is_a_configuration_error(settings: object) -> None:
+    from channels.twilio_voice import TwilioVoiceAdapter
+    from config.settings import ConfigError
+
+    bad = settings.model_copy(update={  # type: ignore[attr-defined]
+        "twilio_account_sid": ACCOUNT_SID, "twilio_auth_token": "x",
+        "twilio_voice_number": VOICE_NUMBER, "sawti_voice_prompts": {"greting": "https://x"}})
+    with pytest.raises(ConfigError, match="greting"):
+        TwilioVoiceAdapter.from_settings(bad)
+
+
+# --- leaving a complaint --------------------------------------------------------------------
+
+@pytest.mark.parametrize("callback_first", [False, True], ids=["action-first", "callback-first"])
+def test_recording_opens_one_case_and_the_reference_is_heard_twice(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio, callback_first: bool,
+) -> None:
+    call = _called_back(client, dispatcher, fake_twilio)
+    call.post(client, "answer")
+    call.post(client, "menu?tries=0", Digits="1")
+    recording = _recording(fake_twilio, b"RIFF-the-complaint-WAVE")
+    if callback_first:
+        assert call.post(client, "recording", **recording).status_code == 204
+    root = _xml(call.post(client, "recorded", Digits="#", **recording))
+    for _ in range(2):  # Twilio replays the recording status callback
+        assert call.post(client, "recording", **recording).status_code == 204
+    case = db.session.scalars(select(Case)).one()
+    inbound = db.session.scalars(select(Message).where(Message.direction == "in")).one()
+    assert (case.channel, inbound.case_id, inbound.kind, inbound.external_id) == \
+        ("voice", case.id, "voice", recording["RecordingSid"])
+    assert case.acknowledged_at is not None
+    digits = _digit_words(case.reference)
+    said = _said(root)
+    assert said.count(digits) == 2 and len(digits.split("، ")) == 7
+    assert AR._("We are also sending you this number by SMS.") in said
+    assert _verbs(root)[-1] == "Hangup"
+    dispatcher.run_once()  # fetches the audio and sends the reference by SMS
+    attachment = db.session.scalars(select(Attachment)).one()
+    assert (attachment.kind, attachment.fetch_status, attachment.content_type) == \
+        ("voice", "stored", "audio/wav")
+    assert services().attachment_store.read(attachment.storage_key or "") == \
+        b"RIFF-the-complaint-WAVE"
+    download = fake_twilio.requests_to(f"/Recordings/{recording['RecordingSid']}", "GET")
+    assert download and download[-1].auth == (ACCOUNT_SID, "twilio-auth-token-test")
+    [sms] = fake_twilio.sent_messages()
+    assert (sms["To"], sms["From"]) == (PERSON, SMS_NUMBER) and case.reference in sms["Body"]
+    assert _path(sms["StatusCallback"]) == f"{VOICE}/message-status"
+    notice = db.session.scalars(select(Message).where(Message.kind == "reference_sms")).one()
+    response = post_twilio(client, f"{VOICE}/message-status",
+                           status_form(notice.external_id or "", "delivered"))
+    assert response.status_code == 204
+    db.session.refresh(notice)
+    assert notice.status == DeliveryStatus.DELIVERED
+
+
+@pytest.mark.parametrize("extra_settings", [{"twilio_sms_number": None}], indirect=True)
+def test_without_an_sms_number_the_reference_is_only_spoken(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+) -> None:
+    call, _case = _voice_case(client, dispatcher, fake_twilio)
+    assert _count(Message, Message.kind == "reference_sms") == 0
+    root = _xml(call.post(client, "recorded", **_recording(fake_twilio)))
+    assert AR._("We are also sending you this number by SMS.") not in _said(root)
+
+
+NO_RECORDING = [
+    ("no-recording-sid", {"RecordingUrl": "https://api.twilio.com/x", "RecordingDuration": "3"}),
+    ("empty-recording", {"RecordingSid": "RE" + "0" * 32, "RecordingDuration": "0",
+                         "RecordingUrl": "https://api.twilio.com/2010-04-01/x"}),
+]
+
+
+def test_no_recording_goes_back_to_the_menu(client: FlaskClient, dispatcher: Dispatcher,
+                                            fake_twilio: FakeTwilio) -> None:
+    call = _called_back(client, dispatcher, fake_twilio)
+    for label, form in NO_RECORDING:
+        root = _xml(call.post(client, "recorded", **form))
+        assert _said(root)[0] == AR._("We did not receive a recording."), label
+        assert _verbs(root) == ["Say", "Gather", "Redirect"], label
+        assert _tries(root[1].get("action") or "") == "1", label
+    assert _count(Case) == 0
+
+
+def test_recording_url_elsewhere_than_twilio_is_refused(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+) -> None:
+    call = _called_back(client, dispatcher, fake_twilio)
+    response = call.post(client, "recording", RecordingSid="RE" + "1" * 32,
+                         RecordingUrl="https://evil.example.com/steal", RecordingDuration="9")
+    assert response.status_code == 400 and _count(Case) == 0
+
+
+@pytest.mark.parametrize("extra_settings", [{"sawti_attachment_fetch_attempts": 2}],
+                         indirect=True)
+def test_recording_that_404s_is_retried_then_the_case_says_so(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+) -> None:
+    call = _called_back(client, dispatcher, fake_twilio)
+    recording = _recording(fake_twilio, content=None)  # Twilio answers 404
+    _xml(call.post(client, "recorded", **recording))
+    dispatcher.run_once()
+    attachment = db.session.scalars(select(Attachment)).one()
+    assert attachment.fetch_status == "pending" and attachment.fetch_attempts == 1
+    assert "404" in (attachment.fetch_error or "")
+    attachment.next_fetch_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    dispatcher.run_once()
+    assert attachment.fetch_status == "failed" and attachment.fetch_attempts == 2
+    case = db.session.scalars(select(Case)).one()
+    assert attachment.message.case_id == case.id
+    assert _count(AuditEvent, AuditEvent.action == "attachment.fetch_failed",
+                  AuditEvent.case_id == case.id) == 1
+
+
+def test_recording_reported_absent_is_recorded_on_the_case(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+) -> None:
+    call = _called_back(client, dispatcher, fake_twilio)
+    recording = _recording(fake_twilio)
+    _xml(call.post(client, "recorded", **recording))
+    response = call.post(client, "recording", **(recording | {"RecordingStatus": "absent"}))
+    assert response.status_code == 204
+    attachment = db.session.scalars(select(Attachment)).one()
+    assert attachment.fetch_status == "failed" and attachment.fetch_error == "recording absent"
+    assert _count(Case) == 1
+
+
+# --- status by phone ------------------------------------------------------------------------
+
+def test_status_by_reference_from_the_same_number(client: FlaskClient, dispatcher: Dispatcher,
+                                                  fake_twilio: FakeTwilio) -> None:
+    call, case = _voice_case(client, dispatcher, fake_twilio)
+    root = _xml(call.post(client, "reference?tries=0", Digits=case.reference))
+    expected = AR._("Your case %(reference)s is %(status)s.",
+                    reference=_digit_words(case.reference), status=AR.status_name("new"))
+    assert _said(root)[0] == expected
+    assert _verbs(root) == ["Say", "Gather", "Redirect"]  # and back to the menu
+
+
+def test_status_of_a_case_opened_by_sms_from_the_same_number(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+) -> None:
+    post_twilio(client, "/webhooks/twilio/messaging", messaging_form(Body="لم أستلم السلة"))
+    case = db.session.scalars(select(Case)).one()
+    call = _called_back(client, dispatcher, fake_twilio)
+    root = _xml(call.post(client, "reference?tries=0", Digits=case.reference))
+    assert _digit_words(case.reference) in _said(root)[0]
+
+
+def test_status_from_another_number_is_told_as_unknown(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+) -> None:
+    _call, case = _voice_case(client, dispatcher, fake_twilio)
+    stranger = _called_back(client, dispatcher, fake_twilio, caller=OTHER_PERSON)
+    assert stranger.to == OTHER_PERSON
+    root = _xml(stranger.post(client, "reference?tries=0", Digits=case.reference))
+    said = _said(root)
+    assert said[0] == AR._("We could not find a case with this number for you.")
+    assert all(_digit_words(case.reference) not in text for text in said)
+    assert AR.status_name("new") not in " ".join(said)
+
+
+# (label, keys typed, tries so far, what is said first, whether the call ends)
+MISTYPED = [
+    ("wrong-check-digit", "bad", "0", "This number seems to be mistyped.", False),
+    ("too-short", "12345", "0", "This number seems to be mistyped.", False),
+    ("too-long", "123456789", "0", "This number seems to be mistyped.", False),
+    ("non-numeric", "12*4567", "0", "This number seems to be mistyped.", False),
+    ("no-input", "", "0", "We did not hear a choice.", False),
+    ("wrong-again-ends-politely", "bad", "1", "This number seems to be mistyped.", True),
+    ("no-input-again-ends-politely", "", "1", "We did not hear a choice.", True),
+]
+
+
+def test_mistyped_reference_gets_one_retry(client: FlaskClient, dispatcher: Dispatcher,
+                                           fake_twilio: FakeTwilio) -> None:
+    call, case = _voice_case(client, dispatcher, fake_twilio)
+    for label, typed, tries, first_said, ends in MISTYPED:
+        digits = _bad_check_digit(case.reference) if typed == "bad" else typed
+        form = {"Digits": digits} if digits else {}
+        root = _xml(call.post(client, f"reference?tries={tries}", **form))
+        said = _said(root)
+        assert said[0] == AR._(first_said), label
+        assert all(AR.status_name("new") not in text for text in said), label
+        if ends:
+            assert _verbs(root)[-1] == "Hangup", label
+        else:
+            gather = root.find("Gather")
+            assert gather is not None and gather.get("numDigits") == "7", label
+            assert _path(gather.get("action") or "") == f"{call.base}/reference?tries=1", label
+
+
+# --- an officer's reply -------------------------------------------------------------------
+
+REPLY = "تم تحويل طلبك إلى فريق التوزيع، وسيتواصلون معك هذا الأسبوع."
+
+
+def _reply_call(client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+                audio: bytes | None = None) -> tuple[Call, Case]:
+    _call, case = _voice_case(client, dispatcher, fake_twilio)
+    dispatcher.run_once()
+    reply = queue_reply(db.session, case, REPLY, actor="officer@example.org", now=utcnow())
+    if audio is not None:
+        key = services().attachment_store.save(audio)
+        db.session.add(Attachment(message=reply, kind="audio", content_type="audio/mpeg",
+                                  storage_key=key, size_bytes=len(audio), fetch_status="stored"))
+        db.session.commit()
+    dispatcher.run_once()
+    call = _placed(fake_twilio, "reply")
+    assert call.to == PERSON and call.message.id == reply.id
+    return call, case
+
+
+def test_reply_call_speaks_the_reply_then_offers_repeat_and_message(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+) -> None:
+    call, case = _reply_call(client, dispatcher, fake_twilio)
+    root = _xml(call.post(client, "answer"))
+    assert _verbs(root) == ["Gather", "Redirect"]
+    intro, reply, options = _said(root[0])
+    assert "صوتي" in intro and reply == REPLY
+    assert options == AR._("To hear the answer again, press 1. To leave a further message, "
+                           "press 2.")
+    assert _path(root[0].get("action") or "") == f"{call.base}/reply?tries=0"
+    db.session.refresh(call.message)
+    assert call.message.status == DeliveryStatus.DELIVERED  # visible on the case
+    again = _xml(call.post(client, "reply?tries=0", Digits="1"))
+    assert _said(again)[0] == REPLY
+    record = _xml(call.post(client, "reply?tries=0", Digits="2"))
+    assert record.find("Record") is not None
+    recording = _recording(fake_twilio)
+    added = _xml(call.post(client, "recorded", **recording))
+    assert _said(added)[0] == AR._("Thank you. We added your message to case %(reference)s.",
+                                   reference=_digit_words(case.reference))
+    assert _count(Case) == 1
+    further = db.session.scalars(select(Message).where(
+        Message.external_id == recording["RecordingSid"])).one()
+    assert further.case_id == case.id and further.attachments[0].kind == "voice"
+    assert _count(Message, Message.kind == "reference_sms") == 1  # only for the new case
+
+
+REPLY_INPUT = [
+    ("invalid", "5", "0", ["Say", "Gather", "Redirect"]),
+    ("non-numeric", "#", "0", ["Say", "Gather", "Redirect"]),
+    ("no-input", "", "0", ["Say", "Gather", "Redirect"]),
+    ("invalid-twice", "5", "1", ["Say", "Say", "Hangup"]),
+    ("no-input-twice", "", "1", ["Say", "Say", "Hangup"]),
+]
+
+
+def test_reply_call_invalid_input(client: FlaskClient, dispatcher: Dispatcher,
+                                  fake_twilio: FakeTwilio) -> None:
+    call, _case = _reply_call(client, dispatcher, fake_twilio)
+    for label, digits, tries, verbs in REPLY_INPUT:
+        form = {"Digits": digits} if digits else {}
+        assert _verbs(_xml(call.post(client, f"reply?tries={tries}", **form))) == verbs, label
+
+
+def test_further_message_reopens_a_closed_case(client: FlaskClient, dispatcher: Dispatcher,
+                                               fake_twilio: FakeTwilio) -> None:
+    call, case = _reply_call(client, dispatcher, fake_twilio)
+    case.status, case.closed_at = "closed", utcnow()
+    db.session.commit()
+    _xml(call.post(client, "recorded", **_recording(fake_twilio)))
+    db.session.refresh(case)
+    assert case.status == "open" and case.closed_at is None
+    assert _count(AuditEvent, AuditEvent.action == "case.reopened") == 1
+
+
+def test_audio_reply_is_played(client: FlaskClient, dispatcher: Dispatcher,
+                               fake_twilio: FakeTwilio) -> None:
+    call, _case = _reply_call(client, dispatcher, fake_twilio, audio=b"ID3-officer-answer")
+    gather = _xml(call.post(client, "answer"))[0]
+    assert [child.tag for child in gather] == ["Say", "Play", "Say"]
+    audio_path = _path(gather[1].text or "")
+    assert audio_path.startswith(f"{VOICE}/audio/")
+    served = client.get(audio_path)
+    assert served.status_code == 200 and served.data == b"ID3-officer-answer"
+    assert served.mimetype == "audio/mpeg"
+    assert client.get(audio_path[:-3] + "abc").status_code == 404  # tampered
+
+
+# --- verification and bad input ---------------------------------------------------------
+
+STEPS = ["answer", "menu?tries=0", "reference?tries=0", "recorded", "recording", "status",
+         "reply?tries=0"]
+
+
+FORGERIES: list[tuple[str, dict[str, object]]] = [
+    ("no-signature", {"signature": ""}),
+    ("forged-signature", {"signature": "bm90IGEgc2lnbmF0dXJl"}),
+    ("another-token", {"token": "someone-elses-token"}),
+    ("another-url", {"sign_url": "https://evil.example.com/webhooks/twilio/voice"}),
+]
+
+
+def test_bad_signature_is_403_on_every_route(client: FlaskClient, dispatcher: Dispatcher,
+                                             fake_twilio: FakeTwilio) -> None:
+    call = _called_back(client, dispatcher, fake_twilio)
+    form = {"CallSid": call.sid, "From": PERSON, "Digits": "1", "CallStatus": "busy",
+            "MessageSid": new_sid("SM"), "MessageStatus": "delivered", **_recording(fake_twilio)}
+    messages, calls = _count(Message), _count(VoiceCall)
+    paths = [VOICE, f"{VOICE}/message-status", *(f"{call.base}/{step}" for step in STEPS)]
+    for path in paths:
+        for label, options in FORGERIES:
+            response = post_twilio(client, path, form, **options)  # type: ignore[arg-type]
+            assert response.status_code == 403, (path, label)
+    assert (_count(Message), _count(VoiceCall), _count(Case)) == (messages, calls, 0)
+    db.session.refresh(call.message)
+    assert call.message.status == DeliveryStatus.SENT
+
+
+def test_unknown_or_tampered_token_is_404(client: FlaskClient, dispatcher: Dispatcher,
+                                         fake_twilio: FakeTwilio) -> None:
+    call = _called_back(client, dispatcher, fake_twilio)
+    for base in (call.base[:-4] + "AAAA", f"{VOICE}/call/not-a-token"):
+        for step in STEPS:
+            response = post_twilio(client, f"{base}/{step}", {"CallSid": call.sid})
+            assert response.status_code == 404, step
+
+
+BAD_CALLBACKS = [
+    ("unknown-call-status", "status", {"CallSid": "CA" + "3" * 32, "CallStatus": "teleported"}),
+    ("status-without-call-sid", "status", {"CallStatus": "busy"}),
+    ("answer-without-call-sid", "answer", {}),
+    ("sms-status-unknown", "message-status", {"MessageSid": "SM1", "MessageStatus": "lost"}),
+]
+
+
+def test_bad_callbacks_are_400(client: FlaskClient, dispatcher: Dispatcher,
+                               fake_twilio: FakeTwilio) -> None:
+    call = _called_back(client, dispatcher, fake_twilio)
+    for label, step, form in BAD_CALLBACKS:
+        path = f"{VOICE}/{step}" if step == "message-status" else f"{call.base}/{step}"
+        assert post_twilio(client, path, form).status_code == 400, label
+    db.session.refresh(call.message)
+    assert call.message.status == DeliveryStatus.SENT
+
+
+def test_voice_is_off_without_a_voice_number(app_context: None) -> None:
+    from channels.twilio_voice import TwilioVoiceAdapter
+
+    settings = services().settings.model_copy(update={"twilio_voice_number": None})
+    assert TwilioVoiceAdapter.from_settings(settings) is None
