@@ -14,4 +14,5 @@ from admin import (  # noqa: E402, F401  (modules register their routes on bp)
     entry,
     home,
     queue,
+    tokens,
 )
