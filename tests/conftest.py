@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from werkzeug.test import TestResponse
@@ -63,9 +63,16 @@ def settings(tmp_path: Path, database_url: str, settings_overrides: dict[str, ob
     return load_settings(**values)
 
 
+def _forget_cached_locale() -> None:
+    g.pop("_flask_babel", None)
+
+
 @pytest.fixture
 def app(settings: Settings) -> Iterator[Flask]:
     application = create_app(settings)
+    # Tests reuse one app context across requests, where Flask-Babel would keep the first
+    # request's locale on `g`; forget it so each request picks its language as in production.
+    application.before_request(_forget_cached_locale)
     with application.app_context():
         db.create_all()
     yield application

@@ -142,6 +142,7 @@ def test_phone_without_consent_is_not_kept(signed_in: Callable[..., FlaskClient]
                                            caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     client = signed_in("officer")
+    client.set_cookie("lang", "en")  # the notice is flashed in the language of the POST
     response = _post(client, received_by="phone", phone=NUMBER)
     assert response.status_code == 302
     case = _only_case()
