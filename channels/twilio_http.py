@@ -13,7 +13,13 @@ from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from channels.base import PermanentSendError, RetryableSendError, SendError, WindowClosedError
+from channels.base import (
+    Download,
+    PermanentSendError,
+    RetryableSendError,
+    SendError,
+    WindowClosedError,
+)
 
 TIMEOUT_SECONDS = 15
 OPT_OUT_CODES = {21610}  # the recipient replied STOP to this number
@@ -87,3 +93,26 @@ def download(url: str, account_sid: str, auth_token: str, api_url: str | None,
             return content, response.headers.get("Content-Type")
     except requests.RequestException as error:
         raise RetryableSendError(f"network error: {type(error).__name__}") from error
+
+
+class TwilioAccount:
+    """What both Twilio adapters share: authenticated media downloads and closing the client.
+
+    The adapter sets ``account_sid``, ``auth_token``, ``api_url``, ``timeout`` and ``_client``.
+    """
+
+    account_sid: str
+    auth_token: str
+    api_url: str | None
+    timeout: float
+    _client: Client
+
+    def download(self, channel: str, external_id: str, max_bytes: int) -> Download:
+        content, content_type = download(external_id, self.account_sid, self.auth_token,
+                                         self.api_url, max_bytes, self.timeout)
+        return Download(content, content_type)
+
+    def close(self) -> None:
+        session = self._client.http_client.session  # type: ignore[attr-defined]
+        if session is not None:
+            session.close()

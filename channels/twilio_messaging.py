@@ -32,7 +32,6 @@ from channels import twilio_http
 from channels.base import (
     BadWebhook,
     ChannelAdapter,
-    Download,
     Outbound,
     SendResult,
     StatusUpdate,
@@ -57,7 +56,7 @@ TWILIO_STATUSES = {
 MEDIA_KINDS = {"audio": "voice", "image": "image", "video": "document"}
 
 
-class TwilioMessagingAdapter(ChannelAdapter):
+class TwilioMessagingAdapter(twilio_http.TwilioAccount, ChannelAdapter):
     name = "twilio_messaging"
     webhook_path = "/webhooks/twilio/messaging"
     status_path = "/webhooks/twilio/status"
@@ -132,16 +131,6 @@ class TwilioMessagingAdapter(ChannelAdapter):
         return [StatusUpdate(external_id=sid, status=status, error_code=code,
                              opted_out=number in twilio_http.OPT_OUT_CODES,
                              window_closed=number in twilio_http.WINDOW_CLOSED_CODES)]
-
-    def download(self, channel: str, external_id: str, max_bytes: int) -> Download:
-        content, content_type = twilio_http.download(
-            external_id, self.account_sid, self.auth_token, self.api_url, max_bytes, self.timeout)
-        return Download(content, content_type)
-
-    def close(self) -> None:
-        session = self._client.http_client.session  # type: ignore[attr-defined]
-        if session is not None:
-            session.close()
 
     def freeform_allowed(self, channel: str, last_inbound_at: datetime | None,
                          now: datetime) -> bool:

@@ -68,7 +68,6 @@ from channels import twilio_http
 from channels.base import (
     BadWebhook,
     ChannelAdapter,
-    Download,
     Outbound,
     PermanentSendError,
     SendResult,
@@ -172,7 +171,7 @@ class IncomingCall:
 
 # --- the adapter --------------------------------------------------------------------------
 
-class TwilioVoiceAdapter(ChannelAdapter):
+class TwilioVoiceAdapter(twilio_http.TwilioAccount, ChannelAdapter):
     name = "twilio_voice"
     webhook_path = BASE_PATH
 
@@ -266,16 +265,6 @@ class TwilioVoiceAdapter(ChannelAdapter):
 
     def not_before(self, channel: str, kind: str, now: datetime) -> datetime | None:
         return None if kind == REFERENCE_SMS_KIND else self.hours.next_opening(now)
-
-    def download(self, channel: str, external_id: str, max_bytes: int) -> Download:
-        content, content_type = twilio_http.download(
-            external_id, self.account_sid, self.auth_token, self.api_url, max_bytes, self.timeout)
-        return Download(content, content_type)
-
-    def close(self) -> None:
-        session = self._client.http_client.session  # type: ignore[attr-defined]
-        if session is not None:
-            session.close()
 
     # -- URLs and tokens -------------------------------------------------------------------
 
