@@ -19,11 +19,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from casework import audit
-from casework.access import Action, can, listed_cases
+from casework.access import Action, can, listed_cases, viewable_cases
 from casework.models import Case, CaseStatus, Direction, Message, Referral, Role, User, utcnow
 from casework.references import REFERENCE_LENGTH, is_valid_reference
 from casework.text import ascii_digits, normalize_for_matching
@@ -231,7 +231,7 @@ def _conditions(user: User, filters: QueueFilters, now: datetime, tz: tzinfo
     if filters.created_to is not None:
         conditions.append(Case.created_at < _start_of(filters.created_to + timedelta(days=1), tz))
     if filters.restricts_content():
-        conditions.append(_viewable(user))
+        conditions.append(viewable_cases(user))
     conditions.extend(_content_conditions(filters))
     return conditions
 
@@ -268,17 +268,6 @@ def _answered_referral() -> ColumnElement[bool]:
     return exists().where(Referral.case_id == Case.id, Referral.answered_at.is_not(None))
 
 
-def _viewable(user: User) -> ColumnElement[bool]:
-    """SQL form of ``can(user, Action.VIEW, case)`` for cases already in ``listed_cases``."""
-    if not user.active:
-        return false()
-    if user.role == Role.OFFICER:
-        return Case.sensitive.is_(False)
-    if user.role in (Role.PSEA, Role.FOCAL_POINT):
-        return true()
-    return false()
-
-
 def _search(session: Session, user: User, text: str) -> ColumnElement[bool] | None:
     """The case with that reference, when the query is the reference of a case this user may
     list (an indexed look-up first, so that going to a case by reference stays instant);
@@ -295,7 +284,7 @@ def _search(session: Session, user: User, text: str) -> ColumnElement[bool] | No
                        Message.search_text.like(f"%{_escape_like(term)}%", escape="\\"))
         for term in terms
     ]
-    return and_(_viewable(user), *matches)
+    return and_(viewable_cases(user), *matches)
 
 
 def _order(filters: QueueFilters) -> Sequence[ColumnElement]:
