@@ -22,10 +22,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from admin import bp
+from admin.documents import MULTIPART_ALLOWANCE
 from admin.security import login_required
 from casework import audit, cases
 from casework.access import Action, can, can_list
@@ -42,7 +45,7 @@ from casework.models import (
     User,
     utcnow,
 )
-from casework.replies import ReplyRefused, queue_reply
+from casework.replies import MAX_AUDIO_BYTES, ReplyAudio, ReplyRefused, queue_reply
 from casework.text import ascii_digits
 from extensions import db
 from services import services
@@ -82,6 +85,7 @@ class AnswerForm(FlaskForm):
 
 class ReplyForm(FlaskForm):
     reply = TextAreaField(_l("Reply to the person"))
+    audio = FileField(_l("Or a recorded answer to play in the call (MP3 or WAV)"))
 
 
 class CloseForm(FlaskForm):
@@ -124,6 +128,11 @@ REFUSALS = {
                       "continues."),
     "no_contact": _l("This case has no contact address to reply to."),
     "opted_out": _l("The person opted out; they get messages again only after writing to us."),
+    "audio_channel": _l("A recorded answer can only be sent on the voice line; write the "
+                        "reply instead."),
+    "audio_type": _l("The recording must be an MP3 or WAV file."),
+    "audio_too_large": _l("The recording is larger than %(size)d MB.",
+                          size=MAX_AUDIO_BYTES // (1024 * 1024)),
     "csrf": _l("The form has expired. Reload the page and try again."),
     "invalid_form": _l("The form could not be read. Check it and try again."),
 }
@@ -254,13 +263,14 @@ def answer_referral(reference: str, referral_id: int) -> ResponseReturnValue:
 def reply(reference: str) -> ResponseReturnValue:
     case = _listed_case(reference)
     _require(case, Action.REPLY)
+    request.max_content_length = MAX_AUDIO_BYTES + MULTIPART_ALLOWANCE
     form = ReplyForm()
 
     def perform() -> str:
         now = utcnow()
         outlook = cases.deliverability(case, now, services().adapters)
         queue_reply(db.session, case, form.reply.data or "", actor=cases.actor_name(g.user),
-                    now=now)
+                    now=now, audio=_uploaded_audio(form), store=services().attachment_store)
         if outlook.can_send_now:
             return _("Reply queued; it will be sent now.")
         return _("Reply saved, but it cannot be delivered now: %(why)s",
@@ -428,6 +438,13 @@ def _referral_form(case: Case, bound: bool = False) -> ReferralForm:
         (str(user.id), f"{_person(user)} ({roles.get(Role(user.role), user.role)})")
         for user in cases.referral_targets(db.session, case) if user.id != g.user.id]
     return form
+
+
+def _uploaded_audio(form: ReplyForm) -> ReplyAudio | None:
+    upload = form.audio.data
+    if not isinstance(upload, FileStorage) or not upload.filename:
+        return None
+    return ReplyAudio(upload.stream.read(MAX_AUDIO_BYTES + 1), upload.filename)
 
 
 def _reply_form(case: Case) -> ReplyForm:

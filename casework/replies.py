@@ -7,15 +7,30 @@ here is whether it can be accepted at all.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from casework import audit, outbox
-from casework.models import Case, CaseStatus, Message
+from casework.documents import DocumentRefused, check
+from casework.models import Attachment, Case, CaseStatus, Message
+from casework.storage import AttachmentStore
 from casework.text import clean_text
 
 MAX_REPLY_LENGTH = 4000
+MAX_AUDIO_BYTES = 10 * 1024 * 1024
+# What Twilio's <Play> can play; phones' m4a and ogg recordings must be converted first.
+PLAYABLE_AUDIO_TYPES = frozenset({"audio/mpeg", "audio/wav"})
+AUDIO_CHANNELS = frozenset({"voice"})
+
+
+@dataclass(frozen=True)
+class ReplyAudio:
+    """A recorded answer an officer uploaded, played to the person instead of read out."""
+
+    content: bytes
+    filename: str | None
 
 
 class ReplyRefused(ValueError):
@@ -26,14 +41,20 @@ class ReplyRefused(ValueError):
         self.reason = reason
 
 
-def queue_reply(session: Session, case: Case, body: str, *, actor: str, now: datetime
+def queue_reply(session: Session, case: Case, body: str, *, actor: str, now: datetime,
+                audio: ReplyAudio | None = None, store: AttachmentStore | None = None
                 ) -> Message:
-    """Queue an officer's reply and commit; raises ReplyRefused with a clear reason."""
+    """Queue an officer's reply and commit; raises ReplyRefused with a clear reason.
+
+    With ``audio`` (voice cases only) the recording is what the person hears; the text, if
+    any, stays on the case as a written record of what was said.
+    """
     text = clean_text(body)
-    if not text:
+    if not text and audio is None:
         raise ReplyRefused("empty", "The reply is empty.")
     if len(text) > MAX_REPLY_LENGTH:
         raise ReplyRefused("too_long", f"The reply is longer than {MAX_REPLY_LENGTH} characters.")
+    content_type = _playable_type(case, audio) if audio is not None else None
     contact = case.contact
     if contact is None or contact.address_encrypted is None:
         raise ReplyRefused("no_contact", "This case has no contact address to reply to.")
@@ -43,14 +64,41 @@ def queue_reply(session: Session, case: Case, body: str, *, actor: str, now: dat
     try:
         message = outbox.enqueue(session, contact, case, text, kind="reply",
                                  language=contact.language, now=now)
+        if audio is not None and content_type is not None:
+            _attach_audio(session, message, audio, content_type, store)
         case.first_response_at = case.first_response_at or now
         if case.status == CaseStatus.NEW:
             case.status = CaseStatus.OPEN
         case.last_activity_at = now
         session.flush()
-        audit.record(session, "case.replied", case=case, actor=actor, message_id=message.id)
+        details = {"message_id": message.id} | ({"audio": True} if audio is not None else {})
+        audit.record(session, "case.replied", case=case, actor=actor, **details)
         session.commit()
     except Exception:
         session.rollback()
         raise
     return message
+
+
+def _playable_type(case: Case, audio: ReplyAudio) -> str:
+    if case.channel not in AUDIO_CHANNELS:
+        raise ReplyRefused("audio_channel", "A recorded answer can only be sent on the voice "
+                                            "line; write the reply instead.")
+    try:
+        checked = check(audio.content, audio.filename, MAX_AUDIO_BYTES)
+    except DocumentRefused as refused:
+        reason = "audio_too_large" if refused.reason == "too_large" else "audio_type"
+        raise ReplyRefused(reason, "The recording is empty, too large or not audio.") from None
+    if checked.content_type not in PLAYABLE_AUDIO_TYPES:
+        raise ReplyRefused("audio_type", "The recording must be an MP3 or WAV file.")
+    return checked.content_type
+
+
+def _attach_audio(session: Session, message: Message, audio: ReplyAudio, content_type: str,
+                  store: AttachmentStore | None) -> None:
+    if store is None:
+        raise ValueError("an audio reply needs the attachment store")
+    key = store.save(audio.content)
+    session.add(Attachment(message=message, kind="audio", content_type=content_type,
+                           size_bytes=len(audio.content), storage_key=key,
+                           fetch_status="stored", created_at=message.created_at))

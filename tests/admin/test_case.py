@@ -8,6 +8,7 @@ simulator channel by the dispatcher. Who may do what is proven in test_access_ma
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from casework import cases
 from casework.models import (
@@ -486,6 +488,65 @@ def test_a_reply_is_queued_then_delivered_on_the_simulator(
     page = _page(officer, case)
     block = page[page.index(f'id="message-{reply.id}"'):]
     assert 'data-status="delivered"' in block[:600]
+
+
+MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 64
+
+
+def _voice(case: Case) -> Case:
+    case.channel = case.contact.channel = "voice"  # as a call-back recording would open it
+    db.session.commit()
+    return case
+
+
+def _reply_with(officer: FlaskClient, case: Case, content: bytes, name: str = "answer.mp3",
+                text: str = "") -> TestResponse:
+    return officer.post(f"/admin/cases/{case.reference}/reply",
+                        data={"reply": text, "audio": (io.BytesIO(content), name)},
+                        content_type="multipart/form-data")
+
+
+def test_a_recorded_answer_is_uploaded_and_plays_in_the_timeline(officer: FlaskClient,
+                                                                  case: Case) -> None:
+    page = _page(officer, _voice(case))
+    assert 'enctype="multipart/form-data"' in page and 'id="reply_audio"' in page
+    response = _reply_with(officer, case, MP3, "جواب المسؤول.mp3")
+    assert response.status_code == 302
+    reply = db.session.scalars(select(Message).where(Message.kind == "reply")).one()
+    (attachment,) = reply.attachments
+    assert (attachment.content_type, attachment.kind) == ("audio/mpeg", "audio")
+    page = _page(officer, case)
+    block = page[page.index(f'id="message-{reply.id}"'):]
+    source = f"/admin/cases/{case.reference}/attachments/{attachment.id}"
+    assert f'<audio class="tl-media" controls preload="none" src="{source}">' in block[:1500]
+    assert officer.get(source).data == MP3
+
+
+UNPLAYABLE = [
+    ("text-channel", False, MP3, "audio_channel"),
+    ("m4a-needs-converting", True, b"\x00\x00\x00\x20ftypM4A " + b"\x00" * 32, "audio_type"),
+    ("not-audio", True, b"<html><script>alert(1)</script>", "audio_type"),
+]
+
+
+@pytest.mark.parametrize(("label", "voice", "content", "reason"), UNPLAYABLE,
+                         ids=[row[0] for row in UNPLAYABLE])
+def test_a_recording_that_cannot_be_played_is_refused_with_the_reason(
+    officer: FlaskClient, case: Case, label: str, voice: bool, content: bytes, reason: str,
+) -> None:
+    if voice:
+        _voice(case)
+    response = _reply_with(officer, case, content, text="نص الرد")
+    assert response.status_code == 400, label
+    page = response.get_data(as_text=True)
+    assert f'data-reason="{reason}"' in page and "نص الرد" in page, label
+    assert db.session.scalars(select(Message).where(Message.kind == "reply")).all() == []
+    assert _count(Attachment) == 0
+
+
+def test_a_text_case_has_no_audio_field(officer: FlaskClient, case: Case) -> None:
+    page = _page(officer, case)
+    assert 'id="reply_audio"' not in page and 'id="reply_body"' in page
 
 
 def test_held_and_failed_messages_show_their_status(officer: FlaskClient, case: Case) -> None:

@@ -6,9 +6,18 @@ import pytest
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from casework.models import AuditEvent, Case, CaseStatus, DeliveryStatus, Message, utcnow
-from casework.replies import ReplyRefused, queue_reply
+from casework.models import (
+    Attachment,
+    AuditEvent,
+    Case,
+    CaseStatus,
+    DeliveryStatus,
+    Message,
+    utcnow,
+)
+from casework.replies import MAX_AUDIO_BYTES, ReplyAudio, ReplyRefused, queue_reply
 from extensions import db
+from services import services
 
 
 @pytest.fixture
@@ -47,3 +56,59 @@ def test_refused_replies_say_why_and_store_nothing(case: Case, label: str, prepa
         queue_reply(db.session, case, body, actor="officer", now=utcnow())
     assert refused.value.reason == reason, label
     assert db.session.scalars(select(Message).where(Message.kind == "reply")).all() == []
+
+
+MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 64
+WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 64
+
+
+def _on_the_voice_line(case: Case) -> Case:
+    case.channel = case.contact.channel = "voice"
+    db.session.commit()
+    return case
+
+
+ACCEPTED = [
+    ("mp3-with-text", MP3, "سنتابع طلبك", "audio/mpeg"),
+    ("wav-without-text", WAV, "  ", "audio/wav"),
+]
+
+
+@pytest.mark.parametrize(("label", "content", "body", "content_type"), ACCEPTED,
+                         ids=[row[0] for row in ACCEPTED])
+def test_a_recorded_answer_is_stored_with_the_reply(case: Case, label: str, content: bytes,
+                                                    body: str, content_type: str) -> None:
+    store = services().attachment_store
+    message = queue_reply(db.session, _on_the_voice_line(case), body, actor="officer",
+                          now=utcnow(), audio=ReplyAudio(content, "جواب.mp3"), store=store)
+    (attachment,) = message.attachments
+    assert (attachment.kind, attachment.content_type, attachment.fetch_status) == (
+        "audio", content_type, "stored"), label
+    assert store.read(attachment.storage_key or "") == content
+    assert message.body == body.strip()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "case.replied")
+                               ).one()
+    assert event.details == {"message_id": message.id, "audio": True}
+
+
+REFUSED_AUDIO = [
+    ("not-the-voice-line", False, MP3, "audio_channel"),
+    ("ogg-cannot-be-played", True, b"OggS" + b"\x00" * 64, "audio_type"),
+    ("pdf-named-mp3", True, b"%PDF-1.7 not audio", "audio_type"),
+    ("empty-file", True, b"", "audio_type"),
+    ("too-large", True, MP3 + b"\x00" * MAX_AUDIO_BYTES, "audio_too_large"),
+]
+
+
+@pytest.mark.parametrize(("label", "voice", "content", "reason"), REFUSED_AUDIO,
+                         ids=[row[0] for row in REFUSED_AUDIO])
+def test_refused_recordings_say_why_and_store_nothing(case: Case, label: str, voice: bool,
+                                                      content: bytes, reason: str) -> None:
+    if voice:
+        _on_the_voice_line(case)
+    with pytest.raises(ReplyRefused) as refused:
+        queue_reply(db.session, case, "ردّ", actor="officer", now=utcnow(),
+                    audio=ReplyAudio(content, "answer.mp3"), store=services().attachment_store)
+    assert refused.value.reason == reason, label
+    assert db.session.scalars(select(Message).where(Message.kind == "reply")).all() == []
+    assert db.session.scalars(select(Attachment)).all() == []

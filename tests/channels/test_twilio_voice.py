@@ -28,7 +28,7 @@ from casework.models import (
     utcnow,
 )
 from casework.references import damm_check_digit
-from casework.replies import queue_reply
+from casework.replies import ReplyAudio, queue_reply
 from channels.dispatcher import Dispatcher
 from channels.twilio_voice import CallingHours, callable_number, spoken_digits
 from extensions import db
@@ -720,12 +720,9 @@ def _reply_call(client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTw
                 audio: bytes | None = None) -> tuple[Call, Case]:
     _call, case = _voice_case(client, dispatcher, fake_twilio)
     dispatcher.run_once()
-    reply = queue_reply(db.session, case, REPLY, actor="officer@example.org", now=utcnow())
-    if audio is not None:
-        key = services().attachment_store.save(audio)
-        db.session.add(Attachment(message=reply, kind="audio", content_type="audio/mpeg",
-                                  storage_key=key, size_bytes=len(audio), fetch_status="stored"))
-        db.session.commit()
+    recording = ReplyAudio(audio, "answer.mp3") if audio is not None else None
+    reply = queue_reply(db.session, case, REPLY, actor="officer@example.org", now=utcnow(),
+                        audio=recording, store=services().attachment_store)
     dispatcher.run_once()
     call = _placed(fake_twilio, "reply")
     assert call.to == PERSON and call.message.id == reply.id
@@ -788,15 +785,18 @@ def test_further_message_reopens_a_closed_case(client: FlaskClient, dispatcher: 
     assert _count(AuditEvent, AuditEvent.action == "case.reopened") == 1
 
 
+OFFICER_MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00officer-answer"
+
+
 def test_audio_reply_is_played(client: FlaskClient, dispatcher: Dispatcher,
                                fake_twilio: FakeTwilio) -> None:
-    call, _case = _reply_call(client, dispatcher, fake_twilio, audio=b"ID3-officer-answer")
+    call, _case = _reply_call(client, dispatcher, fake_twilio, audio=OFFICER_MP3)
     gather = _xml(call.post(client, "answer"))[0]
     assert [child.tag for child in gather] == ["Say", "Play", "Say"]
     audio_path = _path(gather[1].text or "")
     assert audio_path.startswith(f"{VOICE}/audio/")
     served = client.get(audio_path)
-    assert served.status_code == 200 and served.data == b"ID3-officer-answer"
+    assert served.status_code == 200 and served.data == OFFICER_MP3
     assert served.mimetype == "audio/mpeg"
     assert client.get(audio_path[:-3] + "abc").status_code == 404  # tampered
 
