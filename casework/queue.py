@@ -7,8 +7,9 @@ never match it, so a search cannot reveal what it says.
 
 Search treats Arabic spelling variants alike: the query goes through the same
 ``normalize_for_matching`` that filled ``Message.search_text`` at intake, and every term must
-occur in some message of the case. A query that is the reference of a case the user may list
-(7 digits, Arabic-Indic allowed) finds that case by its index instead.
+occur in some inbound message of the case (looked up in ``case_search``, the cases' inbound
+text under a trigram index: see casework.models). A query that is the reference of a case
+the user may list (7 digits, Arabic-Indic allowed) finds that case by its index instead.
 """
 
 from __future__ import annotations
@@ -18,13 +19,35 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Text,
+    and_,
+    column,
+    func,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from casework import audit
 from casework.access import Action, can, listed_cases, viewable_cases
-from casework.models import Case, CaseStatus, Direction, Message, Referral, Role, User, utcnow
+from casework.models import (
+    SEARCH_TABLE,
+    Case,
+    CaseStatus,
+    Direction,
+    Message,
+    Referral,
+    Role,
+    User,
+    utcnow,
+)
 from casework.references import REFERENCE_LENGTH, is_valid_reference
 from casework.text import ascii_digits, normalize_for_matching
 
@@ -35,6 +58,9 @@ DUPLICATE_RESOLUTION = "Duplicate of {reference}"
 OPEN_STATUSES = tuple(status.value for status in CaseStatus if status != CaseStatus.CLOSED)
 UNKNOWN_LOCATION = "none"  # the location filter's value for "not known yet"
 _REFERENCE_QUERY = re.compile(rf"\d{{{REFERENCE_LENGTH}}}")
+TRIGRAM = 3  # the trigram indexes find terms of at least this many characters
+_CASE_SEARCH = table(SEARCH_TABLE, column("rowid", Integer), column("case_id", Integer),
+                     column("search_text", Text))
 
 
 @dataclass(frozen=True)
@@ -96,17 +122,24 @@ def find_cases(session: Session, user: User, filters: QueueFilters, page: int = 
     """One page of the cases this user may list that match the filters."""
     now = now or utcnow()
     conditions = matching(session, user, filters, now=now, tz=tz)
-    total = session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(page, 1), pages)
+    page = max(page, 1)
+    searching = bool(filters.text and (reference_query(filters.text)
+                                       or search_terms(filters.text)))
+    if searching:
+        total, page, ids = _counted_page(session, conditions, filters, page, per_page)
+    else:
+        total = _count(session, conditions)
+        page = min(page, _pages(total, per_page))
+        # The page's ids first, from the indexes alone, then only those cases in full.
+        ids = list(session.scalars(
+            select(Case.id).where(*conditions).order_by(*_order(filters))
+            .limit(per_page).offset((page - 1) * per_page)))
     answered = _answered_referral().label("referral_answered")
     query: Select = (
         select(Case, answered)
-        .where(*conditions)
+        .where(Case.id.in_(ids))
         .options(selectinload(Case.assignee))
         .order_by(*_order(filters))
-        .limit(per_page)
-        .offset((page - 1) * per_page)
     )
     if user.role == Role.FOCAL_POINT:  # can() looks at the referrals of the case
         query = query.options(selectinload(Case.referrals))
@@ -120,7 +153,41 @@ def find_cases(session: Session, user: User, filters: QueueFilters, page: int = 
                   preview=previews.get(case.id) if case.id in viewable else None)
         for case, was_answered in rows
     ]
-    return Page(items=items, total=total, page=page, pages=pages)
+    return Page(items=items, total=total, page=page, pages=_pages(total, per_page))
+
+
+def _count(session: Session, conditions: list[ColumnElement[bool]]) -> int:
+    return session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0
+
+
+def _pages(total: int, per_page: int) -> int:
+    return max(1, math.ceil(total / per_page))
+
+
+def _counted_page(session: Session, conditions: list[ColumnElement[bool]],
+                  filters: QueueFilters, page: int, per_page: int
+                  ) -> tuple[int, int, list[int]]:
+    """The number of matches and the ids on the page, from one pass over the matches.
+
+    A search has to find every match to count them; taking the page from the same pass
+    halves the work, and keeps the database from walking the whole queue in date order
+    probing each case (the plan a separate LIMIT query tends to get). Returns (total, page,
+    ids); a page past the end becomes the last one."""
+    # OFFSET 0 keeps the matches a subquery of their own: planned for finding them all, not
+    # for the first few in order (which is what a LIMIT over a window invites).
+    matches = (select(Case.id, Case.created_at, Case.due_at, func.count().over().label("total"))
+               .where(*conditions).offset(0).subquery())
+
+    def ranked(number: int) -> list[Any]:
+        return list(session.execute(
+            select(matches.c.id, matches.c.total).order_by(*_order(filters, matches.c))
+            .limit(per_page).offset((number - 1) * per_page)))
+
+    rows = ranked(page)
+    if not rows and page > 1:  # past the end: count, then show the last page
+        page = min(page, _pages(_count(session, conditions), per_page))
+        rows = ranked(page)
+    return (rows[0][1] if rows else 0), page, [case_id for case_id, _ in rows]
 
 
 def matching(session: Session, user: User, filters: QueueFilters, *,
@@ -265,7 +332,9 @@ def _needs_action(now: datetime) -> ColumnElement[bool]:
 
 
 def _answered_referral() -> ColumnElement[bool]:
-    return exists().where(Referral.case_id == Case.id, Referral.answered_at.is_not(None))
+    # IN over one list rather than EXISTS per case: PostgreSQL hashes it either way, but costs
+    # the EXISTS so high that it compiles the query (JIT), which alone takes ~80 ms.
+    return Case.id.in_(select(Referral.case_id).where(Referral.answered_at.is_not(None)))
 
 
 def _search(session: Session, user: User, text: str) -> ColumnElement[bool] | None:
@@ -279,18 +348,38 @@ def _search(session: Session, user: User, text: str) -> ColumnElement[bool] | No
     terms = search_terms(text)
     if not terms:
         return None
-    matches = [
-        exists().where(Message.case_id == Case.id,
-                       Message.search_text.like(f"%{_escape_like(term)}%", escape="\\"))
-        for term in terms
-    ]
-    return and_(viewable_cases(user), *matches)
+    documents = _documents_with(terms, session.get_bind().dialect.name)
+    return and_(viewable_cases(user), Case.id.in_(documents))
 
 
-def _order(filters: QueueFilters) -> Sequence[ColumnElement]:
+def _documents_with(terms: list[str], dialect: str) -> Select:
+    """The ids of the cases whose search document (their inbound messages, see
+    ``casework.models.SEARCH_TABLE``) contains every term, through the trigram index.
+
+    Terms shorter than a trigram cannot use the index: they are checked on the documents the
+    other terms found (or on every document, when no term is long enough)."""
+    long_terms = [term for term in terms if len(term) >= TRIGRAM]
+    short_terms = [term for term in terms if len(term) < TRIGRAM]
+    text = _CASE_SEARCH.c.search_text
+    if dialect == "sqlite":  # FTS5: one MATCH of literal phrases (a phrase is a substring)
+        contains = [func.instr(text, term) > 0 for term in short_terms]
+        if long_terms:
+            contains.append(text.match(" AND ".join(_phrase(term) for term in long_terms)))
+        return select(_CASE_SEARCH.c.rowid).where(*contains)
+    contains = [func.strpos(text, term) > 0 for term in short_terms]
+    contains += [text.like(f"%{_escape_like(term)}%", escape="\\") for term in long_terms]
+    return select(_CASE_SEARCH.c.case_id).where(*contains)
+
+
+def _phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _order(filters: QueueFilters, columns: Any = Case) -> Sequence[ColumnElement]:
+    """The queue's order, on Case or on the columns of a subquery of cases."""
     if filters.needs_action:  # the most urgent first: every case here is still open
-        return (Case.due_at.asc(), Case.id.asc())
-    return (Case.created_at.desc(), Case.id.desc())
+        return (columns.due_at.asc(), columns.id.asc())
+    return (columns.created_at.desc(), columns.id.desc())
 
 
 def _previews(session: Session, case_ids: set[int]) -> dict[int, str]:

@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from casework.models import include_in_autogenerate
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -98,6 +100,8 @@ def run_migrations_online():
     conf_args.setdefault("render_as_batch", True)  # SQLite alters tables by copying
     conf_args.setdefault("render_item", render_item)
     conf_args.setdefault("compare_type", True)
+    # The search index (FTS5 table, pg_trgm index) is DDL Alembic cannot describe.
+    conf_args.setdefault("include_name", include_in_autogenerate)
     connectable = get_engine()
 
     with connectable.connect() as connection:

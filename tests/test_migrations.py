@@ -8,7 +8,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect
 
 from app import create_app
-from casework.models import Base
+from casework.models import Base, include_in_autogenerate
 from config.settings import Settings
 from extensions import db
 
@@ -18,7 +18,8 @@ def test_upgrade_matches_models_and_downgrade_removes_everything(settings: Setti
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(connection, opts={
+                "compare_type": True, "include_name": include_in_autogenerate})
             assert compare_metadata(context, Base.metadata) == []
         downgrade(revision="base")
         engine = create_engine(settings.sqlalchemy_url)
