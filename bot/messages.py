@@ -44,6 +44,12 @@ class Speaker:
         return self.ngettext("We will answer you within %(count)s day.",
                              "We will answer you within %(count)s days.", days)
 
+    def survey_question(self, reference: str) -> str:
+        """The one question sent after a case is closed with an answer."""
+        return self._("We closed your case %(reference)s. Are you satisfied with how we "
+                      "handled it? Reply 1 if you are satisfied, 2 if partly, 3 if you are "
+                      "not satisfied.", reference=reference)
+
     def status_name(self, status: str) -> str:
         names = {
             "new": self._("received, waiting to be reviewed by our team"),

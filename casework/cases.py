@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework import audit
+from casework import audit, deadlines, notifications
 from casework.access import Action, can
 from casework.models import (
     AuditEvent,
@@ -77,7 +77,7 @@ def triage(session: Session, actor: User, case: Case, values: Mapping[str, Any],
         if "level" in changes:
             grid = org_data.grid
             old_due = case.due_at
-            case.due_at = case.created_at + grid.deadline_for(case.level)
+            case.due_at = deadlines.due_at(case.created_at, case.level, grid)
             case.sensitive = grid.is_sensitive(case.level)
             if case.due_at != old_due:
                 changes["due_at"] = [_iso(old_due), _iso(case.due_at)]
@@ -90,7 +90,7 @@ def triage(session: Session, actor: User, case: Case, values: Mapping[str, Any],
             audit.record(session, "case.triaged", case=case, actor=actor_name(actor),
                          changes=changes)
         if case.sensitive and not was_sensitive:
-            _restrict(session, actor, case)
+            _restrict(session, actor, case, now)
         elif was_sensitive and not case.sensitive:
             audit.record(session, "case.unrestricted", case=case, actor=actor_name(actor),
                          level=case.level)
@@ -101,14 +101,14 @@ def triage(session: Session, actor: User, case: Case, values: Mapping[str, Any],
     return changes
 
 
-def _restrict(session: Session, actor: User, case: Case) -> None:
+def _restrict(session: Session, actor: User, case: Case, now: datetime) -> None:
     audit.record(session, "case.restricted", case=case, actor=actor_name(actor), level=case.level)
-    psea_ids = list(session.scalars(
-        select(User.id).where(User.role == Role.PSEA, User.active.is_(True)).order_by(User.id)))
-    # Only recorded for now: the PSEA staff see the case in their list at once, and the real
-    # alert (e-mail or message to each of these users) comes with the scheduler issue, which
-    # will send one for every "psea.notified" row that has not been alerted yet.
-    audit.record(session, "psea.notified", case=case, user_ids=psea_ids)
+    # Alerted in this same transaction: the worker delivers them by e-mail and Telegram.
+    alerts = notifications.alert_sensitive(session, case, now, except_user_id=actor.id)
+    session.flush()
+    audit.record(session, "psea.notified", case=case,
+                 user_ids=[alert.user_id for alert in alerts],
+                 notification_ids=[alert.id for alert in alerts])
 
 
 def _validated_triage(case: Case, values: Mapping[str, Any], org_data: OrgData
@@ -306,19 +306,29 @@ def reopen(session: Session, actor: User, case: Case, now: datetime) -> Case:
     """Back to open; a merged duplicate reopened is no longer merged (undoing a wrong merge)."""
     if case.status != CaseStatus.CLOSED:
         raise CaseActionRefused("not_closed", "Only a closed case can be reopened.")
-    details: dict[str, Any] = {"status": [CaseStatus.CLOSED.value, CaseStatus.OPEN.value]}
     try:
-        if case.merged_into_id is not None:
-            details["merged_into_id"] = [case.merged_into_id, None]
-            case.merged_into_id = None
-        case.status, case.closed_at = CaseStatus.OPEN, None
-        case.last_activity_at = now  # the person's next message joins this case again
-        audit.record(session, "case.reopened", case=case, actor=actor_name(actor), **details)
+        reopen_in_transaction(session, case, now, actor=actor_name(actor))
         session.commit()
     except Exception:
         session.rollback()
         raise
     return case
+
+
+def reopen_in_transaction(session: Session, case: Case, now: datetime, *, actor: str,
+                          **reason: Any) -> None:
+    """``reopen`` inside the caller's transaction, for actors that are not staff (the system,
+    when the person asks in the satisfaction survey); ``reason`` goes to the audit row."""
+    if case.status != CaseStatus.CLOSED:
+        raise CaseActionRefused("not_closed", "Only a closed case can be reopened.")
+    details: dict[str, Any] = {"status": [CaseStatus.CLOSED.value, CaseStatus.OPEN.value]}
+    if case.merged_into_id is not None:
+        details["merged_into_id"] = [case.merged_into_id, None]
+        case.merged_into_id = None
+    case.status, case.closed_at = CaseStatus.OPEN, None
+    case.last_activity_at = now  # the person's next message joins this case again
+    audit.record(session, "case.reopened", case=case, actor=actor[:ACTOR_LENGTH],
+                 **details, **reason)
 
 
 def merge(session: Session, actor: User, case: Case, into_reference: str | None,

@@ -1,4 +1,4 @@
-"""``flask worker``: the dispatcher (and, later, the scheduler) in one process."""
+"""``flask worker``: the dispatcher and the scheduler in one process; ``flask jobs``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import threading
 import click
 from flask import Flask
 
+from casework.models import utcnow
+from casework.scheduler import JOBS, Scheduler, job_named, leadership_for
+from channels import spool
 from channels.base import SendError
 from channels.telegram import TelegramAdapter
 from extensions import db
@@ -20,12 +23,15 @@ log = logging.getLogger(__name__)
 def register(app: Flask) -> None:
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Send what is due now, then exit.")
-    def worker(once: bool) -> None:
-        """Send queued messages through their channels until stopped."""
+    @click.option("--no-scheduler", is_flag=True, help="Do not run the scheduled jobs.")
+    def worker(once: bool, no_scheduler: bool) -> None:
+        """Send queued messages through their channels and run the scheduled jobs (digest,
+        reminders, alerts, surveys, monthly report) until stopped."""
         svc = services()
         dispatcher = svc.dispatcher(db.session)
         try:
             if once:
+                spool.replay(app)  # requests kept while the database was away, first
                 total = 0
                 while attempted := dispatcher.run_once():
                     total += attempted
@@ -34,11 +40,41 @@ def register(app: Flask) -> None:
             stop = threading.Event()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, lambda *_: stop.set())
+            scheduler = None
+            if not no_scheduler:
+                scheduler = Scheduler(app, leadership_for(svc.settings.redis_url))
+                scheduler.start()
             log.info("worker started", extra={"channels": sorted(svc.adapters)})
-            dispatcher.run_forever(stop)
+            spool.Replayer(app, stop).start()
+            try:
+                dispatcher.run_forever(stop)
+            finally:
+                if scheduler is not None:
+                    scheduler.shutdown()
             log.info("worker stopped")
         finally:
             svc.close()
+
+    @app.cli.group("jobs")
+    def jobs_group() -> None:
+        """The scheduled jobs that ``flask worker`` runs."""
+
+    @jobs_group.command("list")
+    def list_jobs() -> None:
+        """Name and interval of each scheduled job."""
+        for job in JOBS:
+            click.echo(f"{job.name}\tevery {job.every}")
+
+    @jobs_group.command("run")
+    @click.argument("name")
+    def run_job(name: str) -> None:
+        """Run one scheduled job now, in this process (it is idempotent)."""
+        try:
+            job = job_named(name)
+        except KeyError as error:
+            raise click.ClickException(str(error.args[0])) from None
+        result = job.run(db.session, services(), utcnow())
+        click.echo(f"{job.name}: {result}")
 
     @app.cli.group("telegram")
     def telegram_group() -> None:

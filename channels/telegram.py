@@ -91,17 +91,25 @@ class TelegramAdapter(ChannelAdapter):
             raise BadWebhook("expected a Telegram Update object with an integer update_id")
         try:
             update = Update.de_json(payload, bot=None)
-        except (KeyError, TypeError, ValueError) as error:
+            message = update.message or update.edited_message
+            if message is None:
+                log.info("telegram update ignored: no message", extra={"kind": _kind(payload)})
+                return []
+            if message.chat is None or not isinstance(message.chat.id, int) \
+                    or not isinstance(message.message_id, int):
+                raise BadWebhook("a Telegram message needs a chat with an integer id")
+            if message.chat.type != "private":
+                log.info("telegram update ignored: not a private chat",
+                         extra={"chat_type": str(message.chat.type)[:20]})
+                return []
+            return [_inbound(update.update_id, message,
+                             edited=update.edited_message is not None)]
+        except BadWebhook:
+            raise
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            # Fields of the wrong type: python-telegram-bot calls .get() on them, or we
+            # compare them (fuzzing found both).
             raise BadWebhook(f"malformed Telegram update: {type(error).__name__}") from error
-        message = update.message or update.edited_message
-        if message is None:
-            log.info("telegram update ignored: no message", extra={"kind": _kind(payload)})
-            return []
-        if message.chat.type != "private":
-            log.info("telegram update ignored: not a private chat",
-                     extra={"chat_type": message.chat.type})
-            return []
-        return [_inbound(update.update_id, message, edited=update.edited_message is not None)]
 
     def webhook_response(self, handled: Sequence[Handled]) -> Response:
         return jsonify(ok=True)

@@ -10,7 +10,7 @@ import re
 import secrets
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +89,41 @@ class Settings(BaseSettings):
     sawti_voice_info_text: str | None = None
     sawti_voice_max_recording_seconds: int = Field(180, ge=10, le=3600)
 
+    # Alerts to staff by e-mail (on when SAWTI_SMTP_HOST is set) and the scheduled jobs.
+    sawti_smtp_host: str | None = None
+    sawti_smtp_port: int = Field(587, ge=1, le=65535)
+    sawti_smtp_user: str | None = None
+    sawti_smtp_password: str | None = None
+    sawti_smtp_from: str | None = None
+    sawti_smtp_starttls: bool = True
+    # Local hour (SAWTI_TIMEZONE) from which the daily digest and referral reminders go out.
+    sawti_digest_hour: int = Field(7, ge=0, le=23)
+
+    # Safety (issue 10): retention, key rotation, abuse limits, crash recovery.
+    # The encrypted address of a contact with no open case is erased this many days after
+    # their last case closed (or after their last message, if they never opened a case).
+    sawti_retention_contact_days: int = Field(90, ge=1)
+    # Inbound attachment files are deleted this many days after they arrived.
+    sawti_retention_attachment_days: int = Field(365, ge=1)
+    # Earlier data keys, newest first, separated by commas: still read, never written
+    # (``flask keys rotate`` re-encrypts what they encrypted with SAWTI_DATA_KEY).
+    sawti_data_key_previous: str | None = None
+    # The secret that keys pseudonyms; it never rotates. Unset: SAWTI_DATA_KEY (required as
+    # soon as SAWTI_DATA_KEY_PREVIOUS is set, so a rotation cannot split a person in two).
+    sawti_pseudonym_key: str | None = None
+    # Requests per client IP (Flask-Limiter notation) on the provider webhooks: all of them,
+    # and those refused (403 unverified, 400 malformed, 413 too large).
+    sawti_webhook_rate_limit: str = "600 per minute"
+    sawti_webhook_refusal_limit: str = "30 per minute"
+    # Sign-in attempts (password or code) per client IP.
+    sawti_login_rate_limit: str = "10 per minute"
+    # Reverse proxies in front of Sawti whose X-Forwarded-For is trusted for the client IP
+    # (0: none; behind one proxy, 1 — else every client shares the proxy's limits).
+    sawti_trusted_proxies: int = Field(0, ge=0, le=5)
+    # How long a dispatcher's claim on a message lasts; a worker that died mid-send leaves
+    # the message to be sent again (at most once more) after this.
+    sawti_send_lease_seconds: float = Field(120.0, gt=0)
+
     @field_validator("sawti_env")
     @classmethod
     def _known_env(cls, value: str) -> str:
@@ -105,6 +140,22 @@ class Settings(BaseSettings):
         if match is None or match.group(1) == match.group(2):
             raise ValueError("SAWTI_CALL_HOURS must look like 08:00-20:00 (two different times)")
         return value
+
+    @model_validator(mode="after")
+    def _pseudonym_key_pinned(self) -> Settings:
+        if self.previous_data_keys and not self.sawti_pseudonym_key:
+            raise ValueError(
+                "SAWTI_DATA_KEY_PREVIOUS is set but SAWTI_PSEUDONYM_KEY is not: set "
+                "SAWTI_PSEUDONYM_KEY to the key that has keyed pseudonyms so far (the "
+                "SAWTI_DATA_KEY in use before the first rotation), or every person would "
+                "become a new contact")
+        return self
+
+    @property
+    def previous_data_keys(self) -> tuple[str, ...]:
+        """SAWTI_DATA_KEY_PREVIOUS as a list, newest first."""
+        keys = (self.sawti_data_key_previous or "").split(",")
+        return tuple(key.strip() for key in keys if key.strip())
 
     @property
     def is_production(self) -> bool:
