@@ -109,19 +109,70 @@ class Created(BaseModel):
     id: int
 
 
+class DeadlineShare(BaseModel):
+    closed: int
+    within: int = Field(description="closed at or before the due time")
+    share: float | None = Field(description="within / closed; null when nothing closed")
+
+
+class MonthKpis(BaseModel):
+    month: str = Field(description="YYYY-MM", pattern=r"^\d{4}-\d{2}$")
+    received: int
+    closed: int
+    within: int
+    share: float | None
+    by_level: dict[str, DeadlineShare] = Field(default_factory=dict)
+
+
 class Kpis(BaseModel):
+    """Definitions: casework/reports.py. Days are local days in the organisation's time zone;
+    every figure is a count or a duration (sensitive cases as numbers only)."""
+
     period_from: date = Field(alias="from")
     period_to: date = Field(alias="to")
+    timezone: str
+    location: str | None = Field(default=None, description="the location asked for, if any")
     received: int
     received_by_channel: dict[str, int]
     received_by_level: dict[str, int]
+    received_by_category: dict[str, int]
+    received_by_location: dict[str, int] = Field(description="by governorate")
+    received_by_gender: dict[str, int]
+    received_by_age_group: dict[str, int]
+    received_sensitive: int
+    duplicates: int = Field(description="received as duplicates of another case; left out")
     closed: int
     closed_within_deadline: int
     closed_within_deadline_share: float | None = Field(
         description="closed_within_deadline / closed; null when nothing closed")
+    within_deadline_by_level: dict[str, DeadlineShare]
     mean_days_to_close: float | None
     median_days_to_close: float | None
+    months: list[MonthKpis] = Field(description="calendar months of the period, clipped to it")
+    six_months: list[MonthKpis] = Field(
+        description="the six whole months ending with the period's last month")
+    six_months_closed: int
+    six_months_within: int
+    six_months_share: float | None
     open: int
     overdue: int
+    open_by_age: dict[str, int] = Field(description="age in days: 0-2, 3-7, 8-15, 16-30, 31+")
+    overdue_by_age: dict[str, int]
+    referrals_sent: int
+    referrals_answered: int
+    referrals_overdue: int
+    replies: int
+    replies_delivered: int
+    replies_sent: int = Field(description="accepted by the provider, no delivery report")
+    replies_failed: int
+    replies_pending: int
+    surveys_sent: int
+    satisfaction: dict[str, int] = Field(
+        description="answers: 1 satisfied, 2 partly, 3 not satisfied")
+    satisfaction_answers: int
+    satisfied_share: float | None
+    channels_by_location: dict[str, list[str]] = Field(
+        description="channels cases of each governorate came through in the period")
+    channels_per_location: dict[str, int]
 
     model_config = ConfigDict(populate_by_name=True)
