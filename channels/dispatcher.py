@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -44,7 +44,8 @@ class Dispatcher:
 
     def run_once(self, batch: int = 50) -> int:
         """Send what is due now (and fetch due attachments); returns how much was done."""
-        messages = outbox.claim_due(self.session, utcnow(), limit=batch)
+        lease = timedelta(seconds=self.settings.sawti_send_lease_seconds)
+        messages = outbox.claim_due(self.session, utcnow(), limit=batch, lease=lease)
         self.session.commit()
         for message in messages:
             self._deliver(message)

@@ -18,7 +18,7 @@ def test_healthy_without_redis(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json == {"database": "ok", "dispatcher_lag_seconds": 0.0,
-                              "redis": "not configured", "status": "ok"}
+                              "redis": "not configured", "status": "ok", "spool_depth": 0}
 
 
 def test_dispatcher_lag_is_the_oldest_due_message(

@@ -1,0 +1,95 @@
+"""Console: "erase this person", for administrators, on the person's request.
+
+Administrators never open case content (``casework.access``), so the action has its own page:
+the person (or whoever acts for them) gives a case reference; the page shows only the case
+skeleton and how much would be erased, and the administrator confirms with a reason code and
+by typing the reference again. What is erased and what is kept: ``casework.retention``.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+
+from admin import bp
+from admin.security import roles_required
+from casework import intake, retention
+from casework.manual import staff_actor
+from casework.models import Case, Role, utcnow
+from casework.references import is_valid_reference
+from casework.text import ascii_digits
+from extensions import db
+from services import services
+
+REASON_LABELS = {
+    "person_request": _l("The person asked to be erased"),
+    "representative_request": _l("Someone entitled to act for the person asked"),
+    "safety_risk": _l("Keeping the data puts the person at risk"),
+}
+
+
+class EraseForm(FlaskForm):
+    reason = SelectField(_l("Reason"), validate_choice=False)
+    confirm = StringField(_l("Type the case reference again to confirm"))
+
+
+@bp.get("/erasure")
+@roles_required(Role.ADMIN)
+def erasure() -> ResponseReturnValue:
+    typed = request.args.get("reference", "")
+    case = _case(typed) if typed else None
+    if typed and case is None:
+        flash(_("No case has this reference."), "error")
+    return _page(case, EraseForm(), typed=typed)
+
+
+@bp.post("/erasure/<reference>")
+@roles_required(Role.ADMIN)
+def erase(reference: str) -> ResponseReturnValue:
+    case = _case(reference) or abort(404, description=_("No case has this reference."))
+    form = EraseForm()
+    if not form.validate_on_submit():
+        abort(400)
+    problem = _problem(form, case)
+    if problem:
+        flash(problem, "error")
+        return _page(case, form, typed=case.reference), 400
+    svc = services()
+    try:
+        result = retention.erase_person(db.session, svc.attachment_store, svc.vault, case,
+                                        actor=staff_actor(g.user), reason=form.reason.data,
+                                        now=utcnow())
+    except retention.ErasureRefused:
+        flash(_("This case has no person to erase."), "error")
+        return _page(case, form, typed=case.reference), 409
+    flash(_("Erased: %(messages)s message text(s) and %(attachments)s attachment(s) of "
+            "%(cases)s case(s). The case records stay for statistics.",
+            messages=result.messages, attachments=result.attachments, cases=result.cases),
+          "info")
+    return redirect(url_for("admin.erasure", reference=case.reference))
+
+
+def _problem(form: EraseForm, case: Case) -> str | None:
+    if form.reason.data not in retention.ERASURE_REASONS:
+        return _("Choose the reason for the erasure.")
+    if ascii_digits(form.confirm.data or "").strip() != case.reference:
+        return _("Type the case reference again to confirm.")
+    return None
+
+
+def _case(reference: str) -> Case | None:
+    reference = ascii_digits(reference).strip()
+    if not is_valid_reference(reference):
+        return None
+    return intake.find_case(db.session, reference)
+
+
+def _page(case: Case | None, form: EraseForm, *, typed: str) -> ResponseReturnValue:
+    form.reason.choices = [("", _("Choose…"))] + [
+        (code, str(REASON_LABELS[code])) for code in retention.ERASURE_REASONS]
+    plan = retention.plan_erasure(db.session, services().vault, case) if case else None
+    return render_template("admin/erasure.html", case=case, plan=plan, form=form, typed=typed)
