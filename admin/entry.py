@@ -97,7 +97,7 @@ def new_case() -> ResponseReturnValue:
                 text=form.text.data or "", location=location, phone=phone,
                 consent=bool(form.consent.data), vault=services().vault,
                 org_data=services().org_data, timezone=services().settings.sawti_timezone,
-                now=utcnow(),
+                now=utcnow(), lexicon=services().dialogue.triage,
             )
         except EntryRefused as refused:
             db.session.rollback()

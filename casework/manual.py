@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from casework import audit
+from casework import audit, notifications, triage
 from casework.intake import _unused_reference
 from casework.models import (
     Case,
@@ -31,6 +31,7 @@ from casework.models import (
 )
 from casework.privacy import Vault
 from casework.text import ascii_digits, clean_text, normalize_for_matching
+from casework.triage import Lexicon
 from config.data import OrgData
 
 RECEIVED_BY = ("in_person", "box", "staff", "phone")
@@ -96,7 +97,7 @@ def start_of_day(day: date, timezone: str) -> datetime:
 def enter_case(
     session: Session, actor: User, *, received_by: str, received_on: date, text: str,
     location: str | None, phone: str | None, consent: bool, vault: Vault, org_data: OrgData,
-    timezone: str, now: datetime,
+    timezone: str, now: datetime, lexicon: Lexicon | None = None,
 ) -> Case:
     """Open a case for a complaint received outside the channels (the caller commits).
 
@@ -130,6 +131,10 @@ def enter_case(
     audit.record(session, "case.entered", case=case, actor=staff_actor(actor),
                  received_by=received_by, channel=case.channel,
                  with_contact=contact is not None)
+    if case.sensitive:  # a PSEA focal point entered it: the others are told at once
+        notifications.alert_sensitive(session, case, now, except_user_id=actor.id)
+    if lexicon is not None:
+        triage.flag_inbound(session, case, message, lexicon, org_data, now)
     return case
 
 

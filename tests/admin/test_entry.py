@@ -29,6 +29,7 @@ from casework.models import (
     DeliveryStatus,
     Direction,
     Message,
+    Notification,
     User,
     utcnow,
 )
@@ -38,7 +39,8 @@ from extensions import db
 from services import services
 
 ZONE = ZoneInfo("Asia/Damascus")
-TEXT = "الموظف في نقطة التوزيع طلب مني مالاً مقابل السلة"
+TEXT = "لم نستلم السلة الغذائية هذا الشهر في نقطة التوزيع"
+BRIBE = "الموظف في نقطة التوزيع طلب مني مالاً مقابل السلة"
 NUMBER = "+963944123456"
 
 
@@ -128,6 +130,20 @@ def test_entry_without_phone_has_no_contact(signed_in: Callable[..., FlaskClient
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)).one()
     assert event.action == "case.entered" and event.actor == client.user.email  # type: ignore[attr-defined]
     assert event.details["received_by"] == kind and TEXT not in str(event.details)
+
+
+def test_an_entered_complaint_is_read_by_the_triage_assistant(
+    signed_in: Callable[..., FlaskClient], make_user: Callable[..., User],
+) -> None:
+    psea = make_user("psea", email="psea-duty@example.org")
+    client = signed_in("officer")
+    response = _post(client, text=BRIBE, location="SY-ID-01")
+    assert response.status_code == 302
+    case = _only_case()
+    assert case.sensitive and case.due_at == case.created_at + timedelta(hours=72)
+    assert client.get(response.location).status_code == 200  # the restricted summary only
+    alert = db.session.scalars(select(Notification)).one()
+    assert alert.user_id == psea.id and alert.case_id == case.id
 
 
 def test_two_entries_never_share_a_contact(signed_in: Callable[..., FlaskClient]) -> None:

@@ -1,0 +1,412 @@
+"""The triage assistant: flags a message as possibly sensitive or urgent, suggests a category,
+and says why.
+
+It is a lexicon, not a model, so that every flag can be explained by the words that raised it
+and organisations can extend it without code (``config/triage.yaml``, one commented rule per
+entry). Text is compared after ``normalize_for_matching`` (hamza forms, taa marbuta, alef
+maqsura, diacritics, tatweel, repeated letters, Arabic-Indic digits), and each word is also
+tried without the clitics Arabic writes onto it («والمصاري» → «مصاري», «بالقائمه» → «قائمه»).
+
+A rule matches when any of its ``terms`` occurs (a term is one or more consecutive words; a
+word ending in ``*`` matches any word it begins), or when every slot of its ``near`` list has
+a term within ``window`` words of the others, in any order. A ``negatable`` rule is ignored
+when a negation («ما», «ما حدا», "nobody", ...) stands just before what it matched; rules where
+the negation is the meaning («ما في اكل») are not negatable. The rules are tuned for recall: a
+false alarm costs an officer a minute, a missed case can cost a life.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import pairwise
+from pathlib import Path
+
+import yaml
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from casework import audit, deadlines, notifications
+from casework.models import Case, Message, TriageSuggestion
+from casework.text import normalize_for_matching
+from config.data import Grid, OrgData
+
+ACTOR = "triage-assistant"
+SENSITIVE = "sensitive"
+URGENT = "urgent"
+FLAGS = frozenset({SENSITIVE, URGENT})
+DEFAULT_WINDOW = 4
+# A flagged rule counts this much more than a plain category hint when choosing the category.
+FLAG_WEIGHT = 3.0
+NEGATION_REACH = 2  # how many words before a match a negation may stand
+
+# Clitics written onto the front of a word: conjunctions, prepositions, the article, the
+# dialects' «ع» (على) and «د» (Iraqi progressive: «ديموت»), and «ان» of the passive
+# («انخطف»). Longest first.
+_PREFIXES = ("وبال", "فبال", "وال", "بال", "فال", "كال", "ولل", "فلل", "لل", "عال", "ال",
+             "ان", "و", "ف", "ب", "ل", "ك", "ع", "د")
+_MIN_STEM = 3
+# Prefixes of the present tense, with the dialects' «ب»: «نقتلكم» → «قتلكم», «بيضرب» → «ضرب».
+_VERB_PREFIXES = ("بي", "بت", "بن", "ي", "ت", "ن", "ا")
+_MIN_VERB_STEM = 3
+# The same for Arabizi: articles and conjunctions, then "by"/"b"/"y"/"t"/"n" of the verb.
+_LATIN_PREFIXES = ("wel", "bel", "bil", "3al", "el", "il", "al", "w", "l")
+_LATIN_VERB_PREFIXES = ("bi", "by", "bt", "bn", "b", "y", "t", "n", "a", "i")
+# Arabizi writes غ خ ظ ض as a digit and an apostrophe: one letter pair each, before matching.
+_ARABIZI_LETTERS = (("3'", "gh"), ("7'", "kh"), ("6'", "z"), ("9'", "d"))
+NEGATORS = frozenset({
+    "ما", "مو", "مش", "مب", "لا", "لم", "لن", "ليس", "ماكو", "محدا", "محد", "ولا", "مافي",
+    "not", "no", "never", "nobody", "didnt", "didn", "dont", "nothing", "none",
+    "ma", "mo", "mush", "msh", "la2", "mahada", "ma7ada",
+})
+_NEGATION_PHRASES = (("ما", "حدا"), ("ما", "احد"), ("لا", "احد"), ("ما", "حد"), ("no", "one"),
+                     ("ولا", "حدا"), ("ma", "7ada"), ("did", "not"), ("do", "not"))
+
+
+class LexiconError(ValueError):
+    """The lexicon file cannot be used; the message names the file and the rule."""
+
+
+NUMBER = "#"  # a word of the lexicon that matches any number («٢٠», "100$"); "#<18" below 18
+_NUMBER_WORD = re.compile(r"#(?:[<>]\d+)?")
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    prefix: bool  # "word*": matches any word that begins with it
+
+    def matches(self, forms: Sequence[str]) -> bool:
+        if self.text.startswith(NUMBER):
+            return _number_matches(self.text, forms[0])
+        if self.prefix:
+            return any(form.startswith(self.text) for form in forms)
+        return self.text in forms
+
+
+Term = tuple[Word, ...]  # consecutive words
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    flag: str | None
+    category: str | None
+    why: str
+    terms: tuple[Term, ...]
+    near: tuple[tuple[Term, ...], ...]
+    window: int
+    negatable: bool
+    unless: tuple[Term, ...] = ()  # any of these anywhere in the message cancels the rule
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One rule that matched, and the words (as written, after normalisation) that made it."""
+
+    rule: str
+    flag: str | None
+    category: str | None
+    words: tuple[str, ...]
+    conditions: int = 1  # how many separate conditions were met (the slots of a "near" rule)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    sensitive: bool
+    urgent: bool
+    category: str | None
+    hits: tuple[Hit, ...]
+
+    @property
+    def flagged(self) -> bool:
+        return self.sensitive or self.urgent
+
+    def words(self, flag: str | None = None) -> list[str]:
+        """The matched words, in order of first appearance, for one flag or for all."""
+        seen: dict[str, None] = {}
+        for hit in self.hits:
+            if flag is None or hit.flag == flag:
+                seen.update(dict.fromkeys(hit.words))
+        return list(seen)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    rules: tuple[Rule, ...]
+
+    def assess(self, text: str | None) -> Assessment:
+        tokens = normalize_for_matching(arabizi_letters(text or "")).split()
+        forms = [word_forms(token) for token in tokens]
+        hits = [hit for rule in self.rules
+                if (hit := _match(rule, tokens, forms)) is not None]
+        return Assessment(
+            sensitive=any(hit.flag == SENSITIVE for hit in hits),
+            urgent=any(hit.flag == URGENT for hit in hits),
+            category=_best_category(hits),
+            hits=tuple(hits),
+        )
+
+
+def load_lexicon(path: Path) -> Lexicon:
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise LexiconError(f"{path}: {error}") from error
+    if not isinstance(content, dict) or not isinstance(content.get("rules"), list):
+        raise LexiconError(f"{path}: expected a mapping with a list of 'rules'")
+    rules = [_rule(path, item) for item in content["rules"]]
+    ids = [rule.id for rule in rules]
+    duplicates = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
+    if duplicates:
+        raise LexiconError(f"{path}: duplicate rule ids {', '.join(duplicates)}")
+    return Lexicon(tuple(rules))
+
+
+# --- loading --------------------------------------------------------------------------------
+
+def _rule(path: Path, item: object) -> Rule:
+    if not isinstance(item, dict) or not item.get("id"):
+        raise LexiconError(f"{path}: every rule needs an 'id'")
+    rule_id = str(item["id"])
+    flag = item.get("flag")
+    if flag is not None and flag not in FLAGS:
+        raise LexiconError(f"{path}: rule {rule_id}: flag must be sensitive or urgent")
+    terms = tuple(parse_terms(path, rule_id, item.get("terms") or []))
+    near = tuple(tuple(parse_terms(path, rule_id, slot)) for slot in item.get("near") or [])
+    if not terms and len(near) < 2:
+        raise LexiconError(f"{path}: rule {rule_id}: give 'terms' or at least two 'near' slots")
+    if flag is None and not item.get("category"):
+        raise LexiconError(f"{path}: rule {rule_id}: give a 'flag', a 'category' or both")
+    return Rule(id=rule_id, flag=flag, category=item.get("category"),
+                why=str(item.get("why") or ""), terms=terms, near=near,
+                window=int(item.get("window") or DEFAULT_WINDOW),
+                negatable=bool(item.get("negatable", False)),
+                unless=tuple(parse_terms(path, rule_id, item.get("unless") or [])))
+
+
+def parse_terms(path: Path, rule_id: str, values: object) -> Iterable[Term]:
+    if not isinstance(values, list):
+        raise LexiconError(f"{path}: rule {rule_id}: terms must be a list")
+    for value in values:
+        if isinstance(value, list):  # a shared list reused inside another: [*money, نص]
+            yield from parse_terms(path, rule_id, value)
+            continue
+        words = tuple(_word(raw) for raw in str(value).split())
+        if not words or any(not word.text for word in words):
+            raise LexiconError(f"{path}: rule {rule_id}: empty term {value!r}")
+        yield words
+
+
+def _word(raw: str) -> Word:
+    if _NUMBER_WORD.fullmatch(raw):
+        return Word(raw, False)
+    prefix = raw.endswith("*")
+    return Word(normalize_for_matching(raw.rstrip("*")), prefix)
+
+
+# --- matching -------------------------------------------------------------------------------
+
+def _number_matches(word: str, token: str) -> bool:
+    if not token.isdigit():
+        return False
+    if len(word) == 1:
+        return True
+    limit = int(word[2:])
+    return int(token) < limit if word[1] == "<" else int(token) > limit
+
+
+def arabizi_letters(text: str) -> str:
+    for written, letters in _ARABIZI_LETTERS:
+        text = text.replace(written, letters).replace(written.replace("'", "’"), letters)
+    return text
+
+
+def word_forms(token: str) -> tuple[str, ...]:
+    """The token and the stems left when a clitic, then a verb prefix, is taken off its front
+    («وبيضربو» → «بيضربو» → «ضربو»; Arabizi "byshtghlo" → "shtghlo")."""
+    latin = token.isascii()
+    clitics, verbs = (_LATIN_PREFIXES, _LATIN_VERB_PREFIXES) if latin else (
+        _PREFIXES, _VERB_PREFIXES)
+    stems = [token] + [token[len(prefix):] for prefix in clitics
+                       if token.startswith(prefix) and len(token) - len(prefix) >= _MIN_STEM]
+    forms = dict.fromkeys(stems)
+    for stem in stems:
+        forms.update(dict.fromkeys(stem[len(prefix):] for prefix in verbs
+                                   if stem.startswith(prefix)
+                                   and len(stem) - len(prefix) >= _MIN_VERB_STEM))
+    return tuple(forms)
+
+
+def term_positions(term: Term, forms: Sequence[Sequence[str]]) -> list[int]:
+    last = len(forms) - len(term)
+    return [start for start in range(last + 1)
+            if all(word.matches(forms[start + offset]) for offset, word in enumerate(term))]
+
+
+def _match(rule: Rule, tokens: Sequence[str], forms: Sequence[Sequence[str]]) -> Hit | None:
+    if any(term_positions(term, forms) for term in rule.unless):
+        return None
+    for term in rule.terms:
+        for start in term_positions(term, forms):
+            if not (rule.negatable and _negated(tokens, start)):
+                return _hit(rule, tokens[start:start + len(term)])
+    if rule.near:
+        spans = _near(rule, forms)
+        for start, words in spans:
+            if not (rule.negatable and _negated(tokens, start)):
+                return _hit(rule, [tokens[index] for index in words])
+    return None
+
+
+def _near(rule: Rule, forms: Sequence[Sequence[str]]) -> list[tuple[int, list[int]]]:
+    """Where every slot has a term within the window: (first position, matched positions)."""
+    slots = [sorted({(start, len(term)) for term in slot for start in term_positions(term, forms)})
+             for slot in rule.near]
+    if any(not found for found in slots):
+        return []
+    found: list[tuple[int, list[int]]] = []
+    for anchor, _length in slots[0]:
+        chosen = [anchor]
+        for others in slots[1:]:
+            close = [start for start, _ in others if abs(start - anchor) <= rule.window]
+            if not close:
+                break
+            chosen.append(min(close, key=lambda start: abs(start - anchor)))
+        else:
+            found.append((min(chosen), sorted(chosen)))
+    return found
+
+
+def _negated(tokens: Sequence[str], start: int) -> bool:
+    before = tokens[max(0, start - NEGATION_REACH):start]
+    if any(token in NEGATORS for token in before):
+        return True
+    wider = tokens[max(0, start - NEGATION_REACH - 2):start]
+    return any(pair in _NEGATION_PHRASES for pair in pairwise(wider))
+
+
+def _hit(rule: Rule, words: Sequence[str]) -> Hit:
+    return Hit(rule=rule.id, flag=rule.flag, category=rule.category, words=tuple(words),
+               conditions=max(1, len(rule.near)) if not rule.terms or len(words) > 1 else 1)
+
+
+def _best_category(hits: Sequence[Hit]) -> str | None:
+    scores: dict[str, float] = defaultdict(float)
+    for order, hit in enumerate(hits):
+        if hit.category:
+            # Earlier rules win ties: the file lists the more specific ones first.
+            weight = (FLAG_WEIGHT if hit.flag else 1.0) * hit.conditions
+            scores[hit.category] += weight - order * 1e-6
+    return max(scores, key=lambda code: scores[code]) if scores else None
+
+
+# --- acting on an assessment ----------------------------------------------------------------
+
+def flag_inbound(session: Session, case: Case, message: Message, lexicon: Lexicon,
+                 org_data: OrgData, now: datetime) -> TriageSuggestion | None:
+    """Assess an inbound message and act on it in the caller's transaction (caller commits).
+
+    Possibly sensitive: the case is restricted at once (its deadline becomes the sensitive
+    level's) and every PSEA user is alerted; an officer confirms or corrects by grading it.
+    Possibly urgent: the case is marked urgent. The suggestion is kept either way.
+    """
+    assessment = lexicon.assess(message.body)
+    if not assessment.hits:
+        return None
+    suggestion = TriageSuggestion(
+        case=case, message=message, sensitive=assessment.sensitive,
+        urgent=assessment.urgent, category=assessment.category,
+        level=suggested_level(assessment, org_data), created_at=now,
+        hits=[{"rule": hit.rule, "flag": hit.flag, "words": list(hit.words)}
+              for hit in assessment.hits])
+    session.add(suggestion)
+    if assessment.urgent and not case.urgent:
+        case.urgent = True
+        audit.record(session, "case.flagged_urgent", case=case, actor=ACTOR,
+                     rules=_rules(assessment, URGENT))
+    if assessment.sensitive and not case.sensitive:
+        _restrict(session, case, assessment, org_data.grid, now)
+    return suggestion
+
+
+def suggested_level(assessment: Assessment, org_data: OrgData) -> int | None:
+    if assessment.sensitive:
+        return sensitive_level(org_data.grid)
+    category = org_data.category(assessment.category)
+    return category.default_level if category is not None else None
+
+
+def sensitive_level(grid: Grid) -> int | None:
+    levels = [level.level for level in grid.levels if level.sensitive]
+    return max(levels) if levels else None
+
+
+def _restrict(session: Session, case: Case, assessment: Assessment, grid: Grid,
+              now: datetime) -> None:
+    case.sensitive = True
+    level = sensitive_level(grid)
+    if level is not None:
+        case.due_at = min(case.due_at, deadlines.due_at(case.created_at, level, grid))
+    # The rule ids say why; the words stay in the suggestion, with the case's content.
+    audit.record(session, "case.flagged_sensitive", case=case, actor=ACTOR,
+                 rules=_rules(assessment, SENSITIVE), suggested_level=level)
+    session.flush()
+    alerts = notifications.alert_sensitive(session, case, now)
+    session.flush()
+    audit.record(session, "psea.notified", case=case, actor=ACTOR,
+                 user_ids=[alert.user_id for alert in alerts],
+                 notification_ids=[alert.id for alert in alerts])
+
+
+def _rules(assessment: Assessment, flag: str) -> list[str]:
+    return [hit.rule for hit in assessment.hits if hit.flag == flag]
+
+
+def suggestions_for(session: Session, case: Case) -> list[TriageSuggestion]:
+    return list(session.scalars(select(TriageSuggestion).where(
+        TriageSuggestion.case_id == case.id).order_by(TriageSuggestion.id)))
+
+
+# --- how good the assistant is, against officers' decisions ---------------------------------
+
+@dataclass(frozen=True)
+class FlagQuality:
+    """Confusion counts of one flag over graded cases; None where there is nothing to divide."""
+
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+
+    @property
+    def precision(self) -> float | None:
+        flagged = self.true_positives + self.false_positives
+        return round(self.true_positives / flagged, 4) if flagged else None
+
+    @property
+    def recall(self) -> float | None:
+        actual = self.true_positives + self.false_negatives
+        return round(self.true_positives / actual, 4) if actual else None
+
+
+def quality(session: Session, begin: datetime, end: datetime) -> dict[str, FlagQuality]:
+    """Sensitive and urgent flags against the final decision, for cases created in
+    [begin, end) that an officer has graded (``level`` set): the grading is the decision."""
+    graded = (Case.created_at >= begin) & (Case.created_at < end) & Case.level.is_not(None)
+    result = {}
+    for flag, suggested_column, decided_column in (
+            (SENSITIVE, TriageSuggestion.sensitive, Case.sensitive),
+            (URGENT, TriageSuggestion.urgent, Case.urgent)):
+        suggested = exists().where(TriageSuggestion.case_id == Case.id,
+                                   suggested_column.is_(True))
+        rows = session.execute(select(suggested.label("suggested"), decided_column)
+                               .where(graded)).all()
+        result[flag] = FlagQuality(
+            true_positives=sum(1 for said, decided in rows if said and decided),
+            false_positives=sum(1 for said, decided in rows if said and not decided),
+            false_negatives=sum(1 for said, decided in rows if not said and decided))
+    return result
+
