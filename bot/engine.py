@@ -6,6 +6,7 @@ Handlers only change the session's objects; the caller owns the transaction.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -13,11 +14,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.messages import Speaker
-from bot.states import QUESTIONS, Event, Next, State, transition_for
-from casework import audit, intake
-from casework.models import Case, Contact, Message
+from bot.states import QUESTIONS, SURVEY_STATES, Event, Next, State, transition_for
+from casework import audit, faq, info, intake, notifications, survey
+from casework.models import Case, CaseStatus, Contact, InfoAnswer, InfoEntry, Message
 from casework.references import ReferenceCheck, find_reference_query
 from casework.text import has_words, normalize_for_matching
+from casework.triage import Lexicon
 from config.data import Location, OrgData
 
 
@@ -29,6 +31,9 @@ OPT_OUT_WORDS = _keys("stop", "توقف", "الغاء", "إلغاء", "unsubscri
 START_WORDS = {"/start", "start"}
 YES_WORDS = _keys("1", "نعم", "ايوه", "أيوه", "اي", "موافق", "yes", "y", "ok", "aywa", "na3am")
 NO_WORDS = _keys("2", "لا", "كلا", "مو موافق", "no", "n", "la")
+# "/link 12345678" (or "/link@sawti_bot 12345678") from a staff member's Telegram chat.
+LINK_COMMAND = re.compile(r"\s*/link(?:@\w+)?(?:\s+(?P<code>.*))?", re.IGNORECASE | re.DOTALL)
+LINK_CHANNELS = frozenset({"telegram"})
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,10 @@ class DialogueSettings:
     followup_ack_interval: timedelta
     question_timeout: timedelta
     inbound_per_minute: int = 20
+    # How long the satisfaction survey (and the offer to reopen) waits for an answer.
+    survey_timeout: timedelta = timedelta(days=3)
+    # The triage assistant's lexicon (casework.triage); None runs without it.
+    triage: Lexicon | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ class Turn:
     opened_case: bool = False
     resumed: bool = False  # the contact had opted out and wrote again
     confirm_addition: bool = False  # say "we added your message" unless a question follows
+    info_entry: InfoEntry | None = None  # an information entry answers this message
     replies: list[Reply] = field(default_factory=list)
 
     def say(self, body: str, kind: str) -> None:
@@ -85,9 +95,12 @@ def step(turn: Turn) -> list[Reply]:
 def current_state(turn: Turn) -> State:
     contact = turn.contact
     updated = contact.dialogue_updated_at
-    if updated is None or turn.now - updated > turn.settings.question_timeout:
+    state = State(contact.dialogue_state)
+    timeout = (turn.settings.survey_timeout if state in SURVEY_STATES
+               else turn.settings.question_timeout)
+    if updated is None or turn.now - updated > timeout:
         return State.IDLE
-    return State(contact.dialogue_state)
+    return state
 
 
 def classify(turn: Turn, state: State) -> Event:
@@ -99,11 +112,23 @@ def classify(turn: Turn, state: State) -> Event:
         return Event.OPT_OUT
     if text.strip().lower() in START_WORDS:
         return Event.START
+    if turn.contact.channel in LINK_CHANNELS and LINK_COMMAND.fullmatch(text):
+        return Event.LINK
     if find_reference_query(text):
         return Event.STATUS_QUERY
+    if state is State.AWAITING_SURVEY and survey.awaits_answer(turn.contact.dialogue_case):
+        answer = survey.parse_answer(text)
+        if answer is not None:
+            return Event.NOT_SATISFIED if answer == survey.NOT_SATISFIED else Event.ANSWER
+    if state is State.AWAITING_REOPEN and _surveyed_case(turn) is not None \
+            and (key in YES_WORDS or key in NO_WORDS):
+        return Event.ANSWER
     if state is State.AWAITING_LOCATION and match_location(turn.settings.org_data, key):
         return Event.ANSWER
     if state is State.AWAITING_CONSENT and (key in YES_WORDS or key in NO_WORDS):
+        return Event.ANSWER
+    if state is State.AWAITING_INFO_FEEDBACK and (key in YES_WORDS or key in NO_WORDS) \
+            and _info_awaiting(turn) is not None:
         return Event.ANSWER
     return Event.TEXT
 
@@ -186,6 +211,7 @@ def open_or_add_to_case(turn: Turn) -> None:
                   "without your permission."),
     ))
     turn.say(body, "ack")
+    _look_for_an_answer(turn, case)
 
 
 def add_to_case(turn: Turn) -> None:
@@ -209,6 +235,9 @@ def save_location(turn: Turn) -> None:
         intake.attach(turn.case, turn.message, turn.now)
         if turn.case.location is None:
             turn.case.location = location.code
+        if turn.case.messages and _info_awaiting(turn) is None:
+            first = turn.case.messages[0]  # the question may only now have its place's answer
+            turn.info_entry = _entry_for(turn, first.body, location.code)
 
 
 def save_consent(turn: Turn) -> None:
@@ -229,10 +258,77 @@ def save_consent(turn: Turn) -> None:
     turn.say(body, "confirmation")
 
 
+def save_satisfaction(turn: Turn) -> None:
+    case = _surveyed_case(turn)
+    assert case is not None  # classified as ANSWER only for a surveyed case
+    _record_satisfaction(turn, case)
+    turn.say(turn.speaker._("Thank you for your answer. It helps us improve our work."),
+             "survey_thanks")
+
+
+def offer_reopen(turn: Turn) -> None:
+    case = _surveyed_case(turn)
+    assert case is not None  # classified as NOT_SATISFIED only for a surveyed case
+    _record_satisfaction(turn, case)
+    turn.say(turn.speaker._("Thank you for telling us. Would you like us to reopen case "
+                            "%(reference)s and look at it again? Reply 1 for yes or 2 for "
+                            "no.", reference=case.reference), "survey_reopen_offer")
+
+
+def answer_reopen_offer(turn: Turn) -> None:
+    case = _surveyed_case(turn)
+    assert case is not None  # classified as ANSWER only while the case is closed
+    turn.case = case
+    intake.attach(case, turn.message, turn.now)
+    speaker = turn.speaker
+    if normalize_for_matching(turn.message.body or "") in YES_WORDS:
+        survey.reopen_on_request(turn.session, case, turn.now)
+        turn.say(speaker._("We reopened case %(reference)s. Our team will look at it again "
+                           "and answer you.", reference=case.reference), "survey_reopened")
+        return
+    audit.record(turn.session, "survey.reopen_declined", case=case)
+    turn.say(speaker._("Understood. Case %(reference)s stays closed. You can write to us "
+                       "at any time.", reference=case.reference), "survey_closed")
+
+
+def link_staff_account(turn: Turn) -> None:
+    """A staff member links this Telegram chat to their console account for alerts."""
+    match = LINK_COMMAND.fullmatch(turn.message.body or "")
+    code = (match.group("code") or "") if match else ""
+    # The code is not kept in the message history, whether it worked or not.
+    turn.message.body, turn.message.search_text = "/link", None
+    chat = turn.contact.address_encrypted
+    user = notifications.link_telegram(turn.session, code, chat, turn.now) if chat else None
+    if user is None:
+        turn.say(turn.speaker._("This code is not valid or has expired. Ask for a new code "
+                                "on your account page in the console."), "link")
+        return
+    turn.say(turn.speaker._("This chat now receives your Sawti alerts. You can unlink it "
+                            "on your account page in the console."), "link")
+
+
+def save_info_feedback(turn: Turn) -> None:
+    """1: the information answered the question, the case closes; 2: an officer will answer."""
+    answer = _info_awaiting(turn)
+    assert answer is not None and answer.case is not None  # classified as ANSWER only then
+    turn.case, turn.opened_case = answer.case, True
+    intake.attach(answer.case, turn.message, turn.now)
+    satisfied = normalize_for_matching(turn.message.body or "") in YES_WORDS
+    info.record_feedback(turn.session, answer, satisfied, turn.now, turn.settings.org_data)
+    if satisfied:
+        turn.say(turn.speaker._("We are glad it helped. Case %(reference)s is closed; write to "
+                                "us again at any time.", reference=answer.case.reference),
+                 "info_thanks")
+    else:
+        turn.say(turn.speaker._("Thank you for telling us. A member of our team will read your "
+                                "message and answer you."), "info_thanks")
+
+
 HANDLERS: dict[str, Callable[[Turn], None]] = {
     handler.__name__: handler
     for handler in (ask_for_content, opt_out, greet, answer_status, open_or_add_to_case,
-                    add_to_case, save_location, save_consent)
+                    add_to_case, save_location, save_consent, save_satisfaction,
+                    offer_reopen, answer_reopen_offer, link_staff_account, save_info_feedback)
 }
 
 
@@ -256,26 +352,78 @@ def _case_of_dialogue(turn: Turn) -> Case | None:
     return case if case is not None and case.is_open else None
 
 
+def _surveyed_case(turn: Turn) -> Case | None:
+    """The closed case the survey (or the offer to reopen it) was about."""
+    case = turn.contact.dialogue_case
+    return case if case is not None and case.status == CaseStatus.CLOSED else None
+
+
+def _record_satisfaction(turn: Turn, case: Case) -> None:
+    answer = survey.parse_answer(turn.message.body or "")
+    assert answer is not None  # classified as an answer
+    turn.case = case
+    intake.attach(case, turn.message, turn.now)  # the answer belongs to the closed case
+    survey.record_answer(turn.session, case, answer, actor="contact", now=turn.now)
+
+
 def _next_question(turn: Turn, after: State) -> State:
-    if not turn.opened_case:
+    if not turn.opened_case or (turn.case is not None and turn.case.status == CaseStatus.CLOSED):
         return State.IDLE
-    later = QUESTIONS[QUESTIONS.index(after) + 1:] if after in QUESTIONS else QUESTIONS
-    for question in later:
-        if not _answered(turn.contact, question):
+    for question in QUESTIONS:
+        if question is not after and not _answered(turn, question):
             return question
     return State.IDLE
 
 
-def _answered(contact: Contact, question: State) -> bool:
+def _answered(turn: Turn, question: State) -> bool:
+    if question is State.AWAITING_INFO_FEEDBACK:
+        return turn.info_entry is None
     if question is State.AWAITING_LOCATION:
-        return contact.location is not None
-    return contact.consent_to_contact is not None
+        return turn.contact.location is not None
+    return turn.contact.consent_to_contact is not None
+
+
+def _look_for_an_answer(turn: Turn, case: Case) -> None:
+    """A new case whose message an information entry answers gets the answer next (unless
+    the triage assistant flagged it); a question nothing answers is kept for officers."""
+    text = turn.message.body
+    lexicon = turn.settings.triage
+    if not text or (lexicon is not None and lexicon.assess(text).flagged):
+        return
+    turn.info_entry = _entry_for(turn, text, turn.contact.location)
+    if turn.info_entry is None and faq.reads_as_question(text):
+        info.record(turn.session, case, turn.message, None, turn.now)
+
+
+def _entry_for(turn: Turn, text: str | None, location: str | None) -> InfoEntry | None:
+    """The entry that answers ``text`` where the person is; an entry for particular places
+    waits until we know theirs (the location question comes first then)."""
+    entry = info.find_answer(turn.session, text, location, turn.now)
+    if entry is not None and entry.locations and location is None:
+        return None
+    return entry
+
+
+def _info_awaiting(turn: Turn) -> InfoAnswer | None:
+    case = turn.contact.dialogue_case
+    return info.awaiting_feedback(turn.session, case) if case is not None else None
+
+
+def _answer_the_question(turn: Turn) -> None:
+    entry, case = turn.info_entry, turn.case
+    assert entry is not None and case is not None
+    info.record(turn.session, case, turn.message, entry, turn.now)
+    case.first_response_at = case.first_response_at or turn.now
+    turn.say("\n\n".join((info.answer_text(entry, turn.speaker.language), turn.speaker._(
+        "Did this answer your question? Reply 1 for yes or 2 for no."))), "info_answer")
 
 
 def _enter(turn: Turn, state: State, ask: bool) -> None:
     """Move to the state, asking its question when it is newly entered."""
     contact = turn.contact
-    if ask and state is State.AWAITING_LOCATION:
+    if ask and state is State.AWAITING_INFO_FEEDBACK:
+        _answer_the_question(turn)
+    elif ask and state is State.AWAITING_LOCATION:
         turn.say(_location_question(turn), "question")
     elif ask and state is State.AWAITING_CONSENT:
         turn.say(turn.speaker._("May someone from our team contact you about your case if "

@@ -4,6 +4,15 @@ A contact is always in one state. Each inbound message is classified into one ev
 (state, event) picks one small handler and the state that follows. ``NEXT_QUESTION`` means:
 ask the next follow-up question still unanswered for the case opened in this conversation
 (location, then consent), or go back to ``IDLE`` when there is none.
+
+When an information entry answers a new message (``casework.info``), the answer follows the
+acknowledgement and the contact is in ``AWAITING_INFO_FEEDBACK``: 1 closes the case as
+answered automatically, 2 leaves it for an officer; then the usual questions follow.
+
+The satisfaction survey is sent by a scheduled job (``casework.survey``), which puts the
+contact in ``AWAITING_SURVEY``; an answer of 3 leads to ``AWAITING_REOPEN``. Anything that is
+not an answer there is handled as in ``IDLE``: a survey answer never opens a case, and a new
+message is never mistaken for an answer.
 """
 
 from __future__ import annotations
@@ -16,6 +25,10 @@ class State(StrEnum):
     IDLE = "idle"
     AWAITING_LOCATION = "awaiting_location"
     AWAITING_CONSENT = "awaiting_consent"
+    AWAITING_SURVEY = "awaiting_survey"  # 1 satisfied, 2 partly, 3 not satisfied
+    AWAITING_REOPEN = "awaiting_reopen"  # after 3: reopen the case? 1 yes, 2 no
+    # The information line answered the question: did it? 1 yes (case closed), 2 no
+    AWAITING_INFO_FEEDBACK = "awaiting_info_feedback"
 
 
 class Event(StrEnum):
@@ -24,6 +37,8 @@ class Event(StrEnum):
     START = "start"  # /start (Telegram) or a greeting command
     STATUS_QUERY = "status_query"  # the message is a case reference
     ANSWER = "answer"  # a valid answer to the question the contact was asked
+    NOT_SATISFIED = "not_satisfied"  # the survey answered with 3
+    LINK = "link"  # "/link CODE" on Telegram: a staff member links their chat for alerts
     TEXT = "text"  # anything else: feedback, a complaint, a question
 
 
@@ -44,6 +59,7 @@ ANY_STATE: dict[Event, Transition] = {
     Event.OPT_OUT: Transition("opt_out", State.IDLE),
     Event.START: Transition("greet", State.IDLE),
     Event.STATUS_QUERY: Transition("answer_status", Next.SAME),
+    Event.LINK: Transition("link_staff_account", State.IDLE),
 }
 
 TRANSITIONS: dict[tuple[State, Event], Transition] = {
@@ -52,10 +68,24 @@ TRANSITIONS: dict[tuple[State, Event], Transition] = {
     (State.AWAITING_LOCATION, Event.TEXT): Transition("add_to_case", Next.NEXT_QUESTION),
     (State.AWAITING_CONSENT, Event.ANSWER): Transition("save_consent", State.IDLE),
     (State.AWAITING_CONSENT, Event.TEXT): Transition("add_to_case", State.IDLE),
+    (State.AWAITING_SURVEY, Event.ANSWER): Transition("save_satisfaction", State.IDLE),
+    (State.AWAITING_SURVEY, Event.NOT_SATISFIED): Transition("offer_reopen",
+                                                             State.AWAITING_REOPEN),
+    (State.AWAITING_SURVEY, Event.TEXT): Transition("open_or_add_to_case", Next.NEXT_QUESTION),
+    (State.AWAITING_REOPEN, Event.ANSWER): Transition("answer_reopen_offer", State.IDLE),
+    (State.AWAITING_REOPEN, Event.TEXT): Transition("open_or_add_to_case", Next.NEXT_QUESTION),
+    (State.AWAITING_INFO_FEEDBACK, Event.ANSWER): Transition("save_info_feedback",
+                                                             Next.NEXT_QUESTION),
+    (State.AWAITING_INFO_FEEDBACK, Event.TEXT): Transition("add_to_case", Next.NEXT_QUESTION),
 }
 
-# The follow-up questions, in the order they are asked after a case is opened.
-QUESTIONS: tuple[State, ...] = (State.AWAITING_LOCATION, State.AWAITING_CONSENT)
+# States whose question may be answered hours later (DialogueSettings.survey_timeout).
+SURVEY_STATES: frozenset[State] = frozenset({State.AWAITING_SURVEY, State.AWAITING_REOPEN})
+
+# The follow-up questions, in the order they are asked after a case is opened. The information
+# line's "did this answer your question?" comes first, when an entry answered the message.
+QUESTIONS: tuple[State, ...] = (State.AWAITING_INFO_FEEDBACK, State.AWAITING_LOCATION,
+                                State.AWAITING_CONSENT)
 
 
 def transition_for(state: State, event: Event) -> Transition:

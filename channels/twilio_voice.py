@@ -44,12 +44,12 @@ from flask.sansio.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from bot.messages import Speaker
-from casework import audit, intake, outbox
+from casework import audit, info, intake, outbox
 from casework.models import (
     Attachment,
     Case,
@@ -57,6 +57,7 @@ from casework.models import (
     Contact,
     DeliveryStatus,
     Direction,
+    InfoEntry,
     Message,
     VoiceCall,
     utcnow,
@@ -95,6 +96,7 @@ REFERENCE_SMS_KIND = "reference_sms"  # the new case's reference, by SMS (not a 
 TOKEN_MAX_AGE = timedelta(days=7)
 AUDIO_TOKEN_MAX_AGE = timedelta(days=1)
 MENU_TIMEOUT_SECONDS = 8
+INFO_MENU_SIZE = 8  # keys 1-8; 9 goes back
 REFERENCE_TIMEOUT_SECONDS = 15
 RECORD_SILENCE_SECONDS = 10
 # What Twilio puts in From when the caller withheld their number (the digits spell ANONYMOUS,
@@ -115,6 +117,7 @@ PENDING = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.SENT,
 PROMPT_NAMES = frozenset({
     "greeting", "confidentiality", "menu", "no_input", "invalid", "goodbye", "record",
     "no_recording", "recorded", "reference_again", "keep_reference", "sms_sent", "info",
+    "info_menu_end", "info_after",
     "ask_reference", "reference_mistyped", "reference_unknown", "reply_intro",
     "reply_options",
 })
@@ -205,6 +208,8 @@ class TwilioVoiceAdapter(twilio_http.TwilioAccount, ChannelAdapter):
         self.timeout = settings.sawti_provider_timeout_seconds
         self._calls = URLSafeTimedSerializer(settings.secret_key, salt="sawti.voice.call")
         self._audio = URLSafeTimedSerializer(settings.secret_key, salt="sawti.voice.audio")
+        self._info_audio = URLSafeTimedSerializer(settings.secret_key,
+                                                  salt="sawti.voice.info-audio")
         self._client = twilio_http.make_client(self.account_sid, self.auth_token, self.api_url,
                                                self.timeout)
 
@@ -279,6 +284,12 @@ class TwilioVoiceAdapter(twilio_http.TwilioAccount, ChannelAdapter):
 
     def attachment_id(self, token: str) -> int | None:
         return _load(self._audio, token, AUDIO_TOKEN_MAX_AGE)
+
+    def info_audio_url(self, entry_id: int) -> str:
+        return self.url(f"{BASE_PATH}/info-audio/{self._info_audio.dumps(entry_id)}")
+
+    def info_entry_id(self, token: str) -> int | None:
+        return _load(self._info_audio, token, AUDIO_TOKEN_MAX_AGE)
 
 
 def call_path(token: str, step: str, tries: int | None = None) -> str:
@@ -610,6 +621,28 @@ class Script:
         else:
             self.menu(tries=1)
 
+    def info_menu(self, entries: list[InfoEntry], tries: int) -> None:
+        """The information entries for the caller's place, one key each (9: main menu)."""
+        _ = self.speaker._
+        gather = self.gather("info", tries)
+        for number, entry in enumerate(entries, start=1):
+            self.say(_("To hear: %(question)s, press %(digit)s.",
+                       question=entry.question_ar or entry.question_en,
+                       digit=spoken_digits(self.speaker, str(number))), into=gather)
+        self.prompt("info_menu_end", _("To go back to the main menu, press 9."), gather)
+        self.redirect("info", tries)
+
+    def info_answer(self, entry: InfoEntry) -> None:
+        _ = self.speaker._
+        gather = self.gather("info_after", 0)
+        if entry.audio_storage_key:
+            gather.play(self.adapter.info_audio_url(entry.id))
+        else:
+            self.say(entry.answer_ar or entry.answer_en, into=gather)
+        self.prompt("info_after", _("To leave a message, press 1. To hear the list again, "
+                                    "press 2. To go back to the main menu, press 9."), gather)
+        self.redirect("info_after", 0)
+
     def info(self) -> None:
         text = self.adapter.info_text or self.speaker._(
             "%(org)s listens to complaints, questions and feedback about its assistance. "
@@ -699,7 +732,7 @@ def register_routes(bp: Blueprint) -> None:
     steps: dict[str, Callable[[str], ResponseReturnValue]] = {
         "answer": on_answer, "menu": on_menu, "reference": on_reference,
         "recorded": on_recorded, "recording": on_recording, "status": on_call_status,
-        "reply": on_reply,
+        "reply": on_reply, "info": on_info, "info_after": on_info_after,
     }
     for step, view in steps.items():
         bp.add_url_rule(f"{BASE_PATH}/call/<token>/{step}", endpoint=f"voice_{step}",
@@ -708,6 +741,8 @@ def register_routes(bp: Blueprint) -> None:
                     view_func=on_message_status, methods=["POST"])
     bp.add_url_rule(f"{BASE_PATH}/audio/<token>", endpoint="voice_audio", view_func=serve_audio,
                     methods=["GET"])
+    bp.add_url_rule(f"{BASE_PATH}/info-audio/<token>", endpoint="voice_info_audio",
+                    view_func=serve_info_audio, methods=["GET"])
     bp.record(_answer_the_hotline_here)
 
 
@@ -738,6 +773,8 @@ def on_incoming_call(**_: object) -> ResponseReturnValue:
     vault = services().vault
     try:
         _committed(lambda: record_missed_call(db.session, adapter, vault, call, utcnow()))
+    except OperationalError:
+        raise  # the database is unreachable: channels.spool keeps the call and rejects it
     except SQLAlchemyError as error:  # still reject: an answered error would cost the caller
         log.error("missed call could not be stored: %s", type(error).__name__)
     return adapter.webhook_response(())
@@ -770,12 +807,52 @@ def on_menu(token: str) -> ResponseReturnValue:
     elif digits == "2":
         script.ask_reference(tries=0)
     elif digits == "3":
-        script.info()
+        entries = _info_entries(_message.contact)
+        if entries:
+            script.info_menu(entries, tries=0)
+        else:
+            script.info()
     elif digits == "9":
         script.menu(tries)
     elif not script.not_understood(digits, tries):
         script.menu(tries + 1)
     return script.xml()
+
+
+def on_info(token: str) -> ResponseReturnValue:
+    """A key pressed in the information menu: an entry's answer, or back to the main menu."""
+    adapter, message = _call(token)
+    script, digits, tries = Script(adapter, token), _digits(), _tries()
+    entries = _info_entries(message.contact)
+    if digits == "9" or not entries:
+        script.menu(tries=0)
+    elif digits.isdigit() and 1 <= int(digits) <= len(entries):
+        entry = entries[int(digits) - 1]
+        _committed(lambda: info.record(db.session, None, None, entry, utcnow(), channel=VOICE))
+        script.info_answer(entry)
+    elif not script.not_understood(digits, tries):
+        script.info_menu(entries, tries + 1)
+    return script.xml()
+
+
+def on_info_after(token: str) -> ResponseReturnValue:
+    adapter, message = _call(token)
+    script, digits = Script(adapter, token), _digits()
+    if digits == "1":
+        script.record(after_reply=False)
+    elif digits == "2":
+        script.info_menu(_info_entries(message.contact), tries=0)
+    else:
+        script.menu(tries=0)
+    return script.xml()
+
+
+def _info_entries(contact: Contact) -> list[InfoEntry]:
+    """Today's usable entries for where the caller lives (all when it is not known)."""
+    now = utcnow()
+    rows = info.usable(db.session, now.date())
+    return [row for row in rows if info.as_faq_entry(row).applies(contact.location, now.date())
+            ][:INFO_MENU_SIZE]
 
 
 def on_reference(token: str) -> ResponseReturnValue:
@@ -884,6 +961,19 @@ def on_message_status() -> ResponseReturnValue:
                           error_code=form.get("ErrorCode") or None)
     record_statuses(db.session, adapter.channels, [update], utcnow())
     return Response(status=204)
+
+
+def serve_info_audio(token: str) -> ResponseReturnValue:
+    """An information entry's recorded answer, fetched by Twilio for <Play> (signed URL)."""
+    from services import services
+
+    adapter = _adapter()
+    entry_id = adapter.info_entry_id(token)
+    entry = db.session.get(InfoEntry, entry_id) if entry_id else None
+    if entry is None or not entry.audio_storage_key:
+        abort(404, description="no such audio")
+    content = services().attachment_store.read(entry.audio_storage_key)
+    return Response(content, mimetype=entry.audio_content_type or "audio/mpeg")
 
 
 def serve_audio(token: str) -> ResponseReturnValue:

@@ -17,13 +17,17 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from bot.messages import Speaker
+from casework import accounts, info
 from casework.models import (
     Attachment,
     AuditEvent,
     Case,
     Contact,
     DeliveryStatus,
+    InfoAnswer,
+    InfoEntry,
     Message,
+    Role,
     VoiceCall,
     utcnow,
 )
@@ -539,7 +543,7 @@ def test_recording_opens_one_case_and_the_reference_is_heard_twice(
     call = _called_back(client, dispatcher, fake_twilio)
     call.post(client, "answer")
     call.post(client, "menu?tries=0", Digits="1")
-    recording = _recording(fake_twilio, b"RIFF-the-complaint-WAVE")
+    recording = _recording(fake_twilio, b"RIFF....WAVE-the-complaint")
     if callback_first:
         assert call.post(client, "recording", **recording).status_code == 204
     root = _xml(call.post(client, "recorded", Digits="#", **recording))
@@ -560,7 +564,7 @@ def test_recording_opens_one_case_and_the_reference_is_heard_twice(
     assert (attachment.kind, attachment.fetch_status, attachment.content_type) == \
         ("voice", "stored", "audio/wav")
     assert services().attachment_store.read(attachment.storage_key or "") == \
-        b"RIFF-the-complaint-WAVE"
+        b"RIFF....WAVE-the-complaint"
     download = fake_twilio.requests_to(f"/Recordings/{recording['RecordingSid']}", "GET")
     assert download and download[-1].auth == (ACCOUNT_SID, "twilio-auth-token-test")
     [sms] = fake_twilio.sent_messages()
@@ -863,3 +867,81 @@ def test_voice_is_off_without_a_voice_number(app_context: None) -> None:
 
     settings = services().settings.model_copy(update={"twilio_voice_number": None})
     assert TwilioVoiceAdapter.from_settings(settings) is None
+
+
+# --- the information menu (option 3) --------------------------------------------------------
+
+def _info_entries() -> list[InfoEntry]:
+    """Two approved entries, the second with a recorded answer, and one for another place."""
+    officer = accounts.create_user(db.session, "officer@example.org", "a long enough password 1",
+                                   Role.OFFICER, name="Officer")
+    made = []
+    for code, question, locations in (("next_distribution", "متى التوزيع القادم؟", []),
+                                      ("clinic_hours", "متى تعمل العيادة؟", []),
+                                      ("iraq_only", "سؤال لنينوى", ["IQ-NI"])):
+        entry = info.save_entry(db.session, officer, None, {
+            "code": code, "question_ar": question, "answer_ar": f"جواب {code}",
+            "keywords": ["توزيع*"], "locations": locations}, utcnow())
+        info.approve(db.session, officer, entry, utcnow())
+        made.append(entry)
+    info.set_audio(db.session, officer, made[1], services().attachment_store.save(OFFICER_MP3),
+                   "audio/mpeg", utcnow())
+    return made
+
+
+def test_option_3_lists_the_entries_and_answers_the_one_chosen(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+) -> None:
+    first, second, _elsewhere = _info_entries()
+    call = _called_back(client, dispatcher, fake_twilio)
+    call.message.contact.location = "SY-ID-01"
+    db.session.commit()
+    listing = _xml(call.post(client, "menu?tries=0", Digits="3"))
+    assert _verbs(listing) == ["Gather", "Redirect"]
+    said = _said(listing[0])
+    assert said[:2] == [
+        AR._("To hear: %(question)s, press %(digit)s.", question=first.question_ar,
+             digit=_digit_words("1")),
+        AR._("To hear: %(question)s, press %(digit)s.", question=second.question_ar,
+             digit=_digit_words("2"))]
+    assert len(said) == 3  # the Nineveh entry is not offered in Idlib
+    assert _path(listing[0].get("action") or "") == f"{call.base}/info?tries=0"
+
+    spoken = _xml(call.post(client, "info?tries=0", Digits="1"))
+    assert _said(spoken[0])[0] == "جواب next_distribution"
+    assert _path(spoken[0].get("action") or "") == f"{call.base}/info_after?tries=0"
+    played = _xml(call.post(client, "info?tries=0", Digits="2"))
+    audio_path = _path(played[0].find("Play").text or "")  # type: ignore[union-attr]
+    assert client.get(audio_path).data == OFFICER_MP3
+    used = db.session.scalars(select(InfoAnswer).order_by(InfoAnswer.id)).all()
+    assert [(row.entry_id, row.channel, row.case_id) for row in used] == [
+        (first.id, "voice", None), (second.id, "voice", None)]
+
+    assert _xml(call.post(client, "info_after?tries=0", Digits="1")).find("Record") is not None
+    again = _xml(call.post(client, "info_after?tries=0", Digits="2"))
+    assert _path(again[0].get("action") or "") == f"{call.base}/info?tries=0"
+    back = _xml(call.post(client, "info?tries=0", Digits="9"))
+    assert _path(back[0].get("action") or "") == f"{call.base}/menu?tries=0"
+
+
+INFO_INPUT = [
+    ("not-an-entry", "7", "0", ["Say", "Gather", "Redirect"]),
+    ("no-input", "", "0", ["Say", "Gather", "Redirect"]),
+    ("not-an-entry-twice", "7", "1", ["Say", "Say", "Hangup"]),
+]
+
+
+def test_information_menu_bad_input(client: FlaskClient, dispatcher: Dispatcher,
+                                    fake_twilio: FakeTwilio) -> None:
+    _info_entries()
+    call = _called_back(client, dispatcher, fake_twilio)
+    for label, digits, tries, verbs in INFO_INPUT:
+        form = {"Digits": digits} if digits else {}
+        assert _verbs(_xml(call.post(client, f"info?tries={tries}", **form))) == verbs, label
+
+
+def test_without_entries_option_3_is_the_general_information(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+) -> None:
+    call = _called_back(client, dispatcher, fake_twilio)
+    assert "صوتي" in _said(_xml(call.post(client, "menu?tries=0", Digits="3")))[0]

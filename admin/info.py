@@ -1,0 +1,214 @@
+"""Console: the information line's entries, how often each answered and satisfied, and the
+questions nothing answered yet.
+
+Officers (and PSEA staff and administrators) write and approve entries; a change to an entry
+needs approving again before the line sends it. Every change is audited. Viewers and focal
+points have no access.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import Optional
+
+from admin import bp
+from admin.documents import MULTIPART_ALLOWANCE
+from admin.security import roles_required
+from casework import info
+from casework.documents import DocumentRefused, check
+from casework.faq import QUESTION_KINDS
+from casework.models import InfoEntry, Role, utcnow
+from casework.replies import MAX_AUDIO_BYTES, PLAYABLE_AUDIO_TYPES
+from extensions import db
+from services import services
+
+EDITORS = (Role.OFFICER, Role.PSEA, Role.ADMIN)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class EntryForm(FlaskForm):
+    code = StringField(_l("Short name (letters, digits, _)"))
+    question_ar = TextAreaField(_l("Question in Arabic"))
+    question_en = TextAreaField(_l("Question in English"))
+    answer_ar = TextAreaField(_l("Answer in Arabic"))
+    answer_en = TextAreaField(_l("Answer in English"))
+    keywords = TextAreaField(_l("Topic words, one per line (a word ending in * matches every "
+                                "word it begins)"))
+    also = TextAreaField(_l("Words one of which must also occur, one per line (optional)"))
+    asks = MultiCheckboxField(_l("What the entry answers"))
+    unless = TextAreaField(_l("Words that mean the message is about something else, one per "
+                              "line (optional)"))
+    examples = TextAreaField(_l("Ways people ask, one per line"))
+    locations = SelectMultipleField(_l("Locations (none chosen: everywhere)"))
+    valid_from = DateField(_l("Valid from"), validators=[Optional()])
+    valid_to = DateField(_l("Valid until"), validators=[Optional()])
+    active = BooleanField(_l("Active"), default=True)
+
+
+class AudioForm(FlaskForm):
+    audio = FileField(_l("Recorded answer for the voice line (MP3 or WAV)"))
+
+
+class ConfirmForm(FlaskForm):
+    """Only the CSRF token: for one-button actions."""
+
+
+REFUSALS = {
+    "code": _l("Give a short name of letters, digits and _ (at most 64)."),
+    "code_taken": _l("Another entry has this short name."),
+    "too_long": _l("A question or an answer is longer than 2000 characters."),
+    "no_answer": _l("Write the answer in Arabic or in English."),
+    "no_keywords": _l("Give at least one topic word."),
+    "keywords": _l("A word list has an empty or invalid word."),
+    "dates": _l("The entry cannot end before it starts."),
+}
+
+
+@bp.get("/info", endpoint="info_entries")
+@roles_required(*EDITORS)
+def entries() -> ResponseReturnValue:
+    return render_template("admin/info.html", usage=info.usage(db.session),
+                           unmatched=info.unmatched(db.session, g.user), today=date.today(),
+                           confirm=ConfirmForm())
+
+
+@bp.route("/info/new", methods=["GET", "POST"], endpoint="new_info_entry")
+@roles_required(*EDITORS)
+def new_entry() -> ResponseReturnValue:
+    return _edit(None)
+
+
+@bp.route("/info/<int:entry_id>", methods=["GET", "POST"], endpoint="edit_info_entry")
+@roles_required(*EDITORS)
+def edit_entry(entry_id: int) -> ResponseReturnValue:
+    return _edit(db.session.get(InfoEntry, entry_id) or abort(404))
+
+
+@bp.post("/info/<int:entry_id>/approve", endpoint="approve_info_entry")
+@roles_required(*EDITORS)
+def approve_entry(entry_id: int) -> ResponseReturnValue:
+    entry = db.session.get(InfoEntry, entry_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400, description=_("The form has expired. Reload the page and try again."))
+    info.approve(db.session, g.user, entry, utcnow())
+    flash(_("Approved: the information line may send this answer."), "info")
+    return redirect(url_for("admin.info_entries"))
+
+
+@bp.post("/info/<int:entry_id>/audio", endpoint="info_entry_audio")
+@roles_required(*EDITORS)
+def upload_audio(entry_id: int) -> ResponseReturnValue:
+    entry = db.session.get(InfoEntry, entry_id) or abort(404)
+    request.max_content_length = MAX_AUDIO_BYTES + MULTIPART_ALLOWANCE
+    form = AudioForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("The form has expired. Reload the page and try again."))
+    upload = form.audio.data
+    if not isinstance(upload, FileStorage) or not upload.filename:
+        info.set_audio(db.session, g.user, entry, None, None, utcnow())
+        flash(_("The recorded answer was removed."), "info")
+        return redirect(url_for("admin.edit_info_entry", entry_id=entry.id))
+    content = upload.stream.read(MAX_AUDIO_BYTES + 1)
+    try:
+        checked = check(content, upload.filename, MAX_AUDIO_BYTES)
+    except DocumentRefused:
+        checked = None
+    if checked is None or checked.content_type not in PLAYABLE_AUDIO_TYPES:
+        flash(_("The recording must be an MP3 or WAV file."), "error")
+        return redirect(url_for("admin.edit_info_entry", entry_id=entry.id))
+    key = services().attachment_store.save(content)
+    info.set_audio(db.session, g.user, entry, key, checked.content_type, utcnow())
+    flash(_("The recorded answer was saved."), "info")
+    return redirect(url_for("admin.edit_info_entry", entry_id=entry.id))
+
+
+@bp.get("/info/<int:entry_id>/audio", endpoint="info_entry_audio_file")
+@roles_required(*EDITORS)
+def play_audio(entry_id: int) -> ResponseReturnValue:
+    entry = db.session.get(InfoEntry, entry_id) or abort(404)
+    if not entry.audio_storage_key:
+        abort(404)
+    content = services().attachment_store.read(entry.audio_storage_key)
+    response = Response(content, mimetype=entry.audio_content_type or "audio/mpeg")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _edit(entry: InfoEntry | None) -> ResponseReturnValue:
+    form = EntryForm(obj=_as_form_data(entry) if entry is not None else None)
+    form.asks.choices = [(kind, _question_kind(kind)) for kind in QUESTION_KINDS]
+    form.locations.choices = _locations()
+    refusal = None
+    if form.validate_on_submit():
+        try:
+            saved = info.save_entry(db.session, g.user, entry, _values(form), utcnow())
+        except info.EntryRefused as refused:
+            refusal = str(REFUSALS.get(refused.reason, refused.reason))
+        else:
+            flash(_("The entry was saved. It is sent only once it is approved."), "info")
+            return redirect(url_for("admin.edit_info_entry", entry_id=saved.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/info_entry.html", form=form, entry=entry, refusal=refusal,
+                           audio_form=AudioForm(), confirm=ConfirmForm()), status
+
+
+class _FormData:
+    """An entry seen as the form wants it: lists as lines."""
+
+    def __init__(self, entry: InfoEntry) -> None:
+        for name in info.EDITABLE:
+            value = getattr(entry, name)
+            if name in ("keywords", "also", "unless", "examples"):
+                value = "\n".join(value or [])
+            setattr(self, name, value)
+
+
+def _as_form_data(entry: InfoEntry) -> _FormData:
+    return _FormData(entry)
+
+
+def _values(form: EntryForm) -> dict[str, object]:
+    def lines(text: str | None) -> list[str]:
+        return [line.strip() for line in (text or "").splitlines() if line.strip()]
+    return {
+        "code": form.code.data, "question_ar": form.question_ar.data,
+        "question_en": form.question_en.data, "answer_ar": form.answer_ar.data,
+        "answer_en": form.answer_en.data, "keywords": lines(form.keywords.data),
+        "also": lines(form.also.data), "asks": form.asks.data or [],
+        "unless": lines(form.unless.data), "examples": lines(form.examples.data),
+        "locations": form.locations.data or [], "valid_from": form.valid_from.data,
+        "valid_to": form.valid_to.data, "active": bool(form.active.data),
+    }
+
+
+def _locations() -> list[tuple[str, str]]:
+    locale = str(get_locale() or "ar")
+    return [(governorate.code, governorate.name(locale))
+            for governorate in services().org_data.governorates]
+
+
+def _question_kind(kind: str) -> str:
+    return {"when": _("When"), "where": _("Where"), "how": _("How"),
+            "how_much": _("How much"), "why": _("Why"), "what": _("What"),
+            "can": _("Can I / is it (yes or no)"), "who": _("Who")}.get(kind, kind)

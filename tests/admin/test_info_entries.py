@@ -1,0 +1,106 @@
+"""Console: information entries — who may see and edit them, writing and approving one, the
+recorded answer, and the questions nothing answered."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from casework import info
+from casework.models import AuditEvent, Case, InfoEntry, User, utcnow
+from extensions import db
+from services import services
+
+FORM = {"code": "next_distribution", "question_ar": "متى التوزيع؟",
+        "answer_ar": "بين اليوم ١ و١٠ من كل شهر.", "answer_en": "Between the 1st and the 10th.",
+        "keywords": "توزيع*\nسله*", "asks": ["when"], "examples": "متى التوزيع\nايمت السلة",
+        "active": "y"}
+MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 64
+
+
+@pytest.fixture
+def officer(signed_in: Callable[..., FlaskClient]) -> FlaskClient:
+    client = signed_in("officer")
+    client.set_cookie("lang", "en")
+    return client
+
+
+ROLES = [("officer", 200), ("psea", 200), ("admin", 200), ("viewer", 403),
+         ("focal_point", 403)]
+
+
+@pytest.mark.parametrize(("role", "status"), ROLES, ids=[row[0] for row in ROLES])
+def test_who_may_keep_the_entries(signed_in: Callable[..., FlaskClient], role: str,
+                                  status: int) -> None:
+    client = signed_in(role)
+    assert client.get("/admin/info").status_code == status
+    assert client.post("/admin/info/new", data=FORM).status_code in (
+        (302,) if status == 200 else (403,))
+
+
+def test_an_entry_is_written_approved_and_listed(officer: FlaskClient) -> None:
+    response = officer.post("/admin/info/new", data=FORM)
+    assert response.status_code == 302
+    entry = db.session.scalars(select(InfoEntry)).one()
+    assert (entry.keywords, entry.asks, entry.examples) == (
+        ["توزيع*", "سله*"], ["when"], ["متى التوزيع", "ايمت السلة"])
+    page = officer.get("/admin/info").get_data(as_text=True)
+    assert 'id="entry-next_distribution"' in page and "Waiting for approval" in page
+    assert officer.post(f"/admin/info/{entry.id}/approve").status_code == 302
+    assert entry.approved_by == "officer@example.org"
+    assert "In use" in officer.get("/admin/info").get_data(as_text=True)
+
+
+def test_a_refused_entry_says_why_and_keeps_what_was_typed(officer: FlaskClient) -> None:
+    response = officer.post("/admin/info/new", data={**FORM, "keywords": ""})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Give at least one topic word." in page and "بين اليوم ١ و١٠" in page
+    assert db.session.scalars(select(InfoEntry)).all() == []
+
+
+def test_a_recorded_answer_is_uploaded_checked_and_played(officer: FlaskClient) -> None:
+    officer.post("/admin/info/new", data=FORM)
+    entry = db.session.scalars(select(InfoEntry)).one()
+    path = f"/admin/info/{entry.id}/audio"
+    refused = officer.post(path, data={"audio": (io.BytesIO(b"<html>"), "a.mp3")},
+                           content_type="multipart/form-data")
+    assert refused.status_code == 302 and entry.audio_storage_key is None
+    officer.post(path, data={"audio": (io.BytesIO(MP3), "answer.mp3")},
+                 content_type="multipart/form-data")
+    assert entry.audio_content_type == "audio/mpeg"
+    assert officer.get(path).data == MP3
+    assert db.session.scalars(select(AuditEvent.action).where(
+        AuditEvent.action == "info.audio")).one()
+
+
+def test_unknown_entry_is_404(officer: FlaskClient) -> None:
+    assert officer.get("/admin/info/999").status_code == 404
+    assert officer.post("/admin/info/999/approve").status_code == 404
+
+
+def test_unmatched_questions_show_only_cases_the_user_may_open(
+    signed_in: Callable[..., FlaskClient], new_case: Callable[..., Case],
+    make_user: Callable[..., User],
+) -> None:
+    officer = signed_in("officer", locations=["SY-ID"])
+    officer.set_cookie("lang", "en")
+    visible = new_case("وين بقدر لاقي شغل معكم؟", location="SY-ID-01")
+    hidden = new_case("كيف بسجل ابني بالمدرسة؟", location="IQ-NI-01")
+    for case in (visible, hidden):
+        info.record(db.session, case, case.messages[0], None, utcnow())
+    db.session.commit()
+    page = officer.get("/admin/info").get_data(as_text=True)
+    assert "وين بقدر لاقي شغل معكم؟" in page and visible.reference in page
+    assert "كيف بسجل ابني بالمدرسة؟" not in page and hidden.reference not in page
+
+
+def test_the_page_is_right_to_left_in_arabic(officer: FlaskClient) -> None:
+    officer.set_cookie("lang", "ar")
+    page = officer.get("/admin/info").get_data(as_text=True)
+    assert 'dir="rtl"' in page
+    assert services().attachment_store is not None
