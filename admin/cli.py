@@ -1,15 +1,18 @@
-"""``flask users create`` — staff accounts from the command line."""
+"""Staff accounts, API tokens, information entries and demo data from the command line:
+``flask users create``, ``flask tokens create``, ``flask info import``, ``flask demo``."""
 
 from __future__ import annotations
 
+import secrets
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
 
-from casework import accounts
+from casework import accounts, demo, info
 from casework.accounts import AccountError
-from casework.models import Role
+from casework.models import Role, utcnow
 from casework.tokens import create_token
 from extensions import db
 
@@ -17,6 +20,8 @@ from extensions import db
 def register(app: Flask) -> None:
     register_users(app)
     register_tokens(app)
+    register_info(app)
+    register_demo(app)
 
 
 def register_users(app: Flask) -> None:
@@ -60,3 +65,42 @@ def register_tokens(app: Flask) -> None:
         if user is None or not user.active:
             raise click.ClickException(f"no active user with the email {email}")
         click.echo(create_token(db.session, user, name))
+
+
+def register_info(app: Flask) -> None:
+    @app.cli.group("info")
+    def info_group() -> None:
+        """Information line entries."""
+
+    @info_group.command("import")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--as", "email", required=True, help="The staff member the entries are by.")
+    @click.option("--approve", is_flag=True, help="Approve them too (check them first).")
+    def import_entries(path: Path, email: str, approve: bool) -> None:
+        """Create the entries of a YAML file (config/info_entries.yaml's format) not there yet."""
+        user = accounts.find_user(db.session, email)
+        if user is None or not user.active:
+            raise click.ClickException(f"no active user with the email {email}")
+        try:
+            created = info.import_entries(db.session, path, user, utcnow(), approve_all=approve)
+        except info.EntryRefused as refused:
+            raise click.ClickException(f"an entry was refused: {refused.reason}") from refused
+        click.echo(f"{created} entr{'y' if created == 1 else 'ies'} created")
+
+
+def register_demo(app: Flask) -> None:
+    @app.cli.command("demo")
+    @click.option("--password", default=None,
+                  help="Password of the demo accounts (default: a new random one, printed).")
+    def demo_command(password: str | None) -> None:
+        """Realistic demo data in Arabic: staff of every role, information entries, cases."""
+        from services import services
+
+        password = password or secrets.token_urlsafe(12)
+        result = demo.load(db.session, vault=services().vault, dialogue=services().dialogue,
+                           entries_path=services().settings.sawti_config_dir
+                           / "info_entries.yaml", password=password, echo=click.echo)
+        for email in result.users:
+            click.echo(f"  {email}")
+        if result.users:
+            click.echo(f"password of the new demo accounts: {password}")

@@ -1,0 +1,48 @@
+"""``flask demo`` and ``flask info import``: demo data through the real intake, once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from casework import demo
+from casework.models import Case, InfoEntry, TriageSuggestion, User
+from extensions import db
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _count(model: type) -> int:
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_demo_data_is_created_once(app: Flask, app_context: None) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "--password", "demo password 2026"])
+    assert result.exit_code == 0, result.output
+    assert "password of the new demo accounts: demo password 2026" in result.output
+    assert _count(User) == len(demo.STAFF)
+    assert _count(Case) == len(demo.MESSAGES)
+    assert _count(InfoEntry) == 12
+    sensitive = db.session.scalars(select(Case).where(Case.sensitive.is_(True))).all()
+    assert len(sensitive) >= 3  # the bribe, the child marriage, the night messages
+    assert _count(TriageSuggestion) > 0
+    ages = {case.created_at.date() for case in db.session.scalars(select(Case))}
+    assert len(ages) > 5  # spread over the weeks, for the dashboard
+    again = runner.invoke(args=["demo", "--password", "demo password 2026"])
+    assert again.exit_code == 0 and _count(Case) == len(demo.MESSAGES)
+    assert "password of the new demo accounts" not in again.output
+
+
+def test_info_import_needs_an_existing_user(app: Flask, app_context: None) -> None:
+    runner = app.test_cli_runner()
+    path = str(ROOT / "config" / "info_entries.yaml")
+    refused = runner.invoke(args=["info", "import", path, "--as", "nobody@example.org"])
+    assert refused.exit_code != 0 and "no active user" in refused.output
+    runner.invoke(args=["users", "create", "amal@example.org", "--role", "officer",
+                        "--password-stdin"], input="a long enough password 1\n")
+    done = runner.invoke(args=["info", "import", path, "--as", "amal@example.org"])
+    assert done.exit_code == 0 and "12 entries created" in done.output
+    assert db.session.scalars(select(InfoEntry.approved_at)).all() == [None] * 12
