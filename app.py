@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +19,9 @@ from extensions import babel, csrf, db, limiter, migrate
 from services import Services
 
 SUPPORTED_LOCALES = ("ar", "en")
+SQLITE_TIMEOUT_SECONDS = 30  # SQLite's own wait for its write lock (the busy timeout)
+SQLITE_POLL_SECONDS = 5.0  # before which a transaction polls for the lock itself
+SQLITE_POLL_PAUSE = 0.0002
 RTL_LOCALES = {"ar"}
 
 
@@ -46,10 +51,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     limiter.init_app(app)
     app.extensions["sawti"] = Services.build(settings)
 
+    import abuse
     from admin import bp as admin_bp
     from admin import cli as admin_cli
+    from admin import keys_cli, report_cli
     from admin.api import bp as api_bp
     from channels import cli as channels_cli
+    from channels import spool
     from channels.web import bp as channels_bp
 
     csrf.init_app(app)
@@ -60,6 +68,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(api_bp)
     channels_cli.register(app)
     admin_cli.register(app)
+    keys_cli.register(app)
+    abuse.register(app)
+    spool.register(app)
+    report_cli.register(app)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_remember_language)
@@ -69,7 +81,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
+        return {"connect_args": {"timeout": SQLITE_TIMEOUT_SECONDS}}
     return {"pool_pre_ping": True}
 
 
@@ -90,8 +102,34 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
 def _sqlite_begin(connection) -> None:
     """Take the write lock up front: a transaction that reads then writes cannot then fail
     with SQLITE_BUSY when the web and the worker write at the same time."""
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.dialect.name != "sqlite":
+        return
+    if not _poll_begin_immediate(connection.connection.driver_connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")  # SQLite's own wait, then its error
+
+
+def _poll_begin_immediate(dbapi_connection: sqlite3.Connection) -> bool:
+    """BEGIN IMMEDIATE, retried every fraction of a millisecond while another connection
+    holds the write lock; False if it still does after ``SQLITE_POLL_SECONDS``.
+
+    SQLite's own busy handler sleeps 1, 2, 5, 10, 15... ms between tries: far longer than the
+    few milliseconds a webhook's transaction holds the lock, so a waiting worker slept while
+    the lock was free and the second web worker added almost nothing.
+    """
+    deadline = time.monotonic() + SQLITE_POLL_SECONDS
+    dbapi_connection.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+                return True
+            except sqlite3.OperationalError as error:
+                busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # or BUSY_*
+                if not busy or time.monotonic() > deadline:
+                    return False
+            time.sleep(SQLITE_POLL_PAUSE)
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_TIMEOUT_SECONDS * 1000}")
 
 
 def _is_sqlite(dbapi_connection) -> bool:

@@ -1,17 +1,25 @@
 """Intake throughput: messages per second through the simulator webhook vs a no-op endpoint.
 
 A benchmark, not a test. It starts a real gunicorn server on 127.0.0.1 (a free port) over a
-fresh SQLite database in a temporary instance directory, drives it from client threads in this
-process, and prints, side by side, the webhook path (verify, parse, store, dialogue, outbox,
-one transaction) and a no-op route served by the *same* worker processes, plus their ratio.
+fresh SQLite database in a temporary instance directory and prints, side by side, the webhook
+path (verify, parse, store, dialogue, outbox, one transaction) and a no-op route served by the
+*same* worker processes, plus their ratio.
 
     .venv/bin/python bench/intake.py [--workers 2] [--threads 1] [--requests 3000]
                                      [--concurrency 8] [--seconds 60]
+                                     [--noop-client auto|wrk|python] [--noop-seconds 5]
 
 The no-op route is not part of the application: gunicorn serves ``intake:bench_app()`` (this
 module, with ``bench/`` on its python path), which is ``create_app()`` plus ``/_bench/noop``.
+
+The client shares the machine's cores with the server, so it must not be what limits the
+no-op ceiling: a Python client spends about as much CPU per request as the server's no-op.
+The ceiling is therefore measured with wrk (Debian's ``wrk``; ``scripts/ensure-wrk`` installs
+it) when it is there, over the same number of connections. The webhook is driven from client
+threads in this process, because each person's messages must go in order and every one is
+checked; at the webhook's rate the client's CPU is small (the table shows both).
 Afterwards the rows in the database are counted: every webhook request sent must have stored
-exactly one inbound message, otherwise the run exits with status 1.
+exactly one inbound message and been answered 2xx, otherwise the run exits with status 1.
 """
 
 from __future__ import annotations
@@ -52,6 +60,7 @@ MESSAGES_PER_TAB = 5
 TARGET_RATIO = 0.40
 STARTUP_SECONDS = 30.0
 REQUEST_TIMEOUT = 30.0
+WRK_SCRIPT = BENCH_DIR / "wrk_summary.lua"
 
 # Short complaints as people write them, in Syrian and Iraqi Arabic.
 COMPLAINTS = (
@@ -149,6 +158,7 @@ class PhaseResult:
     client_cpu: float | None = None  # seconds
     server_cpu: float | None = None  # seconds
     timed_out: bool = False
+    reported_ms: dict[float, float] = field(default_factory=dict)  # percentiles (wrk's)
 
     @property
     def error_count(self) -> int:
@@ -160,7 +170,7 @@ class PhaseResult:
 
     def percentile_ms(self, fraction: float) -> float:
         if not self.latencies:
-            return float("nan")
+            return self.reported_ms.get(fraction, float("nan"))
         ordered = sorted(self.latencies)
         index = min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))
         return ordered[index] * 1000
@@ -247,8 +257,50 @@ def run_phase(name: str, port: int, traffic: Traffic, total: int, concurrency: i
     return result
 
 
+def run_wrk_phase(name: str, port: int, path: str, concurrency: int, seconds: float,
+                  server_pid: int) -> PhaseResult:
+    """GET ``path`` for ``seconds`` with wrk over ``concurrency`` connections (one thread)."""
+    command = ["wrk", "--threads", "1", "--connections", str(concurrency),
+               "--duration", f"{seconds:g}s", "--timeout", f"{REQUEST_TIMEOUT:g}s",
+               "--script", str(WRK_SCRIPT), f"http://{HOST}:{port}{path}"]
+    client_before, server_before = _children_cpu(), _server_cpu(server_pid)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60,
+                          check=False)
+    client_after, server_after = _children_cpu(), _server_cpu(server_pid)
+    totals = _wrk_totals(done.stdout)
+    if done.returncode != 0 or totals is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+    result = PhaseResult(name, sent=totals["requests"], elapsed=totals["duration_us"] / 1e6,
+                         client_cpu=client_after - client_before,
+                         reported_ms={0.50: totals["p50_us"] / 1000,
+                                      0.99: totals["p99_us"] / 1000})
+    for kind in ("connect", "read", "write", "timeout"):
+        if totals[kind]:
+            result.errors[f"socket {kind} errors"] += totals[kind]
+    if totals["status"]:
+        result.errors["HTTP status >= 400"] += totals["status"]
+    result.ok = result.sent - totals["status"]
+    if server_before is not None and server_after is not None:
+        result.server_cpu = server_after - server_before
+    return result
+
+
+def _wrk_totals(output: str) -> dict[str, int] | None:
+    for line in output.splitlines():
+        if line.startswith("SAWTI-WRK "):
+            return {key: int(value) for key, value in
+                    (item.split("=") for item in line.split()[1:])}
+    return None
+
+
 def _client_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished children (wrk, once it has exited)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
@@ -378,21 +430,29 @@ def count_rows(database: Path) -> Stored:
 
 def print_table(results: list[PhaseResult]) -> None:
     header = (f"{'endpoint':<26}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50 ms':>9}"
-              f"{'p99 ms':>9}{'client cpu':>12}{'server cpu':>12}")
+              f"{'p99 ms':>9}{'client cpu':>12}{'server cpu':>12}{'server ms/req':>15}")
     print(header)
     print("-" * len(header))
     for result in results:
         print(f"{result.name:<26}{result.sent:>9}{result.error_count:>8}{result.rate:>9.1f}"
               f"{result.percentile_ms(0.50):>9.1f}{result.percentile_ms(0.99):>9.1f}"
               f"{_cpu_share(result.client_cpu, result.elapsed):>12}"
-              f"{_cpu_share(result.server_cpu, result.elapsed):>12}")
-    print("(cpu: % of one core over the timed phase; 100% = one core busy)")
+              f"{_cpu_share(result.server_cpu, result.elapsed):>12}"
+              f"{_cpu_per_request(result.server_cpu, result.sent):>15}")
+    print("(cpu: % of one core over the timed phase, 100% = one core busy; server ms/req: "
+          "server CPU time per request, which other load on the machine changes least)")
 
 
 def _cpu_share(seconds: float | None, elapsed: float) -> str:
     if seconds is None or elapsed <= 0:
         return "n/a"
     return f"{seconds / elapsed * 100:.0f}%"
+
+
+def _cpu_per_request(seconds: float | None, requests: int) -> str:
+    if seconds is None or requests <= 0:
+        return "n/a"
+    return f"{seconds / requests * 1000:.2f}"
 
 
 def print_errors(results: list[PhaseResult]) -> None:
@@ -414,13 +474,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="client threads, one keep-alive connection each (default 8)")
     parser.add_argument("--seconds", type=float, default=60.0,
                         help="cap on each phase (warm-up and timed), seconds (default 60)")
+    parser.add_argument("--noop-client", choices=("auto", "wrk", "python"), default="auto",
+                        help="load generator of the no-op ceiling (default auto: wrk if "
+                             "installed, else the Python client threads)")
+    parser.add_argument("--noop-seconds", type=float, default=5.0,
+                        help="duration of the no-op phase with wrk (default 5)")
     args = parser.parse_args(argv)
     for name in ("workers", "threads", "requests", "concurrency"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
-    if args.seconds <= 0:
-        parser.error("--seconds must be positive")
+    if args.seconds <= 0 or args.noop_seconds <= 0:
+        parser.error("--seconds and --noop-seconds must be positive")
+    if args.noop_client == "auto":
+        args.noop_client = "wrk" if shutil.which("wrk") else "python"
+    elif args.noop_client == "wrk" and not shutil.which("wrk"):
+        parser.error("wrk is not installed (scripts/ensure-wrk installs it)")
     return args
+
+
+def _noop_client(args: argparse.Namespace) -> str:
+    if args.noop_client == "wrk":
+        return f"wrk, {args.noop_seconds:g} s"
+    note = "" if shutil.which("wrk") else " (install wrk: scripts/ensure-wrk)"
+    return f"the Python client, {args.requests} requests{note}"
+
+
+def _load_average() -> str:
+    try:
+        return " ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "n/a"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -430,8 +513,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"sawti intake benchmark: gunicorn {gunicorn.__version__} "
           f"({'sync' if args.threads == 1 else 'gthread'}), {args.workers} worker(s) x "
           f"{args.threads} thread(s); {args.concurrency} client threads; "
-          f"{args.requests} requests per endpoint; SQLite; "
-          f"Python {platform.python_version()}; {os.cpu_count()} CPU(s)")
+          f"{args.requests} webhook requests; no-op ceiling by {_noop_client(args)}; "
+          f"SQLite; Python {platform.python_version()}; {os.cpu_count()} CPU(s); "
+          f"load average {_load_average()}")
     label = secrets.token_hex(3)
     instance = Path(tempfile.mkdtemp(prefix="sawti-bench-"))
     log = instance / "gunicorn.log"
@@ -449,7 +533,11 @@ def main(argv: list[str] | None = None) -> int:
                              server_pid)
 
         phase("noop warm-up", noop_traffic, WARMUP_REQUESTS)
-        noop = phase(f"GET {NOOP_PATH}", noop_traffic, args.requests)
+        if args.noop_client == "wrk":
+            noop = run_wrk_phase(f"GET {NOOP_PATH} (wrk)", port, NOOP_PATH, args.concurrency,
+                                 args.noop_seconds, server_pid)
+        else:
+            noop = phase(f"GET {NOOP_PATH}", noop_traffic, args.requests)
         warm_traffic = WebhookTraffic(f"{label}w")
         warm = phase("webhook warm-up", warm_traffic, WARMUP_REQUESTS)
         timed_traffic = WebhookTraffic(f"{label}t")
@@ -468,7 +556,7 @@ def main(argv: list[str] | None = None) -> int:
         sent = warm.sent + webhook.sent
         accepted = warm.ok + webhook.ok
         tabs = len(warm_traffic.tabs | timed_traffic.tabs)
-        checks = [("inbound messages", stored.inbound, sent),
+        checks = [("answered 2xx", accepted, sent), ("inbound messages", stored.inbound, sent),
                   ("contacts", stored.contacts, tabs), ("cases", stored.cases, tabs)]
         print()
         print(f"database check (webhook requests sent incl. warm-up: {sent}, 2xx: {accepted}; "

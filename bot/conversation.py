@@ -2,7 +2,8 @@
 
 Store it (de-duplicated), choose the reply language, run the dialogue and write the replies
 to the outbox. The webhook that calls this returns as soon as it commits; nothing here talks
-to a provider.
+to a provider. What needs no database (pseudonym, clean text, the language the text shows) is
+worked out before the transaction, which on SQLite holds the database's write lock.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from bot.engine import OPT_OUT_WORDS, DialogueSettings, Turn, step
 from bot.language import DEFAULT as DEFAULT_LANGUAGE
-from bot.language import choose_language
+from bot.language import SUPPORTED, detect_language
 from bot.messages import Speaker
-from casework import intake, outbox
+from casework import intake, outbox, triage
 from casework.intake import Inbound
 from casework.models import Case, Contact, Message, utcnow
 from casework.privacy import Vault
@@ -34,12 +35,36 @@ class Handled:
     replies: tuple[int, ...]  # ids of the outbound messages queued
 
 
+@dataclass(frozen=True)
+class LanguageSignal:
+    """What a text says about the language to answer in, whoever sent it."""
+
+    detected: str | None  # "ar", "en" or None: no clear signal
+    keyword: bool = False  # a command or an opt-out word: says nothing
+
+    @classmethod
+    def of(cls, text: str) -> LanguageSignal:
+        key = normalize_for_matching(text)
+        if key in OPT_OUT_WORDS or text.strip().startswith("/"):
+            return cls(None, keyword=True)
+        return cls(detect_language(text))
+
+    def reply_language(self, previous: str | None) -> str:
+        if self.keyword:
+            return previous or DEFAULT_LANGUAGE
+        if self.detected is not None:
+            return self.detected
+        return previous if previous in SUPPORTED else DEFAULT_LANGUAGE
+
+
 def handle_inbound(session: Session, inbound: Inbound, vault: Vault,
                    settings: DialogueSettings) -> Handled:
     """Store, answer and commit; a delivery that raced an identical one is handled once."""
+    prepared = intake.prepare(inbound, vault)
+    language = LanguageSignal.of(prepared.body)
     for attempt in range(2):
         try:
-            handled = _handle(session, inbound, vault, settings)
+            handled = _handle(session, prepared, language, vault, settings)
             session.commit()
             return handled
         except IntegrityError:
@@ -54,31 +79,33 @@ def handle_inbound(session: Session, inbound: Inbound, vault: Vault,
     raise AssertionError("unreachable")
 
 
-def _handle(session: Session, inbound: Inbound, vault: Vault,
-            settings: DialogueSettings) -> Handled:
+def _handle(session: Session, prepared: intake.Prepared, language: LanguageSignal,
+            vault: Vault, settings: DialogueSettings) -> Handled:
     now = utcnow()
     with session.no_autoflush:  # one flush at the end: every row written once
-        received = intake.receive(session, inbound, vault)
+        received = intake.receive(session, prepared, vault)
         if received.duplicate:
             return _already_handled(received.message)
         outbox.release_held(session, received.contact, now)  # they wrote: the window is open
         if received.edit or _flooding(received.contact, settings, now):
             _keep_quietly(session, received, settings, now)
-            queued: list = []
+            replies: list[tuple[str, str]] = []
             case = received.message.case
         else:
-            turn = _turn(session, received, settings, now)
-            queued = [
-                outbox.enqueue(session, turn.contact, turn.case, reply.body, kind=reply.kind,
-                               language=turn.contact.language, now=now)
-                for reply in step(turn)
-            ]
+            turn = _turn(session, received, language, settings, now)
+            replies = [(reply.body, reply.kind) for reply in step(turn)]
             case = turn.case
-            if case is not None and inbound.location:
-                case.latitude, case.longitude = inbound.location
-    session.flush()
-    return Handled(received.message.id, False, _reference(case),
-                   tuple(message.id for message in queued))
+            if case is not None and prepared.inbound.location:
+                case.latitude, case.longitude = prepared.inbound.location
+    session.flush()  # the message, contact and case rows (and their ids) for the replies
+    case = case or received.message.case
+    if case is not None and settings.triage is not None and received.message.body:
+        # Flooded and edited messages too: a report buried in a burst must still be seen.
+        triage.flag_inbound(session, case, received.message, settings.triage,
+                            settings.org_data, now)
+    queued = outbox.enqueue_all(session, received.contact, case, replies,
+                                language=received.contact.language, now=now)
+    return Handled(received.message.id, False, _reference(case), tuple(queued))
 
 
 def _flooding(contact: Contact, settings: DialogueSettings, now: datetime) -> bool:
@@ -93,30 +120,25 @@ def _flooding(contact: Contact, settings: DialogueSettings, now: datetime) -> bo
 def _keep_quietly(session: Session, received: intake.Received, settings: DialogueSettings,
                   now: datetime) -> None:
     """Store without answering (an edit, or a flood): nothing lost, nothing sent."""
-    message = received.message
-    if message.case is None:
-        message.case = intake.current_case(session, received.contact, now,
-                                           settings.attach_window)
-    if message.case is not None:
-        intake.attach(message.case, message, now)
+    case = received.message.case or intake.current_case(session, received.contact, now,
+                                                        settings.attach_window)
+    if case is not None:
+        intake.attach(case, received.message, now)
 
 
-def _turn(session: Session, received: intake.Received, settings: DialogueSettings,
-          now: datetime) -> Turn:
+def _turn(session: Session, received: intake.Received, language: LanguageSignal,
+          settings: DialogueSettings, now: datetime) -> Turn:
     contact = received.contact
     resumed = contact.opted_out
     contact.opted_out = False  # writing again opts a person back in
-    contact.language = reply_language(received.message.body or "", contact.language)
+    contact.language = language.reply_language(contact.language)
     return Turn(session=session, settings=settings, contact=contact, message=received.message,
                 now=now, speaker=Speaker(contact.language), resumed=resumed)
 
 
 def reply_language(text: str, previous: str | None) -> str:
     """Keywords and commands (STOP, /start) say nothing about the language a person reads."""
-    key = normalize_for_matching(text)
-    if key in OPT_OUT_WORDS or text.strip().startswith("/"):
-        return previous or DEFAULT_LANGUAGE
-    return choose_language(text, previous)
+    return LanguageSignal.of(text).reply_language(previous)
 
 
 def _already_handled(message: Message) -> Handled:

@@ -2,10 +2,14 @@
 
 ``receive`` is de-duplicated on (channel, external id): a provider that retries a webhook
 never creates a second message or case. Two copies arriving at the same instant both pass the
-look-up; the unique constraint then rejects the second at flush, and the caller retries it,
-finding the first. Case creation is a separate step because whether a
-message opens a case (or is a status query, an opt-out, an empty message) is the dialogue's
-decision; everything runs inside the caller's transaction.
+look-up; the unique constraint then rejects the second when it is written, and the caller
+retries it, finding the first. Case creation is a separate step because whether a message
+opens a case (or is a status query, an opt-out, an empty message) is the dialogue's decision;
+everything runs inside the caller's transaction.
+
+On SQLite the transaction holds the database's write lock from its first statement, so what
+needs no database (the pseudonym, the clean text) is worked out before it, by ``prepare``,
+and the look-ups that need no objects are plain statements built once.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from casework import audit
@@ -34,6 +38,22 @@ from casework.text import clean_text, normalize_for_matching
 from config.data import Grid
 
 REFERENCE_ATTEMPTS = 20
+
+# Built once, run for every message (SQLAlchemy caches their compiled form).
+_MESSAGES = Message.__table__
+_INBOUND_ID = select(_MESSAGES.c.id).where(
+    _MESSAGES.c.channel == bindparam("channel"), _MESSAGES.c.direction == Direction.INBOUND,
+    _MESSAGES.c.external_id == bindparam("external_id"))
+_CONTACT = select(Contact).where(Contact.pseudonym == bindparam("pseudonym"))
+_CURRENT_CASE = (
+    select(Case)
+    .where(Case.contact_id == bindparam("contact_id"), Case.status != CaseStatus.CLOSED,
+           Case.last_activity_at >= bindparam("since"))
+    .order_by(Case.last_activity_at.desc())
+    .limit(1)
+)
+_REFERENCE_TAKEN = select(Case.__table__.c.id).where(
+    Case.__table__.c.reference == bindparam("reference"))
 
 
 @dataclass(frozen=True)
@@ -60,6 +80,16 @@ class Inbound:
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """An inbound message with what can be worked out before the transaction starts."""
+
+    inbound: Inbound
+    pseudonym: str
+    body: str  # what is stored and read: clean_text(inbound.text)
+    search_text: str | None
+
+
 @dataclass
 class Received:
     contact: Contact
@@ -69,24 +99,23 @@ class Received:
     edit: bool = False  # a new version of an earlier message, already on its case
 
 
-def receive(session: Session, inbound: Inbound, vault: Vault) -> Received:
+def prepare(inbound: Inbound, vault: Vault) -> Prepared:
+    """What ``receive`` needs that takes no database work (done before the transaction)."""
+    return Prepared(inbound, vault.pseudonym(inbound.channel, inbound.address),
+                    clean_text(inbound.text), normalize_for_matching(inbound.text or "") or None)
+
+
+def receive(session: Session, prepared: Prepared, vault: Vault) -> Received:
     """Find or create the contact and store the message; a replay returns the first copy."""
-    existing = _find_message(session, inbound.channel, inbound.external_id)
+    inbound = prepared.inbound
+    message = _message(prepared)  # before the first statement: outside SQLite's write lock
+    existing = session.scalar(_INBOUND_ID, {"channel": inbound.channel,
+                                            "external_id": inbound.external_id})
     if existing is not None:
-        return Received(existing.contact, existing, duplicate=True, new_contact=False)
-    contact, new_contact = _contact_for(session, inbound, vault)
-    message = Message(
-        contact=contact, direction=Direction.INBOUND, channel=inbound.channel,
-        external_id=inbound.external_id, provider_ref=inbound.provider_ref,
-        body=clean_text(inbound.text), kind="location" if inbound.location else "text",
-        search_text=normalize_for_matching(inbound.text or "") or None,
-        status=DeliveryStatus.RECEIVED, received_at=inbound.received_at,
-        attachments=[Attachment(kind=item.kind, content_type=item.content_type,
-                                external_id=item.external_id, size_bytes=item.size_bytes,
-                                fetch_status="pending", fetch_attempts=0,
-                                next_fetch_at=inbound.received_at)
-                     for item in inbound.attachments],
-    )
+        stored = session.get_one(Message, existing)
+        return Received(stored.contact, stored, duplicate=True, new_contact=False)
+    contact, new_contact = _contact_for(session, prepared, vault)
+    message.contact = contact
     session.add(message)
     contact.last_inbound_at = inbound.received_at
     original = _original(session, contact, inbound) if inbound.edit_of else None
@@ -101,13 +130,8 @@ def current_case(session: Session, contact: Contact, now: datetime, window: time
     """The contact's open case that saw activity within the window, if any."""
     if contact.id is None:  # a contact created in this transaction has no case yet
         return None
-    return session.scalars(
-        select(Case)
-        .where(Case.contact_id == contact.id, Case.status != CaseStatus.CLOSED,
-               Case.last_activity_at >= now - window)
-        .order_by(Case.last_activity_at.desc())
-        .limit(1)
-    ).first()
+    return session.scalars(_CURRENT_CASE, {"contact_id": contact.id, "since": now - window}
+                           ).first()
 
 
 def open_case(session: Session, contact: Contact, message: Message, grid: Grid, now: datetime
@@ -127,6 +151,7 @@ def open_case(session: Session, contact: Contact, message: Message, grid: Grid, 
 
 
 def attach(case: Case, message: Message, now: datetime) -> None:
+    """Put the message on the case and count it as the case's latest activity."""
     message.case = case
     case.last_activity_at = now
 
@@ -135,12 +160,20 @@ def find_case(session: Session, reference: str) -> Case | None:
     return session.scalars(select(Case).where(Case.reference == reference)).first()
 
 
-def _find_message(session: Session, channel: str, external_id: str) -> Message | None:
-    return session.scalars(
-        select(Message).where(Message.channel == channel,
-                              Message.direction == Direction.INBOUND,
-                              Message.external_id == external_id)
-    ).first()
+def _message(prepared: Prepared) -> Message:
+    inbound = prepared.inbound
+    return Message(
+        direction=Direction.INBOUND, channel=inbound.channel,
+        external_id=inbound.external_id, provider_ref=inbound.provider_ref,
+        body=prepared.body, kind="location" if inbound.location else "text",
+        search_text=prepared.search_text, status=DeliveryStatus.RECEIVED,
+        received_at=inbound.received_at,
+        attachments=[Attachment(kind=item.kind, content_type=item.content_type,
+                                external_id=item.external_id, size_bytes=item.size_bytes,
+                                fetch_status="pending", fetch_attempts=0,
+                                next_fetch_at=inbound.received_at)
+                     for item in inbound.attachments],
+    )
 
 
 def _original(session: Session, contact: Contact, inbound: Inbound) -> Message | None:
@@ -155,12 +188,12 @@ def _original(session: Session, contact: Contact, inbound: Inbound) -> Message |
     ).first()
 
 
-def _contact_for(session: Session, inbound: Inbound, vault: Vault) -> tuple[Contact, bool]:
-    pseudonym = vault.pseudonym(inbound.channel, inbound.address)
-    contact = session.scalars(select(Contact).where(Contact.pseudonym == pseudonym)).first()
+def _contact_for(session: Session, prepared: Prepared, vault: Vault) -> tuple[Contact, bool]:
+    contact = session.scalars(_CONTACT, {"pseudonym": prepared.pseudonym}).first()
     if contact is not None:
         return contact, False
-    contact = Contact(channel=inbound.channel, pseudonym=pseudonym,
+    inbound = prepared.inbound
+    contact = Contact(channel=inbound.channel, pseudonym=prepared.pseudonym,
                       address_encrypted=vault.encrypt(inbound.address), language="ar",
                       opted_out=False, dialogue_state="idle")
     session.add(contact)
@@ -170,6 +203,6 @@ def _contact_for(session: Session, inbound: Inbound, vault: Vault) -> tuple[Cont
 def _unused_reference(session: Session) -> str:
     for _ in range(REFERENCE_ATTEMPTS):
         reference = new_reference()
-        if session.scalar(select(Case.id).where(Case.reference == reference)) is None:
+        if session.scalar(_REFERENCE_TAKEN, {"reference": reference}) is None:
             return reference
     raise RuntimeError("no free case reference found; the reference space is nearly full")

@@ -5,9 +5,10 @@ row to be claimed again once the lease expires."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, insert, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from casework import audit
@@ -21,6 +22,15 @@ from casework.models import (
 
 LEASE = timedelta(minutes=2)
 ERROR_LENGTH = 255
+_MESSAGES = Message.__table__
+_INSERT = insert(_MESSAGES).returning(_MESSAGES.c.id, sort_by_parameter_order=True)
+_RELEASE = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.contact_id == bindparam("for_contact"),
+           _MESSAGES.c.direction == Direction.OUTBOUND,
+           _MESSAGES.c.status == DeliveryStatus.HELD)
+    .values(status=DeliveryStatus.QUEUED, next_attempt_at=bindparam("due"), hold_reason=None)
+)
 
 
 def enqueue(session: Session, contact: Contact, case: Case | None, body: str, *, kind: str,
@@ -34,7 +44,24 @@ def enqueue(session: Session, contact: Contact, case: Case | None, body: str, *,
     return message
 
 
-def claim_due(session: Session, now: datetime, limit: int = 50) -> list[Message]:
+def enqueue_all(session: Session, contact: Contact, case: Case | None,
+                replies: Iterable[tuple[str, str]], *, language: str, now: datetime
+                ) -> list[int]:
+    """Queue (body, kind) replies with one INSERT, after the flush that gave the contact and
+    case their ids; returns the new messages' ids, in order. No objects are loaded: for
+    callers that only need the ids (intake)."""
+    rows = [{"contact_id": contact.id, "case_id": case.id if case else None,
+             "direction": Direction.OUTBOUND, "channel": contact.channel, "kind": kind,
+             "body": body, "language": language, "status": DeliveryStatus.QUEUED,
+             "attempts": 0, "next_attempt_at": now, "created_at": now}
+            for body, kind in replies]
+    if not rows:
+        return []
+    return list(session.scalars(_INSERT, rows))
+
+
+def claim_due(session: Session, now: datetime, limit: int = 50,
+              lease: timedelta = LEASE) -> list[Message]:
     """Lease up to ``limit`` messages that are due (or whose lease expired); caller commits."""
     due = or_(
         (Message.status == DeliveryStatus.QUEUED) & (Message.next_attempt_at <= now),
@@ -47,7 +74,7 @@ def claim_due(session: Session, now: datetime, limit: int = 50) -> list[Message]
     ))
     for message in messages:
         message.status = DeliveryStatus.SENDING
-        message.lease_until = now + LEASE
+        message.lease_until = now + lease
         message.attempts += 1
     return messages
 
@@ -97,15 +124,12 @@ def release_held(session: Session, contact: Contact, now: datetime) -> int:
     """The person wrote again: everything held for them is due now."""
     if contact.id is None:
         return 0
-    held = list(session.scalars(
-        select(Message).where(Message.contact_id == contact.id,
-                              Message.direction == Direction.OUTBOUND,
-                              Message.status == DeliveryStatus.HELD)))
-    for message in held:
-        message.status = DeliveryStatus.QUEUED
-        message.next_attempt_at = now
-        message.hold_reason = None
-    return len(held)
+    released = session.execute(_RELEASE, {"for_contact": contact.id, "due": now}).rowcount
+    if released:  # rare: the contact's messages this session holds may be out of date
+        for item in list(session.identity_map.values()):
+            if isinstance(item, Message) and inspect(item).dict.get("contact_id") == contact.id:
+                session.expire(item)
+    return released
 
 
 def has_pending(session: Session, contact: Contact, kind: str) -> bool:
