@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app.py
 
-.PHONY: run test test-postgres lint browser-deps bench-intake translations clean
+.PHONY: run test test-postgres lint browser-deps bench-intake bench-reports bench-console eval-triage eval-faq translations clean fuzz audit
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,11 +43,40 @@ test-postgres: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 
+# Property-based fuzzing of every webhook, the dialogue and the reference parser, at length
+# (`make test` runs the same tests with a bounded number of examples).
+fuzz: $(VENV)/.dev
+	SAWTI_FUZZ_PROFILE=fuzz $(BIN)/python -m pytest tests/fuzz
+
+# Static and supply-chain checks: ruff, bandit (no high findings), pip-audit (skipped with a
+# message when the advisory data cannot be reached).
+audit: $(VENV)/.dev
+	$(BIN)/python scripts/audit.py
+
 browser-deps:
 	scripts/ensure-chromium
 
 bench-intake: $(VENV)/.dev
 	$(BIN)/python bench/intake.py
+
+# The monthly report (100,000 cases) and a year's dashboard on PostgreSQL (127.0.0.1:5432);
+# drops and recreates the database sawti_bench_reports. ARGS=--keep reuses its data.
+bench-reports: $(VENV)/.dev
+	$(BIN)/python bench/reports.py $(ARGS)
+
+# The console's queue with 200,000 cases and 1,000,000 messages on SQLite and PostgreSQL
+# (127.0.0.1:5432; drops and recreates the database sawti_bench). ARGS=--keep reuses its data,
+# e.g. ARGS="--db sqlite --keep".
+bench-console: $(VENV)/.dev
+	$(BIN)/python bench/console.py $(ARGS)
+
+# The triage assistant's recall and precision on tests/data (add --misses to see its errors).
+eval-triage: $(VENV)/.dev
+	$(BIN)/python scripts/eval_triage.py $(ARGS)
+
+# The information line's matching precision and recall on tests/data/faq_*.csv.
+eval-faq: $(VENV)/.dev
+	$(BIN)/python scripts/eval_faq.py $(ARGS)
 
 # After changing a string a person reads: extract, merge into ar/en, translate ar, compile.
 translations: $(VENV)/.dev

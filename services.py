@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bot.engine import DialogueSettings
 from casework.privacy import Vault
 from casework.storage import AttachmentStore
+from casework.triage import load_lexicon
 from channels import enabled_adapters
 from channels.attachments import AttachmentFetcher
 from channels.base import ChannelAdapter
@@ -32,6 +33,7 @@ class Services:
     def build(cls, settings: Settings) -> Services:
         assert settings.sawti_data_key is not None  # filled by Settings.with_local_secrets
         org_data = load_org_data(settings.sawti_config_dir)
+        lexicon = load_lexicon(settings.sawti_config_dir / "triage.yaml")
         dialogue = DialogueSettings(
             org_name=settings.sawti_org_name,
             org_data=org_data,
@@ -39,9 +41,10 @@ class Services:
             followup_ack_interval=timedelta(minutes=settings.sawti_followup_ack_minutes),
             question_timeout=timedelta(minutes=settings.sawti_dialogue_timeout_minutes),
             inbound_per_minute=settings.sawti_inbound_per_minute,
+            triage=lexicon,
         )
         store = AttachmentStore(settings.sawti_instance_path / "attachments")
-        return cls(settings, Vault(settings.sawti_data_key), org_data, dialogue,
+        return cls(settings, Vault.from_settings(settings), org_data, dialogue,
                    enabled_adapters(settings), store)
 
     def dispatcher(self, session: Session) -> Dispatcher:

@@ -10,9 +10,13 @@ from admin import (  # noqa: E402, F401  (modules register their routes on bp)
     auth,
     canned,
     case,
+    dashboard,
     documents,
     entry,
+    erasure,
     home,
+    info,
+    notifications,
     queue,
     tokens,
 )

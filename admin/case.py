@@ -31,6 +31,7 @@ from admin import bp
 from admin.documents import MULTIPART_ALLOWANCE
 from admin.security import login_required
 from casework import audit, cases
+from casework import triage as assistant
 from casework.access import Action, can, can_list
 from casework.cases import CaseActionRefused
 from casework.models import (
@@ -39,6 +40,7 @@ from casework.models import (
     Case,
     CaseStatus,
     DeliveryStatus,
+    InfoAnswer,
     Message,
     Referral,
     Role,
@@ -389,6 +391,9 @@ def _render(case: Case, status: int = 200, *, forms: dict[str, FlaskForm] | None
         "canned_id": request.args.get("canned", ""),
         "outlook": cases.deliverability(case, now, services().adapters),
         "deliverability_text": _deliverability_text,
+        "assistant": _assistant_view(case, labels),
+        "info_unsatisfied": db.session.scalar(select(InfoAnswer.id).where(
+            InfoAnswer.case_id == case.id, InfoAnswer.satisfied.is_(False)).limit(1)) is not None,
         "triage_form": forms.get("triage") or _triage_form(case),
         "note_form": forms.get("note") or NoteForm(formdata=None),
         "refer_form": forms.get("refer") or _referral_form(case),
@@ -400,13 +405,48 @@ def _render(case: Case, status: int = 200, *, forms: dict[str, FlaskForm] | None
     return render_template("admin/case.html", **context), status
 
 
+@dataclass(frozen=True)
+class AssistantView:
+    """What the triage assistant said of the case's messages, merged, for the triage card."""
+
+    sensitive: bool
+    urgent: bool
+    category: str | None
+    category_name: str | None
+    level: int | None
+    words: list[str]
+
+
+def _assistant_view(case: Case, labels: _Labels) -> AssistantView | None:
+    suggestions = assistant.suggestions_for(db.session, case)
+    if not suggestions:
+        return None
+    flagged = [item for item in suggestions if item.sensitive or item.urgent]
+    latest = next((item for item in reversed(suggestions) if item.category), suggestions[-1])
+    words = dict.fromkeys(word for item in flagged for hit in item.hits if hit.get("flag")
+                          for word in hit.get("words", []))
+    category = services().org_data.category(latest.category)
+    return AssistantView(
+        sensitive=any(item.sensitive for item in suggestions),
+        urgent=any(item.urgent for item in suggestions),
+        category=latest.category, category_name=category.name(labels.locale) if category
+        else None,
+        level=max((item.level for item in suggestions if item.level is not None), default=None),
+        words=list(words))
+
+
 def _triage_form(case: Case, bound: bool = False) -> TriageForm:
     if bound:
         form = TriageForm()
     else:
+        # Not graded yet: the assistant's suggestion is offered, for the officer to confirm.
+        suggested = _assistant_view(case, _Labels(services().org_data, _locale())) \
+            if case.level is None or case.category is None else None
+        level = case.level if case.level is not None else (suggested.level if suggested else None)
         form = TriageForm(formdata=None, data={
-            "level": "" if case.level is None else str(case.level),
-            "category": case.category or "", "location": case.location or "",
+            "level": "" if level is None else str(level),
+            "category": case.category or (suggested.category if suggested else "") or "",
+            "location": case.location or "",
             "project": case.project or "", "gender": case.gender or "",
             "age_group": case.age_group or "", "urgent": case.urgent})
     org, locale = services().org_data, _locale()
@@ -603,6 +643,11 @@ class _Labels:
         return shown.get(field, str)(value)
 
     @staticmethod
+    def satisfaction(value: Any) -> str:
+        return {1: _("satisfied"), 2: _("partly satisfied"), 3: _("not satisfied")}.get(
+            value, str(value))
+
+    @staticmethod
     def yes_no(value: Any) -> str:
         return _("Yes") if value else _("No")
 
@@ -636,8 +681,19 @@ class _Labels:
             "case.closed": lambda: (
                 _("Closed as a duplicate of case %(reference)s",
                   reference=details["duplicate_of"]) if details.get("duplicate_of")
-                else _("Case closed")),
+                else _("Closed: answered automatically by the information line")
+                if details.get("automatic") else _("Case closed")),
+            "info.not_satisfied": lambda: _("The automatic answer did not satisfy the person"),
+            "survey.sent": lambda: _("The satisfaction survey was sent"),
+            "case.satisfaction": lambda: _("The person answered the satisfaction survey: "
+                                           "%(answer)s", answer=self.satisfaction(
+                                               (details.get("satisfaction") or [None, None])[-1])),
+            "survey.reopen_declined": lambda: _("The person chose to keep the case closed"),
             "case.reopened": lambda: _("Case reopened"),
+            "case.flagged_sensitive": lambda: _("The triage assistant flagged the case as "
+                                                "possibly sensitive and restricted it"),
+            "case.flagged_urgent": lambda: _("The triage assistant flagged the case as "
+                                             "possibly urgent"),
             "case.merged": lambda: _("Merged into case %(reference)s",
                                      reference=details.get("into_reference", "")),
             "case.merge_received": lambda: _("Case %(reference)s was merged into this case",

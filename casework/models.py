@@ -6,11 +6,12 @@ pseudonym, and the address needed to answer is kept only encrypted (see ``casewo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     JSON,
     DateTime,
     ForeignKey,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 
@@ -122,6 +124,8 @@ class Contact(Base):
     # Per-sender flood limit: a fixed one-minute window and how many messages arrived in it.
     rate_window_start: Mapped[datetime | None]
     rate_window_count: Mapped[int] = mapped_column(default=0)
+    # When the address was erased (retention or the person's request); see casework.retention
+    erased_at: Mapped[datetime | None]
 
     cases: Mapped[list[Case]] = relationship(
         back_populates="contact", foreign_keys="Case.contact_id"
@@ -154,7 +158,7 @@ class Case(Base):
     acknowledged_at: Mapped[datetime | None]
     due_at: Mapped[datetime]
     first_response_at: Mapped[datetime | None]
-    closed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)  # reports: closures
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_followup_ack_at: Mapped[datetime | None]
     delivery_failed_at: Mapped[datetime | None]
@@ -168,6 +172,10 @@ class Case(Base):
     resolution: Mapped[str | None] = mapped_column(Text)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     received_by: Mapped[str | None] = mapped_column(String(16))  # in_person, box, staff, phone
+    # The person's answer to the survey after closure: 1 satisfied, 2 partly, 3 not satisfied.
+    satisfaction: Mapped[int | None]
+    satisfaction_at: Mapped[datetime | None]
+    survey_sent_at: Mapped[datetime | None]
 
     contact: Mapped[Contact | None] = relationship(
         back_populates="cases", foreign_keys=[contact_id]
@@ -193,6 +201,7 @@ class Message(Base):
         UniqueConstraint("channel", "direction", "external_id", name="uq_messages_external"),
         Index("ix_messages_outbox", "status", "next_attempt_at"),
         Index("ix_messages_contact_id_id", "contact_id", "id"),
+        Index("ix_messages_kind_created_at", "kind", "created_at"),  # reports: replies
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -227,6 +236,113 @@ class Message(Base):
     attachments: Mapped[list[Attachment]] = relationship(back_populates="message")
 
 
+# The queue's counts (casework.queue) read these instead of the table: its default view
+# (still open, by deadline), status and level filters, and a PSEA focal point's sensitive cases.
+Index("ix_cases_queue", Case.status, Case.level, Case.location, Case.sensitive,
+      Case.merged_into_id, Case.delivery_failed_at, Case.due_at, Case.created_at, Case.id)
+Index("ix_cases_sensitive_created_at", Case.created_at, Case.merged_into_id,
+      postgresql_where=Case.sensitive.is_(True), sqlite_where=Case.sensitive.is_(True))
+
+
+# Search: every term must occur in some inbound message of a case. Each case's inbound
+# Message.search_text, one per line, make its search document in ``case_search``, so that one
+# trigram index look-up finds the cases with every term (terms have no spaces, so none can run
+# across two messages) without reading the much larger messages table. PostgreSQL keeps the
+# documents in a table with a GIN (pg_trgm) index, SQLite in an FTS5 table with the trigram
+# tokenizer (SQLite 3.34+); triggers on ``messages`` keep them in step. Alembic cannot describe
+# either, so they are DDL here (for create_all) and in migration 0005, and autogenerate leaves
+# them out (``include_in_autogenerate``). A migration that rebuilds ``messages`` on SQLite (batch
+# "move and copy") drops its triggers: create them again after it.
+SEARCH_TABLE = "case_search"
+
+
+_SQLITE_REFRESH = (  # rebuild the document of case CASE
+    "DELETE FROM case_search WHERE rowid = CASE; "
+    "INSERT INTO case_search(rowid, search_text) "
+    "SELECT case_id, group_concat(search_text, char(10)) FROM messages "
+    "WHERE case_id = CASE AND direction = 'in' AND search_text IS NOT NULL GROUP BY case_id;")
+
+
+def _sqlite_refresh(case_id: str) -> str:
+    return _SQLITE_REFRESH.replace("CASE", case_id)
+
+
+SQLITE_SEARCH_DDL = (
+    "CREATE VIRTUAL TABLE case_search USING fts5(search_text, tokenize='trigram')",
+    "CREATE TRIGGER messages_case_search_insert AFTER INSERT ON messages "
+    "WHEN new.case_id IS NOT NULL AND new.direction = 'in' AND new.search_text IS NOT NULL "
+    f"BEGIN {_sqlite_refresh('new.case_id')} END",
+    "CREATE TRIGGER messages_case_search_update "
+    "AFTER UPDATE OF case_id, direction, search_text ON messages "
+    "WHEN old.case_id IS NOT new.case_id OR old.direction IS NOT new.direction "
+    "OR old.search_text IS NOT new.search_text "
+    f"BEGIN {_sqlite_refresh('old.case_id')} {_sqlite_refresh('new.case_id')} END",
+    "CREATE TRIGGER messages_case_search_delete AFTER DELETE ON messages "
+    "WHEN old.case_id IS NOT NULL AND old.direction = 'in' AND old.search_text IS NOT NULL "
+    f"BEGIN {_sqlite_refresh('old.case_id')} END",
+)
+SQLITE_SEARCH_DROP = ("DROP TABLE IF EXISTS case_search",)  # its triggers go with messages
+POSTGRESQL_SEARCH_DDL = (
+    "CREATE TABLE case_search (case_id integer PRIMARY KEY, search_text text NOT NULL)",
+    # The operator class is named in the schema pg_trgm lives in, which need not be on the path.
+    "DO $$ DECLARE trgm_schema text; BEGIN "
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm; "
+    "SELECT extnamespace::regnamespace::text INTO trgm_schema "
+    "FROM pg_extension WHERE extname = 'pg_trgm'; "
+    "EXECUTE format('CREATE INDEX ix_case_search_search_text_trgm ON case_search "
+    "USING gin (search_text %s.gin_trgm_ops)', trgm_schema); END $$",
+    # A new message is appended to its case's document; other changes rebuild it. Both hold
+    # the document's row lock until commit, and a rebuild reads the messages only once it has
+    # the lock, so concurrent transactions do not lose each other's text.
+    "CREATE FUNCTION case_search_refresh(wanted integer) RETURNS void LANGUAGE plpgsql AS $$ "
+    "DECLARE document text; BEGIN "
+    "PERFORM 1 FROM case_search WHERE case_id = wanted FOR UPDATE; "
+    "SELECT string_agg(search_text, E'\\n' ORDER BY id) INTO document FROM messages "
+    "WHERE case_id = wanted AND direction = 'in' AND search_text IS NOT NULL; "
+    "IF document IS NULL THEN DELETE FROM case_search WHERE case_id = wanted; "
+    "ELSE INSERT INTO case_search (case_id, search_text) VALUES (wanted, document) "
+    "ON CONFLICT (case_id) DO UPDATE SET search_text = EXCLUDED.search_text; "
+    "END IF; END $$",
+    "CREATE FUNCTION messages_case_search() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "IF TG_OP = 'INSERT' THEN "
+    "IF NEW.case_id IS NOT NULL AND NEW.direction = 'in' AND NEW.search_text IS NOT NULL THEN "
+    "INSERT INTO case_search AS doc (case_id, search_text) "
+    "VALUES (NEW.case_id, NEW.search_text) ON CONFLICT (case_id) DO UPDATE "
+    "SET search_text = doc.search_text || E'\\n' || EXCLUDED.search_text; "
+    "END IF; "
+    "ELSE "
+    "PERFORM case_search_refresh(OLD.case_id); "
+    "IF TG_OP = 'UPDATE' AND NEW.case_id IS DISTINCT FROM OLD.case_id THEN "
+    "PERFORM case_search_refresh(NEW.case_id); "
+    "END IF; "
+    "END IF; "
+    "RETURN NULL; END $$",
+    "CREATE TRIGGER messages_case_search "
+    "AFTER INSERT OR DELETE OR UPDATE OF case_id, direction, search_text ON messages "
+    "FOR EACH ROW EXECUTE FUNCTION messages_case_search()",
+)
+POSTGRESQL_SEARCH_DROP = (
+    "DROP TRIGGER IF EXISTS messages_case_search ON messages",
+    "DROP FUNCTION IF EXISTS messages_case_search()",
+    "DROP FUNCTION IF EXISTS case_search_refresh(integer)",
+    "DROP TABLE IF EXISTS case_search",
+)
+for _dialect, _create, _drop in (("sqlite", SQLITE_SEARCH_DDL, SQLITE_SEARCH_DROP),
+                                 ("postgresql", POSTGRESQL_SEARCH_DDL, POSTGRESQL_SEARCH_DROP)):
+    for _statement in _create:
+        event.listen(Message.__table__, "after_create",
+                     DDL(_statement.replace("%", "%%")).execute_if(dialect=_dialect))
+    for _statement in _drop:
+        event.listen(Message.__table__, "before_drop", DDL(_statement).execute_if(dialect=_dialect))
+
+
+def include_in_autogenerate(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic ``include_name``: leave out the search tables described above (and the shadow
+    tables FTS5 keeps beside its own)."""
+    return not (type_ == "table" and name is not None
+                and (name == SEARCH_TABLE or name.startswith(SEARCH_TABLE + "_")))
+
+
 class Attachment(Base):
     __tablename__ = "attachments"
 
@@ -243,6 +359,8 @@ class Attachment(Base):
     next_fetch_at: Mapped[datetime | None]
     fetch_error: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the file was deleted (retention or erasure); kind, type and size stay for statistics
+    erased_at: Mapped[datetime | None]
 
     message: Mapped[Message] = relationship(back_populates="attachments")
 
@@ -282,6 +400,54 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # The Telegram chat that receives this user's alerts, encrypted like contact addresses;
+    # linked by sending "/link CODE" to the bot (the code's hash and expiry until then).
+    telegram_chat_encrypted: Mapped[str | None] = mapped_column(Text)
+    telegram_linked_at: Mapped[datetime | None]
+    telegram_link_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True,
+                                                                 index=True)
+    telegram_link_expires_at: Mapped[datetime | None]
+
+
+class Notification(Base):
+    """An alert for one staff member, shown in the console and delivered by e-mail and
+    Telegram. ``params`` holds only what the user may see (references, levels, dates, counts),
+    never message text or addresses; the words are chosen when it is shown or sent.
+
+    Each transport's ``*_status`` is pending (to try at ``*_next_at``), sent, failed (after
+    the last attempt) or skipped (the transport is not configured or the user not linked).
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_user_id_read_at", "user_id", "read_at"),
+        Index("ix_notifications_email_status_email_next_at", "email_status", "email_next_at"),
+        Index("ix_notifications_telegram_status_telegram_next_at", "telegram_status",
+              "telegram_next_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # What was sent, for jobs that must not send twice (e.g. "digest:7:2026-12-01").
+    dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+    email_status: Mapped[str] = mapped_column(String(16), default="pending")
+    email_attempts: Mapped[int] = mapped_column(default=0)
+    email_next_at: Mapped[datetime | None]
+    email_sent_at: Mapped[datetime | None]
+    email_error: Mapped[str | None] = mapped_column(String(255))
+    telegram_status: Mapped[str] = mapped_column(String(16), default="pending")
+    telegram_attempts: Mapped[int] = mapped_column(default=0)
+    telegram_next_at: Mapped[datetime | None]
+    telegram_sent_at: Mapped[datetime | None]
+    telegram_error: Mapped[str | None] = mapped_column(String(255))
+
+    user: Mapped[User] = relationship()
+    case: Mapped[Case | None] = relationship()
 
 
 class ApiToken(Base):
@@ -387,3 +553,80 @@ class VoiceCall(Base):
 
     contact: Mapped[Contact | None] = relationship()
     message: Mapped[Message | None] = relationship()
+
+
+class TriageSuggestion(Base):
+    """What the triage assistant (``casework.triage``) said of one inbound message, and why.
+
+    Kept beside the officer's final decision on the case, so that the assistant's precision
+    and recall can be reported. ``hits`` holds the matched rule ids and words: words of the
+    message, so it is case content, shown only to who may open the case.
+    """
+
+    __tablename__ = "triage_suggestions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    sensitive: Mapped[bool] = mapped_column(default=False)
+    urgent: Mapped[bool] = mapped_column(default=False)
+    category: Mapped[str | None] = mapped_column(String(64))
+    level: Mapped[int | None]
+    hits: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship()
+    message: Mapped[Message | None] = relationship()
+
+
+class InfoEntry(Base):
+    """An answer to a common question, kept by officers, that the information line sends at
+    once (``casework.info``). Used only when approved, active and within its dates."""
+
+    __tablename__ = "info_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    question_ar: Mapped[str] = mapped_column(Text, default="")
+    question_en: Mapped[str] = mapped_column(Text, default="")
+    answer_ar: Mapped[str] = mapped_column(Text, default="")
+    answer_en: Mapped[str] = mapped_column(Text, default="")
+    # A recorded answer the voice line plays instead of reading answer_ar (attachment storage).
+    audio_storage_key: Mapped[str | None] = mapped_column(String(64))
+    audio_content_type: Mapped[str | None] = mapped_column(String(100))
+    # How a message is matched: see casework.faq (the same term syntax as config/triage.yaml).
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    also: Mapped[list[str]] = mapped_column(JSON, default=list)
+    asks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    unless: Mapped[list[str]] = mapped_column(JSON, default=list)
+    examples: Mapped[list[str]] = mapped_column(JSON, default=list)
+    locations: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: everywhere
+    projects: Mapped[list[str]] = mapped_column(JSON, default=list)
+    valid_from: Mapped[date | None]
+    valid_to: Mapped[date | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    approved_by: Mapped[str | None] = mapped_column(String(120))
+    approved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InfoAnswer(Base):
+    """One information request: the entry that answered it (None: a question nothing
+    matched, for officers to write new entries) and whether it satisfied the person."""
+
+    __tablename__ = "info_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # None for a voice caller who picked the entry from the menu: no case, no message.
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("info_entries.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    satisfied: Mapped[bool | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    feedback_at: Mapped[datetime | None]
+
+    case: Mapped[Case | None] = relationship()
+    message: Mapped[Message | None] = relationship()
+    entry: Mapped[InfoEntry | None] = relationship()
