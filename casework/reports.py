@@ -168,6 +168,20 @@ class KpiReport:
     satisfaction_answers: int
     satisfied_share: float | None
     channels_by_location: dict[str, list[str]]
+    # The information line (casework.info): requests, answered at once, satisfied, and the
+    # cases that closed without an officer (the officers' time saved, as a count).
+    info_requests: int = 0
+    info_answered: int = 0
+    info_satisfied: int = 0
+    info_answered_share: float | None = None
+    info_satisfied_share: float | None = None
+    closed_automatically: int = 0
+    # The triage assistant against officers' grading (casework.triage.quality), for the cases
+    # received in the period that were graded; None where there is nothing to divide.
+    triage_sensitive_precision: float | None = None
+    triage_sensitive_recall: float | None = None
+    triage_urgent_precision: float | None = None
+    triage_urgent_recall: float | None = None
 
     @property
     def channels_per_location(self) -> dict[str, int]:
@@ -228,7 +242,26 @@ def kpis(session: Session, start: date, end: date, *, tz: tzinfo = UTC,
         surveys_sent=state.surveys, satisfaction=answers, satisfaction_answers=answered,
         satisfied_share=share(answers["1"], answered),
         channels_by_location=received.channels_by_location,
+        **_assistants(session, period),
     )
+
+
+def _assistants(session: Session, period: Period) -> dict[str, Any]:
+    """The information line's and the triage assistant's figures (organisation-wide)."""
+    from casework import info, triage  # they import this package's models and access rules
+
+    line = info.kpis(session, period.begin, period.finish)
+    quality = triage.quality(session, period.begin, period.finish)
+    return {
+        "info_requests": line.requests, "info_answered": line.answered,
+        "info_satisfied": line.satisfied, "info_answered_share": line.answered_share,
+        "info_satisfied_share": line.satisfied_share,
+        "closed_automatically": line.closed_automatically,
+        "triage_sensitive_precision": quality["sensitive"].precision,
+        "triage_sensitive_recall": quality["sensitive"].recall,
+        "triage_urgent_precision": quality["urgent"].precision,
+        "triage_urgent_recall": quality["urgent"].recall,
+    }
 
 
 # --- helpers other modules share -------------------------------------------------------------

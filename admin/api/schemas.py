@@ -174,5 +174,17 @@ class Kpis(BaseModel):
     channels_by_location: dict[str, list[str]] = Field(
         description="channels cases of each governorate came through in the period")
     channels_per_location: dict[str, int]
+    info_requests: int = Field(description="information requests: answered at once or not")
+    info_answered: int
+    info_satisfied: int
+    info_answered_share: float | None
+    info_satisfied_share: float | None
+    closed_automatically: int = Field(description="cases closed without an officer's work")
+    triage_sensitive_precision: float | None = Field(
+        description="of the graded cases the triage assistant flagged sensitive, the share "
+                    "officers kept sensitive")
+    triage_sensitive_recall: float | None
+    triage_urgent_precision: float | None
+    triage_urgent_recall: float | None
 
     model_config = ConfigDict(populate_by_name=True)

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from casework.models import (
     Case,
     CaseStatus,
     Contact,
     DeliveryStatus,
+    InfoAnswer,
+    InfoEntry,
     Message,
     Referral,
     Role,
     User,
+    utcnow,
 )
 from casework.reports import kpis
 from extensions import db
@@ -305,3 +311,27 @@ def test_mean_and_median_days(app_context: None, days: list[float], mean: float,
     db.session.commit()
     report = kpis(db.session, date(2026, 3, 1), date(2026, 3, 31))
     assert (report.mean_days_to_close, report.median_days_to_close) == (mean, median)
+
+
+def test_the_information_line_and_the_triage_assistant_are_in_the_kpis(
+    app_context: None, simulate: Callable[..., TestResponse],
+) -> None:
+    simulate("قال ادفع ٢٠ دولار وبحطك بالقائمة", tab="tab-kpi-bribe")  # flagged sensitive
+    simulate("لم أستلم السلة", tab="tab-kpi-basket")  # not flagged
+    flagged, plain = db.session.scalars(select(Case).order_by(Case.id)).all()
+    flagged.level = 5  # the officer agrees
+    plain.level, plain.sensitive = 5, True  # the officer raises it: a miss
+    entry = InfoEntry(code="next", answer_ar="جواب", keywords=["توزيع*"])
+    db.session.add(entry)
+    for satisfied in (True, False):
+        db.session.add(InfoAnswer(case=plain, entry=entry, channel="simulator",
+                                  satisfied=satisfied, created_at=utcnow()))
+    db.session.add(InfoAnswer(case=plain, entry=None, channel="simulator", created_at=utcnow()))
+    db.session.commit()
+    today = utcnow().date()
+    report = kpis(db.session, today, today)
+    assert (report.info_requests, report.info_answered, report.info_satisfied) == (3, 2, 1)
+    assert (report.info_answered_share, report.info_satisfied_share) == (round(2 / 3, 4), 0.5)
+    assert report.closed_automatically == 1
+    assert (report.triage_sensitive_precision, report.triage_sensitive_recall) == (1.0, 0.5)
+    assert report.triage_urgent_recall is None  # no urgent case: no data, not 0%
