@@ -4,6 +4,7 @@ and recall on the labelled questions (``make eval-faq`` prints the same)."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 from datetime import date
 from pathlib import Path
 from types import ModuleType
@@ -76,6 +77,7 @@ def _evaluation() -> ModuleType:
     spec = importlib.util.spec_from_file_location("eval_faq", ROOT / "scripts/eval_faq.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 

@@ -5,6 +5,7 @@ same figures with the messages it got wrong."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -18,6 +19,7 @@ def _evaluation() -> ModuleType:
     spec = importlib.util.spec_from_file_location("eval_triage", ROOT / "scripts/eval_triage.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
