@@ -38,7 +38,7 @@ from services import services
 
 Body = TypeVar("Body", bound=BaseModel)
 Result = TypeVar("Result")
-CURSOR_DIGITS = 12
+CURSOR_DIGITS = 9  # ids are 32-bit integers on PostgreSQL: a longer one is no cursor
 # Refusals that are about the case's state rather than the request's content.
 STATE_CONFLICTS = {"already_closed", "already_answered", "already_merged", "not_closed", "closed"}
 
@@ -162,7 +162,7 @@ LIST_PARAMETERS = (
     Parameter("overdue", "query", {"type": "boolean"}),
     Parameter("q", "query", {"type": "string"},
               "Search in messages (Arabic spelling variants match) or a reference"),
-    Parameter("cursor", "query", {"type": "string", "pattern": "^[0-9]{1,12}$"},
+    Parameter("cursor", "query", {"type": "string", "pattern": "^[0-9]{1,9}$"},
               "next_cursor of the previous page"),
     Parameter("limit", "query", {"type": "integer", "minimum": 1, "maximum": 200}),
 )

@@ -98,9 +98,10 @@ def test_cursor_pagination_is_stable_while_cases_arrive(
 @pytest.mark.parametrize(
     ("query", "status"),
     [("limit=0", 400), ("limit=abc", 400), ("status=lost", 400), ("overdue=maybe", 400),
-     ("cursor=%%%", 400), ("limit=١٠", 200), ("q=السله", 200)],
+     ("cursor=%%%", 400), ("cursor=999999999999", 400), ("limit=١٠", 200),
+     ("q=السله", 200)],
     ids=["zero-limit", "text-limit", "bad-status", "bad-overdue", "bad-cursor",
-         "arabic-digits", "search"],
+         "cursor-beyond-any-id", "arabic-digits", "search"],
 )
 def test_list_parameters_are_validated(api: Callable[..., ApiClient],
                                        new_case: Callable[..., Case], query: str,
