@@ -57,6 +57,7 @@ browser-deps:
 	scripts/ensure-chromium
 
 bench-intake: $(VENV)/.dev
+	scripts/ensure-wrk
 	$(BIN)/python bench/intake.py
 
 # The monthly report (100,000 cases) and a year's dashboard on PostgreSQL (127.0.0.1:5432);

@@ -21,7 +21,7 @@ from services import Services
 SUPPORTED_LOCALES = ("ar", "en")
 SQLITE_TIMEOUT_SECONDS = 30  # SQLite's own wait for its write lock (the busy timeout)
 SQLITE_POLL_SECONDS = 5.0  # before which a transaction polls for the lock itself
-SQLITE_POLL_PAUSE = 0.0002
+SQLITE_POLL_PAUSES = (0.0001, 0.001)  # the first pause between tries, doubled up to the last
 RTL_LOCALES = {"ar"}
 
 
@@ -114,9 +114,11 @@ def _poll_begin_immediate(dbapi_connection: sqlite3.Connection) -> bool:
 
     SQLite's own busy handler sleeps 1, 2, 5, 10, 15... ms between tries: far longer than the
     few milliseconds a webhook's transaction holds the lock, so a waiting worker slept while
-    the lock was free and the second web worker added almost nothing.
+    the lock was free and the second web worker added almost nothing. The pause still grows
+    (to 1 ms) so that a long wait on a busy machine does not burn the CPU the holder needs.
     """
     deadline = time.monotonic() + SQLITE_POLL_SECONDS
+    pause, longest = SQLITE_POLL_PAUSES
     dbapi_connection.execute("PRAGMA busy_timeout = 0")
     try:
         while True:
@@ -127,7 +129,8 @@ def _poll_begin_immediate(dbapi_connection: sqlite3.Connection) -> bool:
                 busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # or BUSY_*
                 if not busy or time.monotonic() > deadline:
                     return False
-            time.sleep(SQLITE_POLL_PAUSE)
+            time.sleep(pause)
+            pause = min(pause * 2, longest)
     finally:
         dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_TIMEOUT_SECONDS * 1000}")
 

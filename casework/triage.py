@@ -141,8 +141,9 @@ class Lexicon:
     def assess(self, text: str | None) -> Assessment:
         tokens = normalize_for_matching(arabizi_letters(text or "")).split()
         forms = [word_forms(token) for token in tokens]
+        present = _Present.of(forms)
         hits = [hit for rule in self.rules
-                if (hit := _match(rule, tokens, forms)) is not None]
+                if present.may_match(rule) and (hit := _match(rule, tokens, forms)) is not None]
         return Assessment(
             sensitive=any(hit.flag == SENSITIVE for hit in hits),
             urgent=any(hit.flag == URGENT for hit in hits),
@@ -209,6 +210,33 @@ def _word(raw: str) -> Word:
 
 
 # --- matching -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Present:
+    """The words of one message, and every beginning of them: a rule whose first words are not
+    among them cannot match, and is skipped without looking at positions (most rules are)."""
+
+    forms: frozenset[str]
+    beginnings: frozenset[str]
+    has_number: bool
+
+    @classmethod
+    def of(cls, forms: Sequence[Sequence[str]]) -> _Present:
+        present = frozenset(form for token_forms in forms for form in token_forms)
+        beginnings = frozenset(form[:end] for form in present for end in range(1, len(form) + 1))
+        return cls(present, beginnings, any(form.isdigit() for form in present))
+
+    def may_match(self, rule: Rule) -> bool:
+        if any(self._possible(term[0]) for term in rule.terms):
+            return True
+        return bool(rule.near) and all(any(self._possible(term[0]) for term in slot)
+                                       for slot in rule.near)
+
+    def _possible(self, word: Word) -> bool:
+        if word.text.startswith(NUMBER):
+            return self.has_number
+        return word.text in (self.beginnings if word.prefix else self.forms)
+
 
 def _number_matches(word: str, token: str) -> bool:
     if not token.isdigit():
