@@ -491,10 +491,13 @@ def test_beneficiary_markup_is_escaped(signed_in: SignedIn, new_case: NewCase) -
 def _many_cases(count: int, **values: object) -> list[Case]:
     """Cases written directly (faster than the simulator), oldest first."""
     start = utcnow() - timedelta(hours=count)
-    cases = [Case(reference=new_reference(), channel="simulator", status=CaseStatus.NEW,
+    references: set[str] = set()
+    while len(references) < count:  # random references collide about once in 500 pages
+        references.add(new_reference())
+    cases = [Case(reference=reference, channel="simulator", status=CaseStatus.NEW,
                   created_at=start + timedelta(hours=number), due_at=start + 15 * DAY,
                   **values)
-             for number in range(count)]
+             for number, reference in enumerate(sorted(references))]
     db.session.add_all(cases)
     db.session.commit()
     return cases
