@@ -59,7 +59,10 @@ def make_case(*, due_at: datetime, level: int | None = 2, sensitive: bool = Fals
               location: str | None = None, status: str = CaseStatus.OPEN,
               category: str | None = None, created_at: datetime | None = None) -> Case:
     created = created_at or due_at - 15 * DAY
-    case = Case(reference=new_reference(), channel="simulator", status=status, level=level,
+    reference = new_reference()
+    while db.session.scalar(select(Case.id).where(Case.reference == reference)) is not None:
+        reference = new_reference()  # random references may collide; intake retries too
+    case = Case(reference=reference, channel="simulator", status=status, level=level,
                 sensitive=sensitive, location=location, category=category, created_at=created,
                 due_at=due_at, last_activity_at=created,
                 closed_at=created + HOUR if status == CaseStatus.CLOSED else None)
