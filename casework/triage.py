@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import yaml
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from casework import audit, deadlines, notifications
@@ -422,19 +423,30 @@ class FlagQuality:
 
 def quality(session: Session, begin: datetime, end: datetime) -> dict[str, FlagQuality]:
     """Sensitive and urgent flags against the final decision, for cases created in
-    [begin, end) that an officer has graded (``level`` set): the grading is the decision."""
+    [begin, end) that an officer has graded (``level`` set): the grading is the decision.
+    Counted in SQL: a year holds a few hundred thousand cases, and only four booleans each
+    matter."""
     graded = (Case.created_at >= begin) & (Case.created_at < end) & Case.level.is_not(None)
-    result = {}
-    for flag, suggested_column, decided_column in (
-            (SENSITIVE, TriageSuggestion.sensitive, Case.sensitive),
-            (URGENT, TriageSuggestion.urgent, Case.urgent)):
-        suggested = exists().where(TriageSuggestion.case_id == Case.id,
-                                   suggested_column.is_(True))
-        rows = session.execute(select(suggested.label("suggested"), decided_column)
-                               .where(graded)).all()
-        result[flag] = FlagQuality(
-            true_positives=sum(1 for said, decided in rows if said and decided),
-            false_positives=sum(1 for said, decided in rows if said and not decided),
-            false_negatives=sum(1 for said, decided in rows if not said and decided))
-    return result
 
+    def suggested(column: Any) -> Any:
+        return exists().where(TriageSuggestion.case_id == Case.id, column.is_(True))
+
+    pairs = select(
+        suggested(TriageSuggestion.sensitive).label("said_sensitive"),
+        Case.sensitive.label("sensitive"),
+        suggested(TriageSuggestion.urgent).label("said_urgent"),
+        Case.urgent.label("urgent"),
+    ).where(graded).subquery()
+    columns = (pairs.c.said_sensitive, pairs.c.sensitive, pairs.c.said_urgent, pairs.c.urgent)
+    counts = session.execute(select(*columns, func.count()).group_by(*columns)).all()
+    return {SENSITIVE: _confusion((said, decided, n) for said, decided, _, _, n in counts),
+            URGENT: _confusion((said, decided, n) for _, _, said, decided, n in counts)}
+
+
+def _confusion(rows: Iterable[tuple[Any, Any, int]]) -> FlagQuality:
+    tp = fp = fn = 0
+    for said, decided, count in rows:
+        tp += count if said and decided else 0
+        fp += count if said and not decided else 0
+        fn += count if not said and decided else 0
+    return FlagQuality(true_positives=tp, false_positives=fp, false_negatives=fn)
