@@ -363,7 +363,8 @@ def _record_satisfaction(turn: Turn, case: Case) -> None:
     assert answer is not None  # classified as an answer
     turn.case = case
     intake.attach(case, turn.message, turn.now)  # the answer belongs to the closed case
-    survey.record_answer(turn.session, case, answer, actor="contact", now=turn.now)
+    survey.record_answer(turn.session, case, answer, actor=survey.CONTACT_ACTOR,
+                         now=turn.now)
 
 
 def _next_question(turn: Turn, after: State) -> State:

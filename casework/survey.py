@@ -33,6 +33,7 @@ SURVEY_HORIZON = timedelta(days=7)
 SENT_STATES = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ)
 # The system reopens a case when the person asks for it after answering "not satisfied".
 SYSTEM_ACTOR = "system"
+CONTACT_ACTOR = "contact"  # the person answered themselves (a message, the voice keypad)
 SURVEY_BATCH = 100
 QUESTION_STATES = frozenset(state.value for state in QUESTIONS)
 
@@ -85,6 +86,14 @@ def awaits_answer(case: Case | None) -> bool:
     return (case is not None and case.status == CaseStatus.CLOSED
             and case.survey_sent_at is not None and case.closed_at is not None
             and case.survey_sent_at >= case.closed_at)
+
+
+def unanswered_since_closure(case: Case) -> bool:
+    """Whether ``case`` is closed (not as a duplicate) and nobody has answered the survey for
+    this closure yet: the voice line asks on the reply call itself."""
+    return (case.status == CaseStatus.CLOSED and case.closed_at is not None
+            and case.merged_into_id is None
+            and (case.satisfaction_at is None or case.satisfaction_at < case.closed_at))
 
 
 # --- the sending job ----------------------------------------------------------------------

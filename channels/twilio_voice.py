@@ -49,7 +49,7 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from bot.messages import Speaker
-from casework import audit, info, intake, outbox
+from casework import audit, info, intake, outbox, survey
 from casework.models import (
     Attachment,
     Case,
@@ -92,6 +92,7 @@ BASE_PATH = "/webhooks/twilio/voice"
 MESSAGE_STATUS_PATH = f"{BASE_PATH}/message-status"
 CALLBACK_KIND = "callback"  # a call-back after a missed call: the menu
 REFERENCE_SMS_KIND = "reference_sms"  # the new case's reference, by SMS (not a call)
+REPLY_KIND = "reply"  # an officer's answer, spoken or played in a call
 # Every other kind on the voice channel (an officer's "reply") is a call that speaks the body.
 TOKEN_MAX_AGE = timedelta(days=7)
 AUDIO_TOKEN_MAX_AGE = timedelta(days=1)
@@ -685,7 +686,8 @@ class Script:
     # -- a reply call ------------------------------------------------------------------------
 
     def reply(self, message: Message, tries: int, intro: bool) -> None:
-        gather = self.gather("reply", tries)
+        surveyed = asks_survey(message)
+        gather = self.gather("survey" if surveyed else "reply", tries)
         if intro:
             self.prompt("reply_intro", self.speaker._(
                 "Hello, this is %(org)s, with an answer about your case.",
@@ -696,8 +698,12 @@ class Script:
             gather.play(self.adapter.audio_url(item.id))
         if not audio and message.body:
             self.say(message.body, into=gather)
-        self._reply_options_into(gather)
-        self.redirect("reply", tries)
+        if surveyed:
+            self._survey_question_into(gather)
+            self.redirect("survey", tries)
+        else:
+            self._reply_options_into(gather)
+            self.redirect("reply", tries)
 
     def reply_options(self, tries: int) -> None:
         self._reply_options_into(self.gather("reply", tries))
@@ -707,10 +713,39 @@ class Script:
         self.prompt("reply_options", self.speaker._(
             "To hear the answer again, press 1. To leave a further message, press 2."), gather)
 
+    # -- the satisfaction survey, when the reply closed the case ----------------------------
+
+    def survey_question(self, tries: int) -> None:
+        self._survey_question_into(self.gather("survey", tries))
+        self.redirect("survey", tries)
+
+    def _survey_question_into(self, gather: Gather) -> None:
+        self.prompt("survey", self.speaker._(
+            "Your case is now closed. How satisfied are you with how it was handled? Press 1 if "
+            "satisfied, 2 if partly satisfied, 3 if not satisfied. To hear the answer again, "
+            "press 9."), gather)
+
+    def survey_thanks(self) -> None:
+        self.prompt("survey_thanks", self.speaker._("Thank you for your answer."))
+        self.goodbye()
+
+    def offer_reopen(self, tries: int) -> None:
+        gather = self.gather("survey_reopen", tries)
+        self.prompt("survey_reopen", self.speaker._(
+            "We are sorry. To reopen your case and tell us what is still wrong, press 1. "
+            "Otherwise, you can hang up."), gather)
+        self.redirect("survey_reopen", tries)
+
     def added(self, case: Case) -> None:
         self.say(self.speaker._("Thank you. We added your message to case %(reference)s.",
                                 reference=spoken_digits(self.speaker, case.reference)))
         self.goodbye()
+
+
+def asks_survey(message: Message) -> bool:
+    """A reply call whose case is closed asks the satisfaction survey after the answer."""
+    return (message.kind == REPLY_KIND and message.case is not None
+            and survey.unanswered_since_closure(message.case))
 
 
 def spoken_digits(speaker: Speaker, reference: str) -> str:
@@ -733,6 +768,7 @@ def register_routes(bp: Blueprint) -> None:
         "answer": on_answer, "menu": on_menu, "reference": on_reference,
         "recorded": on_recorded, "recording": on_recording, "status": on_call_status,
         "reply": on_reply, "info": on_info, "info_after": on_info_after,
+        "survey": on_survey, "survey_reopen": on_survey_reopen,
     }
     for step, view in steps.items():
         bp.add_url_rule(f"{BASE_PATH}/call/<token>/{step}", endpoint=f"voice_{step}",
@@ -793,6 +829,7 @@ def on_answer(token: str) -> ResponseReturnValue:
         if message.kind == CALLBACK_KIND:
             script.menu(tries=0, greet=True)
         else:
+            _note_survey_asked(db.session, message, utcnow())
             script.reply(message, tries=0, intro=True)
         return script.xml()
 
@@ -946,6 +983,61 @@ def on_reply(token: str) -> ResponseReturnValue:
     elif not script.not_understood(digits, tries):
         script.reply_options(tries + 1)
     return script.xml()
+
+
+def on_survey(token: str) -> ResponseReturnValue:
+    """A key pressed after the answer of a reply call that closed the case."""
+    adapter, message = _call(token)
+    script, digits, tries = Script(adapter, token), _digits(), _tries()
+    case = message.case
+    answer = survey.parse_answer(digits) if digits else None
+    if case is None or not asks_survey(message):
+        script.goodbye()  # answered already (another call, a message): nothing to ask
+    elif digits == "9":
+        script.reply(message, tries, intro=False)
+    elif answer is not None:
+        return _committed(lambda: _survey_answered(script, case, answer, utcnow()))
+    elif not script.not_understood(digits, tries):
+        script.survey_question(tries + 1)
+    return script.xml()
+
+
+def _survey_answered(script: Script, case: Case, answer: int, now: datetime) -> Response:
+    survey.record_answer(db.session, case, answer, actor=survey.CONTACT_ACTOR, now=now)
+    if answer == survey.NOT_SATISFIED:
+        script.offer_reopen(tries=0)
+    else:
+        script.survey_thanks()
+    return script.xml()
+
+
+def on_survey_reopen(token: str) -> ResponseReturnValue:
+    """After "not satisfied": 1 reopens the case and records what is still wrong."""
+    adapter, message = _call(token)
+    script, digits, tries = Script(adapter, token), _digits(), _tries()
+    case = message.case
+    if digits == "1" and case is not None:
+        def run() -> Response:
+            survey.reopen_on_request(db.session, case, utcnow())
+            script.record(after_reply=True)
+            return script.xml()
+        return _committed(run)
+    if digits:  # any other key: they chose not to
+        script.goodbye()
+    elif not script.not_understood(digits, tries):
+        script.offer_reopen(tries + 1)
+    return script.xml()
+
+
+def _note_survey_asked(session: Session, message: Message, now: datetime) -> None:
+    """The reply call will ask the survey: count it as sent, once per closure."""
+    case = message.case
+    if case is None or not asks_survey(message):
+        return
+    assert case.closed_at is not None  # asks_survey checked it
+    if case.survey_sent_at is None or case.survey_sent_at < case.closed_at:
+        case.survey_sent_at = now
+        audit.record(session, "survey.sent", case=case, channel=case.channel)
 
 
 def on_message_status() -> ResponseReturnValue:

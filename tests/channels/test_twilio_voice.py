@@ -33,6 +33,7 @@ from casework.models import (
 )
 from casework.references import damm_check_digit
 from casework.replies import ReplyAudio, queue_reply
+from casework.reports import kpis
 from channels.dispatcher import Dispatcher
 from channels.twilio_voice import CallingHours, callable_number, spoken_digits
 from extensions import db
@@ -787,6 +788,140 @@ def test_further_message_reopens_a_closed_case(client: FlaskClient, dispatcher: 
     db.session.refresh(case)
     assert case.status == "open" and case.closed_at is None
     assert _count(AuditEvent, AuditEvent.action == "case.reopened") == 1
+
+
+# --- the satisfaction survey on a reply call that closed the case -------------------------
+
+SURVEY_QUESTION = ("Your case is now closed. How satisfied are you with how it was handled? "
+                   "Press 1 if satisfied, 2 if partly satisfied, 3 if not satisfied. To hear "
+                   "the answer again, press 9.")
+THANKS = "Thank you for your answer."
+REOPEN_OFFER = ("We are sorry. To reopen your case and tell us what is still wrong, press 1. "
+                "Otherwise, you can hang up.")
+
+
+def _closing_reply_call(client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio
+                        ) -> tuple[Call, Case]:
+    """An officer answered and closed the case before the reply call was answered."""
+    call, case = _reply_call(client, dispatcher, fake_twilio)
+    case.status, case.closed_at = "closed", utcnow()
+    db.session.commit()
+    return call, case
+
+
+def test_reply_call_on_a_closed_case_asks_the_survey(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+) -> None:
+    call, case = _closing_reply_call(client, dispatcher, fake_twilio)
+    root = _xml(call.post(client, "answer"))
+    assert _verbs(root) == ["Gather", "Redirect"]
+    intro, reply, question = _said(root[0])
+    assert reply == REPLY and question == AR._(SURVEY_QUESTION)
+    assert _path(root[0].get("action") or "") == f"{call.base}/survey?tries=0"
+    assert _path(root[1].text or "") == f"{call.base}/survey?tries=0"
+    db.session.refresh(case)
+    assert case.survey_sent_at is not None and case.satisfaction is None
+    _xml(call.post(client, "answer"))  # Twilio may fetch the first document again
+    assert _count(AuditEvent, AuditEvent.action == "survey.sent") == 1
+
+
+# (label, keys pressed at the survey, then at the reopen offer, satisfaction, status, ends)
+SURVEY_KEYS = [
+    pytest.param("1", None, 1, "closed", [THANKS], id="satisfied"),
+    pytest.param("١", None, 1, "closed", [THANKS], id="satisfied-arabic-indic-digit"),
+    pytest.param("2", None, 2, "closed", [THANKS], id="partly"),
+    pytest.param("3", "1", 3, "open", [REOPEN_OFFER], id="not-satisfied-reopens"),
+    pytest.param("3", "5", 3, "closed", [REOPEN_OFFER], id="not-satisfied-declines"),
+]
+
+
+@pytest.mark.parametrize(("survey_key", "reopen_key", "satisfaction", "status", "first_said"),
+                         SURVEY_KEYS)
+def test_survey_answered_by_keypad(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio, survey_key: str,
+    reopen_key: str | None, satisfaction: int, status: str, first_said: list[str],
+) -> None:
+    call, case = _closing_reply_call(client, dispatcher, fake_twilio)
+    call.post(client, "answer")
+    answered = _xml(call.post(client, "survey?tries=0", Digits=survey_key))
+    assert _said(answered)[:1] == [AR._(text) for text in first_said]
+    db.session.refresh(case)
+    assert case.satisfaction == satisfaction and case.satisfaction_at is not None
+    if reopen_key is None:
+        assert _verbs(answered)[-1] == "Hangup"
+    else:
+        gather = answered.find("Gather")
+        assert gather is not None
+        assert _path(gather.get("action") or "") == f"{call.base}/survey_reopen?tries=0"
+        after = _xml(call.post(client, "survey_reopen?tries=0", Digits=reopen_key))
+        ends_with = "Redirect" if reopen_key == "1" else "Hangup"  # recording, or goodbye
+        assert _verbs(after)[-1] == ends_with
+        assert (after.find("Record") is not None) == (reopen_key == "1")
+    db.session.refresh(case)
+    assert case.status == status
+    reopened = _count(AuditEvent, AuditEvent.action == "case.reopened")
+    assert reopened == (1 if status == "open" else 0)
+    answers = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "case.satisfaction")).all()
+    assert [event.actor for event in answers] == ["contact"]
+
+
+def test_survey_answer_feeds_the_kpis(client: FlaskClient, dispatcher: Dispatcher,
+                                      fake_twilio: FakeTwilio) -> None:
+    call, _case = _closing_reply_call(client, dispatcher, fake_twilio)
+    call.post(client, "answer")
+    call.post(client, "survey?tries=0", Digits="2")
+    today = utcnow().date()
+    report = kpis(db.session, today - timedelta(days=1), today + timedelta(days=1))
+    assert report.surveys_sent == 1 and report.satisfaction_answers == 1
+    assert report.satisfaction["2"] == 1 and report.satisfaction["1"] == 0
+
+
+SURVEY_INPUT = [
+    pytest.param("9", "0", ["Gather", "Redirect"], REPLY, id="repeat-the-answer"),
+    pytest.param("7", "0", ["Say", "Gather", "Redirect"], "Sorry, that is not one of the "
+                 "choices.", id="invalid"),
+    pytest.param("", "0", ["Say", "Gather", "Redirect"], "We did not hear a choice.",
+                 id="no-input"),
+    pytest.param("7", "1", ["Say", "Say", "Hangup"], "Sorry, that is not one of the choices.",
+                 id="invalid-twice"),
+]
+
+
+@pytest.mark.parametrize(("digits", "tries", "verbs", "first_said"), SURVEY_INPUT)
+def test_survey_repeats_and_bad_input(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio, digits: str,
+    tries: str, verbs: list[str], first_said: str,
+) -> None:
+    call, case = _closing_reply_call(client, dispatcher, fake_twilio)
+    call.post(client, "answer")
+    form = {"Digits": digits} if digits else {}
+    root = _xml(call.post(client, f"survey?tries={tries}", **form))
+    assert _verbs(root) == verbs
+    said = _said(root)
+    assert said[0] == (first_said if first_said == REPLY else AR._(first_said))
+    if verbs[-1] == "Redirect":
+        assert said[-1] == AR._(SURVEY_QUESTION)
+    db.session.refresh(case)
+    assert case.satisfaction is None
+
+
+@pytest.mark.parametrize("why", ["open-case", "answered-already"])
+def test_no_survey_when_not_due(client: FlaskClient, dispatcher: Dispatcher,
+                                fake_twilio: FakeTwilio, why: str) -> None:
+    call, case = _reply_call(client, dispatcher, fake_twilio)
+    if why == "answered-already":
+        case.status, case.closed_at = "closed", utcnow() - timedelta(minutes=5)
+        case.satisfaction, case.satisfaction_at = 1, utcnow()
+        db.session.commit()
+    root = _xml(call.post(client, "answer"))
+    assert _said(root[0])[-1] == AR._("To hear the answer again, press 1. To leave a further "
+                                      "message, press 2.")
+    late = _xml(call.post(client, "survey?tries=0", Digits="3"))  # a stale document's key
+    assert _verbs(late)[-1] == "Hangup"
+    db.session.refresh(case)
+    assert case.satisfaction == (1 if why == "answered-already" else None)
+    assert case.survey_sent_at is None
 
 
 OFFICER_MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00officer-answer"
