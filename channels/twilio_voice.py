@@ -120,7 +120,7 @@ PROMPT_NAMES = frozenset({
     "no_recording", "recorded", "reference_again", "keep_reference", "sms_sent", "info",
     "info_menu_end", "info_after",
     "ask_reference", "reference_mistyped", "reference_unknown", "reply_intro",
-    "reply_options",
+    "reply_options", "survey", "survey_thanks", "survey_reopen",
 })
 RECORDING_HOSTS = ("api.twilio.com",)
 
