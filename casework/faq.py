@@ -28,7 +28,7 @@ from pathlib import Path
 import yaml
 
 from casework.text import normalize_for_matching
-from casework.triage import Term, arabizi_letters, parse_terms, term_positions, word_forms
+from casework.triage import MessageIndex, Term, arabizi_letters, parse_terms
 
 MIN_MARGIN = 0.01  # a tie is not an answer
 
@@ -69,8 +69,8 @@ def reads_as_question(text: str | None) -> bool:
         return False
     if "?" in text or "؟" in text:
         return True
-    forms = [word_forms(token) for token in normalize_for_matching(arabizi_letters(text)).split()]
-    return any(term_positions(term, forms) for kind, terms in _question_kinds().items()
+    index = MessageIndex.of_tokens(normalize_for_matching(arabizi_letters(text)).split())
+    return any(index.term_positions(term) for kind, terms in _question_kinds().items()
                if kind != "can" for term in terms)
 
 
@@ -141,28 +141,28 @@ class Matcher:
         tokens = normalize_for_matching(arabizi_letters(text or "")).split()
         if not tokens:
             return None
-        forms = [word_forms(token) for token in tokens]
+        index = MessageIndex.of_tokens(tokens)
         asked = {kind for kind, terms in self._kinds.items()
-                 if any(term_positions(term, forms) for term in terms)}
+                 if any(index.term_positions(term) for term in terms)}
         if text and ("?" in text or "؟" in text):
             asked.add("can")  # a bare question mark: at least a yes-or-no question
         found = [match for entry in self.entries
                  if entry.applies(location, today or date.today())
-                 and (match := self._answers(entry, tokens, forms, asked)) is not None]
+                 and (match := self._answers(entry, tokens, index, asked)) is not None]
         found.sort(key=lambda match: match.score, reverse=True)
         if not found or (len(found) > 1 and found[0].score - found[1].score < MIN_MARGIN):
             return None
         return found[0]
 
-    def _answers(self, entry: Entry, tokens: Sequence[str], forms: Sequence[Sequence[str]],
+    def _answers(self, entry: Entry, tokens: Sequence[str], index: MessageIndex,
                  asked: set[str]) -> Match | None:
         if entry.asks and not asked.intersection(entry.asks):
             return None
-        if any(term_positions(term, forms) for term in entry.unless):
+        if any(index.term_positions(term) for term in entry.unless):
             return None
-        if entry.also and not any(term_positions(term, forms) for term in entry.also):
+        if entry.also and not any(index.term_positions(term) for term in entry.also):
             return None
-        hits = [(term, start) for term in entry.keywords for start in term_positions(term, forms)]
+        hits = [(term, start) for term in entry.keywords for start in index.term_positions(term)]
         if not hits:
             return None
         score = sum(self._weight.get(_term_key(term), 1.0) for term in {term for term, _ in hits})

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
@@ -80,13 +80,6 @@ class Word:
     text: str
     prefix: bool  # "word*": matches any word that begins with it
 
-    def matches(self, forms: Sequence[str]) -> bool:
-        if self.text.startswith(NUMBER):
-            return _number_matches(self.text, forms[0])
-        if self.prefix:
-            return any(form.startswith(self.text) for form in forms)
-        return self.text in forms
-
 
 Term = tuple[Word, ...]  # consecutive words
 
@@ -138,13 +131,16 @@ class Assessment:
 @dataclass(frozen=True)
 class Lexicon:
     rules: tuple[Rule, ...]
+    _starts: tuple[_RuleStarts, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_starts", tuple(_RuleStarts.of(rule) for rule in self.rules))
 
     def assess(self, text: str | None) -> Assessment:
         tokens = normalize_for_matching(arabizi_letters(text or "")).split()
-        forms = [word_forms(token) for token in tokens]
-        present = _Present.of(forms)
-        hits = [hit for rule in self.rules
-                if present.may_match(rule) and (hit := _match(rule, tokens, forms)) is not None]
+        index = MessageIndex.of_tokens(tokens)
+        hits = [hit for rule, starts in zip(self.rules, self._starts, strict=True)
+                if starts.found_in(index) and (hit := _match(rule, tokens, index)) is not None]
         return Assessment(
             sensitive=any(hit.flag == SENSITIVE for hit in hits),
             urgent=any(hit.flag == URGENT for hit in hits),
@@ -212,31 +208,90 @@ def _word(raw: str) -> Word:
 
 # --- matching -------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Present:
-    """The words of one message, and every beginning of them: a rule whose first words are not
-    among them cannot match, and is skipped without looking at positions (most rules are)."""
+class MessageIndex:
+    """Where each word form of one message stands, so a term's positions come from a few set
+    lookups instead of a scan of the message per term; a rule whose first words are absent
+    is skipped at once (most rules are)."""
 
-    forms: frozenset[str]
-    beginnings: frozenset[str]
-    has_number: bool
+    def __init__(self, forms: Sequence[Sequence[str]]) -> None:
+        self.size = len(forms)
+        self._exact: dict[str, set[int]] = defaultdict(set)
+        self._beginnings: dict[str, set[int]] = defaultdict(set)
+        for position, token_forms in enumerate(forms):
+            for form in token_forms:
+                self._exact[form].add(position)
+                for end in range(1, len(form) + 1):
+                    self._beginnings[form[:end]].add(position)
+        self._first = [token_forms[0] if token_forms else "" for token_forms in forms]
+        self.forms = frozenset(self._exact)
+        self.beginnings = frozenset(self._beginnings)
+        self.has_number = any(token.isdigit() for token in self._first)
+        self._cache: dict[Word, frozenset[int]] = {}
 
     @classmethod
-    def of(cls, forms: Sequence[Sequence[str]]) -> _Present:
-        present = frozenset(form for token_forms in forms for form in token_forms)
-        beginnings = frozenset(form[:end] for form in present for end in range(1, len(form) + 1))
-        return cls(present, beginnings, any(form.isdigit() for form in present))
+    def of_tokens(cls, tokens: Sequence[str]) -> MessageIndex:
+        return cls([word_forms(token) for token in tokens])
 
-    def may_match(self, rule: Rule) -> bool:
-        if any(self._possible(term[0]) for term in rule.terms):
+    def positions(self, word: Word) -> frozenset[int]:
+        found = self._cache.get(word)
+        if found is None:
+            if word.text.startswith(NUMBER):
+                found = frozenset(position for position, token in enumerate(self._first)
+                                  if _number_matches(word.text, token))
+            else:
+                table = self._beginnings if word.prefix else self._exact
+                found = frozenset(table.get(word.text, ()))
+            self._cache[word] = found
+        return found
+
+    def term_positions(self, term: Term) -> list[int]:
+        starts = self.positions(term[0])
+        for offset, word in enumerate(term[1:], start=1):
+            if not starts:
+                break
+            following = self.positions(word)
+            starts = frozenset(start for start in starts if start + offset in following)
+        return sorted(starts)
+
+
+
+@dataclass(frozen=True)
+class _Starts:
+    """The first words of some terms, as sets a message's index is checked against in C."""
+
+    exact: frozenset[str]
+    prefixes: frozenset[str]
+    number: bool
+
+    @classmethod
+    def of(cls, terms: Sequence[Term]) -> _Starts:
+        firsts = [term[0] for term in terms]
+        return cls(frozenset(word.text for word in firsts if not word.prefix),
+                   frozenset(word.text for word in firsts if word.prefix),
+                   any(word.text.startswith(NUMBER) for word in firsts))
+
+    def found_in(self, index: MessageIndex) -> bool:
+        return (not self.exact.isdisjoint(index.forms)
+                or not self.prefixes.isdisjoint(index.beginnings)
+                or (self.number and index.has_number))
+
+
+@dataclass(frozen=True)
+class _RuleStarts:
+    """A rule cannot match a message holding none of its terms' first words (most cannot),
+    nor a "near" rule one where some slot's first words are all absent."""
+
+    terms: _Starts
+    slots: tuple[_Starts, ...]
+
+    @classmethod
+    def of(cls, rule: Rule) -> _RuleStarts:
+        return cls(_Starts.of(rule.terms), tuple(_Starts.of(slot) for slot in rule.near))
+
+    def found_in(self, index: MessageIndex) -> bool:
+        if self.terms.found_in(index):
             return True
-        return bool(rule.near) and all(any(self._possible(term[0]) for term in slot)
-                                       for slot in rule.near)
-
-    def _possible(self, word: Word) -> bool:
-        if word.text.startswith(NUMBER):
-            return self.has_number
-        return word.text in (self.beginnings if word.prefix else self.forms)
+        return bool(self.slots) and all(slot.found_in(index) for slot in self.slots)
 
 
 def _number_matches(word: str, token: str) -> bool:
@@ -270,30 +325,24 @@ def word_forms(token: str) -> tuple[str, ...]:
     return tuple(forms)
 
 
-def term_positions(term: Term, forms: Sequence[Sequence[str]]) -> list[int]:
-    last = len(forms) - len(term)
-    return [start for start in range(last + 1)
-            if all(word.matches(forms[start + offset]) for offset, word in enumerate(term))]
-
-
-def _match(rule: Rule, tokens: Sequence[str], forms: Sequence[Sequence[str]]) -> Hit | None:
-    if any(term_positions(term, forms) for term in rule.unless):
+def _match(rule: Rule, tokens: Sequence[str], index: MessageIndex) -> Hit | None:
+    if any(index.term_positions(term) for term in rule.unless):
         return None
     for term in rule.terms:
-        for start in term_positions(term, forms):
+        for start in index.term_positions(term):
             if not (rule.negatable and _negated(tokens, start)):
                 return _hit(rule, tokens[start:start + len(term)])
     if rule.near:
-        spans = _near(rule, forms)
+        spans = _near(rule, index)
         for start, words in spans:
             if not (rule.negatable and _negated(tokens, start)):
                 return _hit(rule, [tokens[index] for index in words])
     return None
 
 
-def _near(rule: Rule, forms: Sequence[Sequence[str]]) -> list[tuple[int, list[int]]]:
+def _near(rule: Rule, index: MessageIndex) -> list[tuple[int, list[int]]]:
     """Where every slot has a term within the window: (first position, matched positions)."""
-    slots = [sorted({(start, len(term)) for term in slot for start in term_positions(term, forms)})
+    slots = [sorted({(start, len(term)) for term in slot for start in index.term_positions(term)})
              for slot in rule.near]
     if any(not found for found in slots):
         return []
