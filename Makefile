@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app.py
 
-.PHONY: run test test-postgres lint browser-deps bench-intake bench-reports bench-console eval-triage eval-faq translations clean fuzz audit
+.PHONY: run test test-postgres lint browser-deps bench-intake bench-reports bench-console eval-triage train-triage eval-faq translations clean fuzz audit
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,10 @@ bench-console: $(VENV)/.dev
 # The triage assistant's recall and precision on tests/data (add --misses to see its errors).
 eval-triage: $(VENV)/.dev
 	$(BIN)/python scripts/eval_triage.py $(ARGS)
+
+# Retrain the triage assistant's statistical model (config/triage_model.json) from tests/data.
+train-triage: $(VENV)/.dev
+	$(BIN)/python scripts/train_triage_model.py $(ARGS)
 
 # The information line's matching precision and recall on tests/data/faq_*.csv.
 eval-faq: $(VENV)/.dev

@@ -12,6 +12,7 @@ from bot.engine import DialogueSettings
 from casework.privacy import Vault
 from casework.storage import AttachmentStore
 from casework.triage import load_lexicon
+from casework.triage_model import load_model
 from channels import enabled_adapters
 from channels.attachments import AttachmentFetcher
 from channels.base import ChannelAdapter
@@ -33,7 +34,8 @@ class Services:
     def build(cls, settings: Settings) -> Services:
         assert settings.sawti_data_key is not None  # filled by Settings.with_local_secrets
         org_data = load_org_data(settings.sawti_config_dir)
-        lexicon = load_lexicon(settings.sawti_config_dir / "triage.yaml")
+        lexicon = load_lexicon(settings.sawti_config_dir / "triage.yaml",
+                               load_model(settings.sawti_config_dir / "triage_model.json"))
         dialogue = DialogueSettings(
             org_name=settings.sawti_org_name,
             org_data=org_data,

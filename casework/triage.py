@@ -1,11 +1,14 @@
 """The triage assistant: flags a message as possibly sensitive or urgent, suggests a category,
 and says why.
 
-It is a lexicon, not a model, so that every flag can be explained by the words that raised it
-and organisations can extend it without code (``config/triage.yaml``, one commented rule per
-entry). Text is compared after ``normalize_for_matching`` (hamza forms, taa marbuta, alef
-maqsura, diacritics, tatweel, repeated letters, Arabic-Indic digits), and each word is also
-tried without the clitics Arabic writes onto it («والمصاري» → «مصاري», «بالقائمه» → «قائمه»).
+It is first a lexicon, so that every flag can be explained by the words that raised it and
+organisations can extend it without code (``config/triage.yaml``, one commented rule per
+entry). A statistical second opinion (``casework.triage_model``, weights in
+``config/triage_model.json``) flags what no rule lists — misspelt, dialectal, indirect
+phrasings — and names the words that weighed most; it only adds flags, never removes one.
+Text is compared after ``normalize_for_matching`` (hamza forms, taa marbuta, alef maqsura,
+diacritics, tatweel, repeated letters, Arabic-Indic digits), and each word is also tried
+without the clitics Arabic writes onto it («والمصاري» → «مصاري», «بالقائمه» → «قائمه»).
 
 A rule matches when any of its ``terms`` occurs (a term is one or more consecutive words; a
 word ending in ``*`` matches any word it begins), or when every slot of its ``near`` list has
@@ -33,12 +36,14 @@ from sqlalchemy.orm import Session
 from casework import audit, deadlines, notifications
 from casework.models import Case, Message, TriageSuggestion
 from casework.text import normalize_for_matching
+from casework.triage_model import TriageModel
 from config.data import Grid, OrgData
 
 ACTOR = "triage-assistant"
 SENSITIVE = "sensitive"
 URGENT = "urgent"
 FLAGS = frozenset({SENSITIVE, URGENT})
+MODEL_RULE = "model"  # the rule id of a flag raised by the statistical model
 DEFAULT_WINDOW = 4
 # A flagged rule counts this much more than a plain category hint when choosing the category.
 FLAG_WEIGHT = 3.0
@@ -131,6 +136,7 @@ class Assessment:
 @dataclass(frozen=True)
 class Lexicon:
     rules: tuple[Rule, ...]
+    model: TriageModel | None = None
     _starts: tuple[_RuleStarts, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -141,6 +147,7 @@ class Lexicon:
         index = MessageIndex.of_tokens(tokens)
         hits = [hit for rule, starts in zip(self.rules, self._starts, strict=True)
                 if starts.found_in(index) and (hit := _match(rule, tokens, index)) is not None]
+        hits.extend(self._model_hits(tokens, hits))
         return Assessment(
             sensitive=any(hit.flag == SENSITIVE for hit in hits),
             urgent=any(hit.flag == URGENT for hit in hits),
@@ -149,7 +156,17 @@ class Lexicon:
         )
 
 
-def load_lexicon(path: Path) -> Lexicon:
+    def _model_hits(self, tokens: list[str], hits: Sequence[Hit]) -> list[Hit]:
+        """The model's flags that no rule raised, with the words that weighed most."""
+        if self.model is None or not tokens:
+            return []
+        flagged = {hit.flag for hit in hits}
+        return [Hit(rule=MODEL_RULE, flag=flag, category=None, words=opinion.words)
+                for flag, opinion in self.model.opinions(tokens).items()
+                if opinion.flagged and flag not in flagged]
+
+
+def load_lexicon(path: Path, model: TriageModel | None = None) -> Lexicon:
     try:
         content = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
@@ -161,7 +178,7 @@ def load_lexicon(path: Path) -> Lexicon:
     duplicates = sorted({rule_id for rule_id in ids if ids.count(rule_id) > 1})
     if duplicates:
         raise LexiconError(f"{path}: duplicate rule ids {', '.join(duplicates)}")
-    return Lexicon(tuple(rules))
+    return Lexicon(tuple(rules), model)
 
 
 # --- loading --------------------------------------------------------------------------------
