@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ ACTOR = "triage-assistant"
 SENSITIVE = "sensitive"
 URGENT = "urgent"
 FLAGS = frozenset({SENSITIVE, URGENT})
+ASSESSMENTS_KEPT = 64
 MODEL_RULE = "model"  # the rule id of a flag raised by the statistical model
 DEFAULT_WINDOW = 4
 # A flagged rule counts this much more than a plain category hint when choosing the category.
@@ -141,8 +143,14 @@ class Lexicon:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_starts", tuple(_RuleStarts.of(rule) for rule in self.rules))
+        # Intake asks twice about one message (the dialogue, then the case's flags); an
+        # assessment is immutable, so the second answer is the first one's.
+        object.__setattr__(self, "assess", lru_cache(maxsize=ASSESSMENTS_KEPT)(self._assess))
 
-    def assess(self, text: str | None) -> Assessment:
+    def assess(self, text: str | None) -> Assessment:  # replaced per instance, cached
+        return self._assess(text)
+
+    def _assess(self, text: str | None) -> Assessment:
         tokens = normalize_for_matching(arabizi_letters(text or "")).split()
         index = MessageIndex.of_tokens(tokens)
         hits = [hit for rule, starts in zip(self.rules, self._starts, strict=True)
