@@ -62,6 +62,8 @@ def handle_inbound(session: Session, inbound: Inbound, vault: Vault,
     """Store, answer and commit; a delivery that raced an identical one is handled once."""
     prepared = intake.prepare(inbound, vault)
     language = LanguageSignal.of(prepared.body)
+    if settings.triage is not None and prepared.body:
+        settings.triage.assess(prepared.body)  # cached: read inside the transaction for free
     for attempt in range(2):
         try:
             handled = _handle(session, prepared, language, vault, settings)
