@@ -815,7 +815,7 @@ def test_reply_call_on_a_closed_case_asks_the_survey(
     call, case = _closing_reply_call(client, dispatcher, fake_twilio)
     root = _xml(call.post(client, "answer"))
     assert _verbs(root) == ["Gather", "Redirect"]
-    intro, reply, question = _said(root[0])
+    _intro, reply, question = _said(root[0])
     assert reply == REPLY and question == AR._(SURVEY_QUESTION)
     assert _path(root[0].get("action") or "") == f"{call.base}/survey?tries=0"
     assert _path(root[1].text or "") == f"{call.base}/survey?tries=0"
