@@ -16,8 +16,8 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,9 +30,10 @@ from markupsafe import Markup
 from admin import bp
 from admin.queue import CHANNELS, parse_queue_args
 from admin.security import roles_required
-from casework import audit, charts
+from casework import audit, charts, programme
 from casework.access import listed_cases
 from casework.models import Role, User, utcnow
+from casework.programme_kpis import programme_kpis
 from casework.report_files import (
     FORMATS,
     MEDIA_TYPES,
@@ -42,14 +43,17 @@ from casework.report_files import (
     build_report,
     format_value,
     kept_path,
+    lessons_section,
     parse_month,
+    preferred_section,
+    programme_section,
     render,
     report_filename,
     sections,
     summary_rows,
     trend_series,
 )
-from casework.reports import UNKNOWN, UNTRIAGED, KpiReport, kpis, month_start
+from casework.reports import UNKNOWN, UNTRIAGED, KpiReport, kpis, local_midnight, month_start
 from casework.text import ascii_digits
 from casework.trends import TrendAlert, trend_alerts
 from config.data import OrgData
@@ -102,7 +106,8 @@ def dashboard() -> ResponseReturnValue:
     lang = str(get_locale() or "ar")
     labels = Labels(org, lang)
     links = _Links(g.user, org, wanted)
-    all_sections = sections(report, labels)
+    all_sections = [*sections(report, labels),
+                    *_programme_sections(report, labels, wanted, org, tz, now)]
     return render_template(
         "admin/dashboard.html",
         wanted=wanted, report=report, labels=labels, summary=summary_rows(report, labels),
@@ -141,6 +146,8 @@ def dashboard_report() -> ResponseReturnValue:
     audit.record(db.session, "report.downloaded", actor=g.user.email,
                  month=month.strftime("%Y-%m"), format=fmt, sensitive=include_sensitive)
     db.session.commit()
+    if not include_sensitive and case_filter is None:  # the management report: log it
+        programme.record_generated(db.session, month, utcnow(), g.user)
     name = report_filename(month, fmt, lang)
     kept = kept_path(settings.sawti_instance_path, month, fmt, lang)
     if not include_sensitive and case_filter is None and kept.is_file():
@@ -150,9 +157,28 @@ def dashboard_report() -> ResponseReturnValue:
                           org_name=settings.sawti_org_name,
                           tz=ZoneInfo(settings.sawti_timezone), lang=lang,
                           include_sensitive=include_sensitive, case_filter=case_filter,
-                          case_list=fmt != "pdf")
+                          case_list=fmt != "pdf",
+                          configured_channels=programme.configured_channels(settings),
+                          due_day=settings.sawti_report_due_day)
     return send_file(io.BytesIO(render(report, fmt)), mimetype=MEDIA_TYPES[fmt],
                      as_attachment=True, download_name=name)
+
+
+def _programme_sections(report: KpiReport, labels: Labels, wanted: DashboardRequest,
+                        org: OrgData, tz: ZoneInfo, now: datetime) -> list[Section]:
+    """The programme KPIs (organisation-wide, with rows per governorate; the six-month and
+    days-to-close figures follow the location chosen) and the period's lessons learned."""
+    settings = services().settings
+    figures = programme_kpis(db.session, report, tz=tz, now=now,
+                             configured=programme.configured_channels(settings),
+                             locations=[place.code for place in org.governorates],
+                             due_day=settings.sawti_report_due_day)
+    lessons = programme.list_lessons(
+        db.session, begin=local_midnight(wanted.start, tz),
+        finish=local_midnight(wanted.end + timedelta(days=1), tz))
+    section = lessons_section(list(reversed(lessons)), labels)
+    section = replace(section, title=_("Lessons learned in the period"))
+    return [programme_section(figures, labels), preferred_section(figures, labels), section]
 
 
 # --- charts ----------------------------------------------------------------------------------

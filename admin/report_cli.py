@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 import click
 from flask import Flask
 
+from casework import programme
+from casework.models import utcnow
 from casework.report_files import FORMATS, LANGUAGES, WRITERS, build_report, parse_month
 from extensions import db
 from services import services
@@ -43,12 +45,15 @@ def register(app: Flask) -> None:
         result = build_report(db.session, first, org=services().org_data,
                               org_name=settings.sawti_org_name,
                               tz=ZoneInfo(settings.sawti_timezone), lang=lang,
-                              include_sensitive=include_sensitive, case_list=fmt != "pdf")
+                              include_sensitive=include_sensitive, case_list=fmt != "pdf",
+                              configured_channels=programme.configured_channels(settings),
+                              due_day=settings.sawti_report_due_day)
         try:
             with out.open("wb") as handle:
                 WRITERS[fmt](result, handle)
         except OSError as error:
             raise click.ClickException(f"cannot write {out}: {error.strerror}") from error
+        programme.record_generated(db.session, first, utcnow())  # the submission log
         withheld = "" if include_sensitive else \
             f", {result.withheld_sensitive} sensitive counted only"
         click.echo(f"wrote {out} ({fmt}, {lang}, {len(result.cases)} cases listed{withheld})")

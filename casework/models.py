@@ -167,6 +167,8 @@ class Case(Base):
     longitude: Mapped[float | None]
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     project: Mapped[str | None] = mapped_column(String(64))
+    # The programme record (casework.programme) the case belongs to, set at triage.
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
     gender: Mapped[str | None] = mapped_column(String(16))
     age_group: Mapped[str | None] = mapped_column(String(16))
     resolution: Mapped[str | None] = mapped_column(Text)
@@ -184,6 +186,7 @@ class Case(Base):
         back_populates="case", order_by="Message.id"
     )
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    project_record: Mapped[Project | None] = relationship(foreign_keys=[project_id])
     notes: Mapped[list[Note]] = relationship(back_populates="case", order_by="Note.id")
     referrals: Mapped[list[Referral]] = relationship(back_populates="case",
                                                      order_by="Referral.id")
@@ -630,3 +633,196 @@ class InfoAnswer(Base):
     case: Mapped[Case | None] = relationship()
     message: Mapped[Message | None] = relationship()
     entry: Mapped[InfoEntry | None] = relationship()
+
+
+# --- programme records (casework.programme): what an accountability officer is judged on ------
+
+class Project(Base):
+    """An aid project, with whether it has a strategy for informing beneficiaries, communities
+    and stakeholders about the CRM (and the document), and the focal point for referrals."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    donor: Mapped[str] = mapped_column(String(200), default="")
+    locations: Mapped[list[str]] = mapped_column(JSON, default=list)  # location codes
+    start_date: Mapped[date | None]
+    end_date: Mapped[date | None]
+    team: Mapped[str] = mapped_column(Text, default="")  # the implementing team, free text
+    has_strategy: Mapped[bool] = mapped_column(default=False)
+    # The strategy document: a file in the attachment store (casework.storage), or None.
+    strategy_filename: Mapped[str | None] = mapped_column(String(255))
+    strategy_content_type: Mapped[str | None] = mapped_column(String(100))
+    strategy_storage_key: Mapped[str | None] = mapped_column(String(64))
+    focal_point_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    focal_point: Mapped[User | None] = relationship()
+
+
+class Training(Base):
+    """A training session for staff, partners or contractors on accountability and the CRM.
+    Participants are rows (``TrainingParticipant``), one per organisation, so that the
+    trained share can count our own staff apart from partners'."""
+
+    __tablename__ = "trainings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    held_on: Mapped[date] = mapped_column(index=True)
+    location: Mapped[str | None] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    participants: Mapped[list[TrainingParticipant]] = relationship(
+        back_populates="training", order_by="TrainingParticipant.id",
+        cascade="all, delete-orphan")
+
+    @property
+    def participant_count(self) -> int:
+        return sum(row.count for row in self.participants)
+
+
+class TrainingParticipant(Base):
+    """How many people of one organisation took part in a training; ``own_staff`` marks our
+    own organisation's staff (they count towards the trained share)."""
+
+    __tablename__ = "training_participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    training_id: Mapped[int] = mapped_column(ForeignKey("trainings.id"), index=True)
+    organisation: Mapped[str] = mapped_column(String(200))
+    own_staff: Mapped[bool] = mapped_column(default=False)
+    count: Mapped[int] = mapped_column(default=0)
+
+    training: Mapped[Training] = relationship(back_populates="participants")
+
+
+class StaffHeadcount(Base):
+    """Our staff in one area (a governorate code), the denominator of the trained share."""
+
+    __tablename__ = "staff_headcounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location: Mapped[str] = mapped_column(String(32), unique=True)
+    headcount: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AwarenessSession(Base):
+    """A session in a community that explained the CRM; participants are approximate."""
+
+    __tablename__ = "awareness_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    held_on: Mapped[date] = mapped_column(index=True)
+    location: Mapped[str | None] = mapped_column(String(32))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    women: Mapped[int] = mapped_column(default=0)
+    men: Mapped[int] = mapped_column(default=0)
+    girls: Mapped[int] = mapped_column(default=0)
+    boys: Mapped[int] = mapped_column(default=0)
+    channels_promoted: Mapped[list[str]] = mapped_column(JSON, default=list)
+    materials: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    project: Mapped[Project | None] = relationship()
+
+    @property
+    def participants(self) -> int:
+        return self.women + self.men + self.girls + self.boys
+
+
+class AwarenessSurvey(Base):
+    """The results of an awareness survey in one location over a period: people interviewed,
+    how many knew the CRM exists, how many knew how to use it, and the channel each prefers
+    (channel code → number of people)."""
+
+    __tablename__ = "awareness_surveys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location: Mapped[str] = mapped_column(String(32))
+    period_start: Mapped[date]
+    period_end: Mapped[date] = mapped_column(index=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    interviewed: Mapped[int] = mapped_column(default=0)
+    aware: Mapped[int] = mapped_column(default=0)
+    know_how: Mapped[int] = mapped_column(default=0)
+    preferred_channels: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    project: Mapped[Project | None] = relationship()
+
+
+class ChannelAvailability(Base):
+    """An officer's correction of the derived channel availability in one location
+    (``casework.programme.channel_availability``); None keeps the derived value."""
+
+    __tablename__ = "channel_availability"
+    __table_args__ = (UniqueConstraint("location", "channel",
+                                       name="uq_channel_availability_location_channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(32))
+    promoted: Mapped[bool | None]
+    working: Mapped[bool | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReportSubmission(Base):
+    """One month's CRM report: when it was first and last generated, and when it was marked
+    submitted (to the line manager, country director and HQ) and by whom."""
+
+    __tablename__ = "report_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(unique=True)  # the first day of the month
+    generated_at: Mapped[datetime | None]
+    last_generated_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    submitted_by: Mapped[User | None] = relationship()
+
+
+class LessonStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+class LessonLearned(Base):
+    """A lesson learned, linked to a case, a category or a project, with a recommendation
+    and where its follow-up stands."""
+
+    __tablename__ = "lessons_learned"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    recommendation: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default=LessonStatus.OPEN)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    category: Mapped[str | None] = mapped_column(String(64))
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case | None] = relationship()
+    project: Mapped[Project | None] = relationship()

@@ -35,8 +35,8 @@ import io
 import logging
 import re
 import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from html import escape
@@ -51,7 +51,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import ColumnElement, DateTime, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from casework.models import Case, CaseStatus, utcnow
+from casework import programme
+from casework.models import Case, CaseStatus, LessonLearned, utcnow
+from casework.programme_kpis import ProgrammeKpis, Ratio, programme_kpis
 from casework.reports import (
     AGE_BUCKETS,
     SATISFACTION_ANSWERS,
@@ -114,6 +116,9 @@ class MonthlyReport:
     withheld_sensitive: int  # sensitive cases of the list shown as a count only
     alerts: list[TrendAlert]
     labels: Labels
+    # The programme KPIs (casework.programme_kpis) and the lessons learned recorded this month.
+    programme: ProgrammeKpis | None = None
+    lessons: list[LessonLearned] = field(default_factory=list)
 
 
 def parse_month(raw: str) -> date:
@@ -128,10 +133,13 @@ def build_report(session: Session, month: date, *, org: OrgData, org_name: str, 
                  lang: str = "ar", now: datetime | None = None,
                  include_sensitive: bool = False,
                  case_filter: ColumnElement[bool] | None = None,
-                 case_list: bool = True) -> MonthlyReport:
+                 case_list: bool = True, configured_channels: Collection[str] = (),
+                 due_day: int = 10) -> MonthlyReport:
     """The report of the calendar month holding ``month``. ``case_filter`` narrows the case
     list (an officer's locations); the KPIs always cover the whole organisation. Without
-    ``case_list`` (the PDF has none) the cases are counted, not loaded."""
+    ``case_list`` (the PDF has none) the cases are counted, not loaded.
+    ``configured_channels`` (``programme.configured_channels(settings)``) and ``due_day``
+    (``SAWTI_REPORT_DUE_DAY``) feed the programme KPIs."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}")
     now = now or utcnow()
@@ -141,10 +149,16 @@ def build_report(session: Session, month: date, *, org: OrgData, org_name: str, 
     rows, withheld = _case_rows(session, first, last, tz, now, include_sensitive, case_filter,
                                 load=case_list)
     month_end = min(now, local_midnight(last + timedelta(days=1), tz))
+    programme_figures = programme_kpis(
+        session, figures, tz=tz, configured=configured_channels,
+        locations=[place.code for place in org.governorates], due_day=due_day, now=now)
+    lessons = programme.list_lessons(session, begin=local_midnight(first, tz),
+                                     finish=local_midnight(last + timedelta(days=1), tz))
     return MonthlyReport(
         month=first, lang=lang, org_name=org_name, timezone=figures.timezone,
         generated_at=now.astimezone(tz), kpis=figures, cases=rows, withheld_sensitive=withheld,
-        alerts=trend_alerts(session, month_end, tz=tz), labels=Labels(org, lang))
+        alerts=trend_alerts(session, month_end, tz=tz), labels=Labels(org, lang),
+        programme=programme_figures, lessons=list(reversed(lessons)))
 
 
 def _case_rows(session: Session, first: date, last: date, tz: tzinfo, now: datetime,
@@ -440,6 +454,162 @@ def alert_section(alerts: list[TrendAlert], labels: Labels) -> Section:
         chart_metric=None)
 
 
+def report_sections(report: MonthlyReport) -> list[Section]:
+    """Every section of the files, in order: breakdowns, programme KPIs, trend alerts."""
+    return [*sections(report.kpis, report.labels), *programme_sections(report),
+            alert_section(report.alerts, report.labels)]
+
+
+def programme_sections(report: MonthlyReport) -> list[Section]:
+    if report.programme is None:
+        return []
+    return [programme_section(report.programme, report.labels),
+            preferred_section(report.programme, report.labels),
+            lessons_section(report.lessons, report.labels)]
+
+
+def programme_section(figures: ProgrammeKpis, labels: Labels) -> Section:
+    """The job description's KPIs, each with its numerator, denominator and share; the
+    result column says "No data" where there is nothing to divide by."""
+    _ = labels.gettext
+    return Section(
+        key="programme_kpis", title=_("Programme KPIs"),
+        headers=[_("Code"), _("Indicator"), _("Numerator"), _("Denominator"), _("Share"),
+                 _("Result")],
+        metrics=["numerator", "denominator", "share", "result"],
+        kinds=["count", "count", "share", "text"],
+        rows=[(code, name, _programme_values(code, ratio, result, labels))
+              for code, name, ratio, result in programme_rows(figures, labels)],
+        chart_metric=None)
+
+
+DAYS_ROWS = ("mean_days_to_close", "median_days_to_close")
+
+
+def _programme_values(code: str, ratio: Ratio, result: str | None, labels: Labels
+                      ) -> list[Any]:
+    """Numerator, denominator, share and result of one row; days are not a share, and a
+    median has no numerator."""
+    if code in DAYS_ROWS:
+        numerator = ratio.numerator if code == "mean_days_to_close" else None
+        return [numerator, ratio.denominator, None, result]
+    return [ratio.numerator, ratio.denominator, ratio.share,
+            result or _ratio_text(ratio, labels)]
+
+
+def programme_rows(figures: ProgrammeKpis, labels: Labels
+                   ) -> list[tuple[str, str, Ratio, str | None]]:
+    """(code, indicator, ratio, result text or None for the share) in reading order."""
+    _ = labels.gettext
+    place = labels.location
+    rows: list[tuple[str, str, Ratio, str | None]] = [
+        ("staff_trained", _("Staff trained on accountability and the CRM (last 12 months)"),
+         figures.trained, None)]
+    rows += [(f"staff_trained:{code}", f"— {place(code)}", ratio, None)
+             for code, ratio in figures.trained_by_location.items()]
+    rows += [(f"channels:{code}", _("Accessible channels working in %(place)s")
+              % {"place": place(code)}, ratio,
+              _channel_list(figures.working_channels.get(code, []), labels))
+             for code, ratio in figures.channels_by_location.items()]
+    rows += [
+        ("closed_within_six_months",
+         _("Complaints closed within the deadline, last six months"),
+         figures.closed_within_six_months, None),
+        ("projects_with_strategy",
+         _("Projects with a strategy for informing communities about the CRM"),
+         figures.projects_with_strategy, None),
+        ("aware", _("People interviewed who know the CRM exists (last six months)"),
+         figures.aware, None),
+        ("know_how", _("People interviewed who know how to use the CRM (last six months)"),
+         figures.know_how, None)]
+    rows += [(f"aware:{code}", f"— {place(code)}", ratio, None)
+             for code, ratio in figures.aware_by_location.items()]
+    rows += _database_rows(figures, labels)
+    rows += [
+        ("reports_on_time", _("Monthly CRM reports submitted on time (last 12 months)"),
+         figures.reports_on_time, None),
+        ("mean_days_to_close", _("Mean days to close a case (total days / cases closed)"),
+         figures.days_to_close, _days_text(figures.mean_days_to_close, labels)),
+        ("median_days_to_close", _("Median days to close a case"),
+         Ratio(0, figures.days_to_close.denominator),
+         _days_text(figures.median_days_to_close, labels))]
+    return rows
+
+
+def _database_rows(figures: ProgrammeKpis, labels: Labels
+                   ) -> list[tuple[str, str, Ratio, str | None]]:
+    _ = labels.gettext
+    database = figures.case_database
+    met = database.met
+    last = (format_date(database.last_case_update.date(), "medium", locale=labels.lang)
+            if database.last_case_update else _("never"))
+    verdict = _("No data") if met is None else (_("Yes") if met else _("No"))
+    return [
+        ("two_factor", _("Staff with case access who sign in with a second factor"),
+         database.two_factor, None),
+        ("case_database",
+         _("One consistent, password-protected, up-to-date case database"),
+         Ratio(int(bool(met)), 0 if met is None else 1),
+         _("%(verdict)s (last case update: %(date)s; open cases: %(open)s)")
+         % {"verdict": verdict, "date": last, "open": database.open_cases})]
+
+
+def _ratio_text(ratio: Ratio, labels: Labels) -> str:
+    if ratio.share is None:
+        return labels.gettext("No data")
+    return format_value(ratio.share, "share")
+
+
+def _days_text(days: float | None, labels: Labels) -> str:
+    return labels.gettext("No data") if days is None else format_value(days, "days")
+
+
+def _channel_list(channels: list[str], labels: Labels) -> str:
+    if not channels:
+        return labels.gettext("None")
+    return format_list([labels.of("channel", name) for name in channels], style="unit",
+                       locale=labels.lang)
+
+
+def preferred_section(figures: ProgrammeKpis, labels: Labels) -> Section:
+    _ = labels.gettext
+    total = sum(figures.preferred_channels.values())
+    return Section(
+        key="preferred_channels", title=_("Channels people prefer (awareness surveys)"),
+        headers=[_("Code"), _("Channel"), _("People"), _("Share")],
+        metrics=["people", "share"], kinds=["count", "share"],
+        rows=[(channel, labels.of("channel", channel), [count, round(count / total, 4)])
+              for channel, count in figures.preferred_channels.items()])
+
+
+def lessons_section(lessons: list[LessonLearned], labels: Labels) -> Section:
+    _ = labels.gettext
+    statuses = {"open": _("Open"), "in_progress": _("In progress"), "done": _("Done")}
+    return Section(
+        key="lessons_learned", title=_("Lessons learned this month"),
+        headers=[_("Code"), _("Lesson"), _("Recommendation"), _("Status"), _("Linked to")],
+        metrics=["recommendation", "status", "linked_to"], kinds=["text", "text", "text"],
+        rows=[(str(lesson.id), lesson.title, [lesson.recommendation,
+                                              statuses.get(lesson.status, lesson.status),
+                                              _lesson_links(lesson, labels)])
+              for lesson in lessons],
+        chart_metric=None)
+
+
+def _lesson_links(lesson: LessonLearned, labels: Labels) -> str:
+    _ = labels.gettext
+    links = []
+    if lesson.case is not None and lesson.case.sensitive:
+        links.append(_("a sensitive case"))  # the management report names none
+    elif lesson.case is not None:
+        links.append(_("case %(reference)s") % {"reference": lesson.case.reference})
+    if lesson.category:
+        links.append(labels.of("category", lesson.category))
+    if lesson.project is not None:
+        links.append(lesson.project.name)
+    return format_list(links, style="unit", locale=labels.lang) if links else ""
+
+
 def report_title(report: MonthlyReport) -> str:
     return report.labels.gettext("Monthly CRM report")
 
@@ -488,7 +658,7 @@ def write_xlsx(report: MonthlyReport, out: IO[bytes]) -> None:
     for _key, label, value, kind in summary_rows(report.kpis, labels):
         summary.append([cell(summary, label), cell(summary, value, kind)])
 
-    for section in [*sections(report.kpis, labels), alert_section(report.alerts, labels)]:
+    for section in report_sections(report):
         worksheet = sheet(_sheet_title(section, labels))
         worksheet.column_dimensions["B"].width = 40
         worksheet.append([cell(worksheet, section.title, strong=True)])
@@ -625,6 +795,8 @@ def _sheet_title(section: Section, labels: Labels) -> str:
         "within_deadline_by_level": _("Deadlines by level"), "six_months": _("Six months"),
         "open_by_age": _("Open by age"), "satisfaction": _("Satisfaction"),
         "channels_by_location": _("Channels per location"), "trend_alerts": _("Trend alerts"),
+        "programme_kpis": _("Programme KPIs"), "preferred_channels": _("Preferred channels"),
+        "lessons_learned": _("Lessons learned"),
     }.get(section.key, section.key)
 
 
@@ -652,7 +824,7 @@ def render_html(report: MonthlyReport) -> str:
     labels = report.labels
     _ = labels.gettext
     environment = _environment(report.lang)
-    all_sections = sections(report.kpis, labels)
+    all_sections = [*sections(report.kpis, labels), *programme_sections(report)]
     largest = max([1, *[value for month in report.kpis.six_months
                         for value in (month.received, month.closed)]])
     return environment.get_template("reports/monthly.html").render(
@@ -695,6 +867,8 @@ def trend_series(labels: Labels) -> list[str]:
 def format_value(value: Any, kind: str) -> str:
     if value is None:
         return "—"
+    if isinstance(value, str):
+        return value
     if kind == "share":
         return f"{value * 100:.1f}%"
     if kind == "days":
@@ -727,7 +901,7 @@ def _kpi_rows(report: MonthlyReport) -> Iterator[list[Any]]:
     yield ["period_start", "period_end", "section", "key", "label", "metric", "value"]
     for key, label, value, _kind in summary_rows(report.kpis, labels):
         yield [start, end, "summary", key, label, key, _plain(value)]
-    for section in [*sections(report.kpis, labels), alert_section(report.alerts, labels)]:
+    for section in report_sections(report):
         for code, name, values in section.rows:
             for metric, value in zip(section.metrics, values, strict=True):
                 yield [start, end, section.key, code, name, metric, _plain(value)]
@@ -800,7 +974,9 @@ def keep_monthly_report(session: Session, services: Services, month: date) -> li
     written = []
     for lang in LANGUAGES:
         report = build_report(session, month, org=services.org_data,
-                              org_name=settings.sawti_org_name, tz=tz, lang=lang)
+                              org_name=settings.sawti_org_name, tz=tz, lang=lang,
+                              configured_channels=programme.configured_channels(settings),
+                              due_day=settings.sawti_report_due_day)
         for fmt in FORMATS:
             path = kept_path(settings.sawti_instance_path, month, fmt, lang)
             path.parent.mkdir(parents=True, exist_ok=True)

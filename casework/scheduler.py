@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.messages import Speaker
-from casework import audit, notifications, retention, survey
+from casework import audit, notifications, programme, retention, survey
 from casework.access import listed_cases, viewable_cases
 from casework.deadlines import day_start, local_date, local_hour, window_end
 from casework.mailer import Mailer
@@ -169,14 +169,11 @@ def monthly_report(session: Session, services: Services, now: datetime) -> bool:
     session.rollback()  # no transaction held while the report is made
     if done is not None:
         return False
-    try:
-        # PART B HOOK: casework.report_files (the monthly report files) provides this.
-        from casework.report_files import keep_monthly_report
-    except ModuleNotFoundError:
-        log.warning("monthly report files are not available (no casework.report_files)")
-        return False
+    from casework.report_files import keep_monthly_report  # heavy (WeasyPrint): on use only
+
     last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     keep_monthly_report(session, services, last_month)
+    programme.record_generated(session, last_month, now)
     try:
         event = audit.record(session, "report.monthly_scheduled",
                              month=last_month.strftime("%Y-%m"))

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     telegram_bot_token: str | None = None
     telegram_webhook_secret: str | None = None
     telegram_api_url: str = "https://api.telegram.org"
+    # The bot's @username without the @: the t.me link and QR code of the awareness poster.
+    telegram_bot_username: str | None = None
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
     twilio_sms_number: str | None = None
@@ -98,6 +100,9 @@ class Settings(BaseSettings):
     sawti_smtp_starttls: bool = True
     # Local hour (SAWTI_TIMEZONE) from which the daily digest and referral reminders go out.
     sawti_digest_hour: int = Field(7, ge=0, le=23)
+    # The monthly CRM report counts as submitted on time when marked submitted by this day
+    # of the following month (local time).
+    sawti_report_due_day: int = Field(10, ge=1, le=28)
 
     # Safety (issue 10): retention, key rotation, abuse limits, crash recovery.
     # The encrypted address of a contact with no open case is erased this many days after

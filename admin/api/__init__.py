@@ -9,4 +9,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from admin.api import cases, errors, reports, security  # noqa: E402, F401
+from admin.api import cases, errors, programme, reports, security  # noqa: E402, F401

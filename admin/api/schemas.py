@@ -124,6 +124,59 @@ class MonthKpis(BaseModel):
     by_level: dict[str, DeadlineShare] = Field(default_factory=dict)
 
 
+class Ratio(BaseModel):
+    numerator: float
+    denominator: int
+    share: float | None = Field(description="numerator / denominator; null (no data) when "
+                                            "the denominator is 0")
+
+
+class ReportMonth(BaseModel):
+    month: str = Field(description="YYYY-MM", pattern=r"^\d{4}-\d{2}$")
+    due: date
+    submitted_on: date | None = Field(description="local date it was marked submitted")
+    on_time: bool
+
+
+class CaseDatabase(BaseModel):
+    two_factor: Ratio = Field(description="active users of case roles (officer, psea, "
+                                          "focal_point) with two-factor sign-in / all")
+    last_case_update: datetime | None = Field(description="the last recorded action on a case")
+    open_cases: int
+    up_to_date: bool = Field(description="last case update within 7 days, or no open case")
+    met: bool | None = Field(description="every case-role user has 2FA and the record is up "
+                                         "to date; null when nobody has a case role")
+
+
+class ProgrammeKpis(BaseModel):
+    """The job description's KPIs with numerators and denominators. Definitions:
+    casework/programme_kpis.py. Organisation-wide with rows per governorate; the six-month
+    and days-to-close figures follow the location asked for."""
+
+    staff_trained: Ratio = Field(description="own staff trained in the last 365 days (capped "
+                                             "at the headcount) / staff headcount")
+    staff_trained_by_location: dict[str, Ratio]
+    channels_by_location: dict[str, Ratio] = Field(
+        description="channels working in each governorate / channels listed there")
+    working_channels: dict[str, list[str]]
+    closed_within_six_months: Ratio
+    projects_with_strategy: Ratio = Field(
+        description="projects running in the period with a CRM information strategy / all")
+    aware: Ratio = Field(description="surveys of the last six months: aware / interviewed")
+    know_how: Ratio = Field(description="know how to use the CRM / interviewed")
+    aware_by_location: dict[str, Ratio]
+    know_how_by_location: dict[str, Ratio]
+    preferred_channels: dict[str, int]
+    case_database: CaseDatabase
+    reports_on_time: Ratio = Field(description="months of the last 12 whose report was "
+                                               "marked submitted by the due day / months due")
+    report_months: list[ReportMonth]
+    report_due_day: int
+    days_to_close: Ratio = Field(description="total days to close / cases closed (the mean)")
+    mean_days_to_close: float | None
+    median_days_to_close: float | None
+
+
 class Kpis(BaseModel):
     """Definitions: casework/reports.py. Days are local days in the organisation's time zone;
     every figure is a count or a duration (sensitive cases as numbers only)."""
@@ -186,5 +239,128 @@ class Kpis(BaseModel):
     triage_sensitive_recall: float | None
     triage_urgent_precision: float | None
     triage_urgent_recall: float | None
+    programme: ProgrammeKpis | None = Field(
+        default=None, description="the accountability programme KPIs (seed KPIs)")
 
     model_config = ConfigDict(populate_by_name=True)
+
+
+# --- programme records (read-only) -----------------------------------------------------------
+
+class ProjectOut(BaseModel):
+    id: int
+    name: str
+    donor: str
+    locations: list[str]
+    start_date: date | None
+    end_date: date | None
+    team: str
+    has_strategy: bool
+    strategy_document: bool = Field(description="a strategy document is attached")
+    focal_point: str | None = Field(description="name of the focal point for referrals")
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProjectList(BaseModel):
+    items: list[ProjectOut]
+
+
+class LessonOut(BaseModel):
+    id: int
+    title: str
+    description: str
+    recommendation: str
+    status: Literal["open", "in_progress", "done"]
+    case_reference: str | None = Field(description="null when not linked, or linked to a "
+                                                   "sensitive case you may not see")
+    category: str | None
+    project_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class LessonList(BaseModel):
+    items: list[LessonOut]
+
+
+class ParticipantOut(BaseModel):
+    organisation: str
+    own_staff: bool
+    count: int
+
+
+class TrainingOut(BaseModel):
+    id: int
+    held_on: date
+    location: str | None
+    title: str
+    topics: list[str]
+    participants: list[ParticipantOut]
+    participant_count: int
+
+
+class TrainingList(BaseModel):
+    items: list[TrainingOut]
+
+
+class AwarenessSessionOut(BaseModel):
+    id: int
+    held_on: date
+    location: str | None
+    project_id: int | None
+    women: int
+    men: int
+    girls: int
+    boys: int
+    participants: int
+    channels_promoted: list[str]
+    materials: list[str]
+
+
+class AwarenessSessionList(BaseModel):
+    items: list[AwarenessSessionOut]
+
+
+class AwarenessSurveyOut(BaseModel):
+    id: int
+    location: str
+    period_start: date
+    period_end: date
+    project_id: int | None
+    interviewed: int
+    aware: int
+    know_how: int
+    preferred_channels: dict[str, int]
+
+
+class AwarenessSurveyList(BaseModel):
+    items: list[AwarenessSurveyOut]
+
+
+class ReportSubmissionOut(BaseModel):
+    month: str = Field(description="YYYY-MM", pattern=r"^\d{4}-\d{2}$")
+    generated_at: datetime | None
+    last_generated_at: datetime | None
+    submitted_at: datetime | None
+    due: date
+    on_time: bool | None = Field(description="null while not submitted and not yet due")
+
+
+class ReportSubmissionList(BaseModel):
+    items: list[ReportSubmissionOut]
+
+
+class ChannelStateOut(BaseModel):
+    location: str = Field(description="governorate code")
+    channel: str
+    configured: bool
+    cases_90_days: int
+    promoted: bool
+    working: bool
+    corrected: bool = Field(description="an officer corrected the derived values")
+    note: str
+
+
+class ChannelAvailabilityList(BaseModel):
+    items: list[ChannelStateOut]

@@ -229,3 +229,35 @@ def test_the_dashboard_is_in_the_navigation(signed_in: SignedIn, role: str,
                                             linked: bool) -> None:
     page = _html(signed_in(role).get("/admin/queue?lang=en"))
     assert ('href="/admin/dashboard"' in page) is linked
+
+
+def test_programme_kpis_on_the_dashboard(signed_in: SignedIn, march: dict[str, Case]) -> None:
+    from casework import programme
+
+    programme.save_survey(db.session, None, None, {
+        "location": "SY-ID", "period_start": "2026-03-01", "period_end": "2026-03-15",
+        "interviewed": 4, "aware": 3, "know_how": 1}, utcnow())
+    programme.save_lesson(db.session, None, None, {"title": "Post the numbers at the clinic"},
+                          datetime(2026, 3, 12, tzinfo=DAMASCUS))
+    html = _html(signed_in("viewer").get(f"/admin/dashboard?lang=en&{MARCH}"))
+    assert "Programme KPIs" in html
+    # aware: 3 of 4 interviewed → numerator 3, denominator 4, 75.0 %
+    row = re.search(r"People interviewed who know the CRM exists.*?</tr>", html, re.S)
+    assert row is not None
+    assert re.findall(r"<bdi>([^<]*)</bdi>", row.group(0)) == ["3", "4", "75.0%", "75.0%"]
+    # no project ran in March: no data, not 0 %
+    row = re.search(r"Projects with a strategy for informing.*?</tr>", html, re.S)
+    assert row is not None and re.findall(r"<bdi>([^<]*)</bdi>", row.group(0)) == [
+        "0", "0", "—", "No data"]
+    assert "Post the numbers at the clinic" in html
+
+
+def test_the_management_download_is_logged_as_generated(signed_in: SignedIn,
+                                                       march: dict[str, Case]) -> None:
+    from casework.models import ReportSubmission
+
+    signed_in("psea").get("/admin/dashboard/report?lang=en&month=2026-03&format=csv")
+    assert db.session.scalars(select(ReportSubmission)).all() == []  # the PSEA copy is not
+    signed_in("viewer").get("/admin/dashboard/report?lang=en&month=2026-03&format=csv")
+    row = db.session.scalars(select(ReportSubmission)).one()
+    assert row.month == date(2026, 3, 1) and row.generated_at is not None

@@ -77,7 +77,8 @@ def test_xlsx_summary_cell_by_cell(march: None) -> None:
     assert book.sheetnames == [
         "Summary", "Channels", "Levels", "Categories", "Locations", "Gender", "Age groups",
         "Deadlines by level", "Six months", "Open by age", "Satisfaction",
-        "Channels per location", "Trend alerts", "Cases"]
+        "Channels per location", "Programme KPIs", "Preferred channels", "Lessons learned",
+        "Trend alerts", "Cases"]
     summary = book["Summary"]
     assert summary["A1"].value == "صوتي"
     assert (summary["A2"].value, summary["B2"].value) == ("Monthly CRM report", "March 2026")
@@ -254,3 +255,76 @@ def test_monthly_files_are_kept_for_download(march: None) -> None:
         for lang in ("ar", "en") for suffix in (".xlsx", ".pdf", "-csv.zip"))
     assert all(path.parent == folder and path.stat().st_size > 0 for path in written)
     assert not list(folder.glob("*.partial"))
+
+
+@pytest.fixture
+def programme_records(march: None) -> None:
+    """Programme records for March: one survey, one running project with a strategy, two
+    lessons (one on a sensitive case), staff headcount without any training."""
+    from casework import programme
+
+    now = NOW - timedelta(days=20)  # 13 March
+    programme.save_survey(db.session, None, None, {
+        "location": "SY-ID", "period_start": "2026-03-01", "period_end": "2026-03-20",
+        "interviewed": 8, "aware": 6, "know_how": 2, "preferred_channels": {"voice": 5}}, now)
+    programme.save_project(db.session, None, None, {"name": "Wash", "has_strategy": True},
+                           now)
+    programme.set_headcount(db.session, None, "SY-ID", 4, now)
+    cases = {case.reference: case for case in db.session.query(Case)}
+    programme.save_lesson(db.session, None, None, {
+        "title": "Boxes are emptied late", "recommendation": "Weekly rounds",
+        "case_id": cases["3000001"].id}, now)
+    programme.save_lesson(db.session, None, None, {
+        "title": "Safe referral paths", "recommendation": "Train guards",
+        "case_id": cases["3000004"].id}, now)
+    programme.save_lesson(db.session, None, None, {"title": "February lesson"},
+                          datetime(2026, 2, 20, tzinfo=UTC))
+
+
+def test_programme_kpis_in_the_workbook(programme_records: None) -> None:
+    rows = {row[0]: row[1:] for row in _values(_xlsx(_report())["Programme KPIs"])[2:]}
+    # numerator, denominator, share, result
+    assert rows["staff_trained"] == ["Staff trained on accountability and the CRM "
+                                     "(last 12 months)", 0, 4, 0, "0.0%"]
+    assert rows["staff_trained:SY-ID"][1:] == [0, 4, 0, "0.0%"]
+    # six months (October–March): 3000001, 3000004 and 3000005 in time, 3000003 late
+    assert rows["closed_within_six_months"][1:] == [3, 4, 0.75, "75.0%"]
+    assert rows["projects_with_strategy"][1:] == [1, 1, 1, "100.0%"]
+    assert rows["aware"][1:] == [6, 8, 0.75, "75.0%"]  # 6 / 8
+    assert rows["know_how"][1:] == [2, 8, 0.25, "25.0%"]  # 2 / 8
+    # no report month was due before Sawti's first month (February) ended its due day:
+    # February's report was due on 10 March and never marked → 0 / 1
+    assert rows["reports_on_time"][1:] == [0, 1, 0, "0.0%"]
+    # nobody has a case role: no data, not 0 %
+    assert rows["two_factor"][1:] == [0, 0, None, "No data"]
+    assert rows["case_database"][4].startswith("No data (last case update: never")
+    # closed in March: 2 + 20 + 1 + 9 = 32 days over 4 cases, mean 8, median 5.5
+    assert rows["mean_days_to_close"][1:] == [32, 4, None, "8.00"]
+    assert rows["median_days_to_close"][1:] == [None, 4, None, "5.50"]
+    lessons = _values(_xlsx(_report())["Lessons learned"])
+    assert lessons[2:] == [
+        [lessons[2][0], "Boxes are emptied late", "Weekly rounds", "Open", "case 3000001"],
+        [lessons[3][0], "Safe referral paths", "Train guards", "Open", "a sensitive case"]]
+
+
+def test_programme_kpis_with_no_data_in_pdf_and_csv(app_context: None) -> None:
+    text = " ".join(page.extract_text() for page in pypdf.PdfReader(
+        io.BytesIO(render(_report("en"), "pdf"))).pages)
+    assert "Programme KPIs" in text and "No data" in text
+    archive = zipfile.ZipFile(io.BytesIO(render(_report(), "csv")))
+    rows = list(csv.DictReader(io.StringIO(archive.read("kpis.csv").decode("utf-8-sig"))))
+    found = {(row["key"], row["metric"]): row["value"] for row in rows
+             if row["section"] == "programme_kpis"}
+    assert (found["aware", "numerator"], found["aware", "denominator"],
+            found["aware", "share"], found["aware", "result"]) == ("0", "0", "", "No data")
+
+
+def test_cli_logs_the_report_as_generated(march: None, cli: Callable[..., object],
+                                          tmp_path: Path) -> None:
+    from casework.models import ReportSubmission
+
+    result = cli("2026-03", "--format", "csv", "--out", str(tmp_path / "r.zip"))
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    row = db.session.query(ReportSubmission).one()
+    assert row.month == date(2026, 3, 1) and row.generated_at is not None
+    assert row.submitted_at is None

@@ -16,7 +16,7 @@ import redis
 from flask import Flask
 from sqlalchemy import select
 
-from casework.models import AuditEvent
+from casework.models import AuditEvent, ReportSubmission
 from casework.scheduler import (
     JOBS,
     Job,
@@ -220,3 +220,6 @@ def test_the_monthly_report_is_kept_once_a_month(app: Flask, settings: Settings)
         event = db.session.scalars(select(AuditEvent).where(
             AuditEvent.action == "report.monthly_scheduled")).one()
         assert event.details == {"month": "2026-11"}
+        logged = db.session.scalars(select(ReportSubmission)).one()  # the submission log
+        assert (logged.month, logged.submitted_at) == (november, None)
+        assert logged.generated_at is not None

@@ -220,4 +220,7 @@ def test_openapi_document_lists_every_operation(app: Flask) -> None:
         ("POST", "/cases/{reference}/replies"), ("POST", "/cases/{reference}/notes"),
         ("POST", "/cases/{reference}/referrals"), ("POST", "/cases/{reference}/close"),
         ("POST", "/cases/{reference}/reopen"), ("GET", "/reports/kpis"),
+        ("GET", "/projects"), ("GET", "/lessons"), ("GET", "/trainings"),
+        ("GET", "/awareness-sessions"), ("GET", "/awareness-surveys"),
+        ("GET", "/report-submissions"), ("GET", "/channel-availability"),
     }
