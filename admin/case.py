@@ -47,6 +47,7 @@ from casework.models import (
     User,
     utcnow,
 )
+from casework.programme import list_projects
 from casework.replies import MAX_AUDIO_BYTES, ReplyAudio, ReplyRefused, queue_reply
 from casework.text import ascii_digits
 from extensions import db
@@ -66,6 +67,7 @@ class TriageForm(FlaskForm):
     category = SelectField(_l("Category"), validate_choice=False)
     location = SelectField(_l("Location"), validate_choice=False)
     project = StringField(_l("Project"))
+    project_id = SelectField(_l("Linked programme project"), validate_choice=False)
     gender = SelectField(_l("Gender"), validate_choice=False)
     age_group = SelectField(_l("Age group"), validate_choice=False)
     urgent = BooleanField(_l("Urgent"))
@@ -109,6 +111,7 @@ REFUSALS = {
     "invalid_category": _l("Choose a category from the list."),
     "invalid_location": _l("Choose a location from the list."),
     "project_too_long": _l("The project name is longer than 64 characters."),
+    "unknown_project": _l("Choose a programme project from the list."),
     "invalid_gender": _l("Choose a gender from the list."),
     "invalid_age_group": _l("Choose an age group from the list."),
     "invalid_recipient": _l("Refer to an active focal point, or to a colleague who can open "
@@ -201,6 +204,7 @@ def triage(reference: str) -> ResponseReturnValue:
     def perform() -> str:
         values = {"level": form.level.data, "category": form.category.data,
                   "location": form.location.data, "project": form.project.data,
+                  "project_id": form.project_id.data or None,
                   "gender": form.gender.data, "age_group": form.age_group.data,
                   "urgent": bool(form.urgent.data)}
         cases.triage(db.session, g.user, case, values, utcnow(),
@@ -447,7 +451,8 @@ def _triage_form(case: Case, bound: bool = False) -> TriageForm:
             "level": "" if level is None else str(level),
             "category": case.category or (suggested.category if suggested else "") or "",
             "location": case.location or "",
-            "project": case.project or "", "gender": case.gender or "",
+            "project": case.project or "", "project_id": str(case.project_id or ""),
+            "gender": case.gender or "",
             "age_group": case.age_group or "", "urgent": case.urgent})
     org, locale = services().org_data, _locale()
     levels = [(str(level.level), f"{level.level} — {level.name(locale)}")
@@ -461,6 +466,8 @@ def _triage_form(case: Case, bound: bool = False) -> TriageForm:
         places += [(district.code, f"{governorate.name(locale)} / {district.name(locale)}")
                    for district in governorate.districts]
     form.location.choices = places
+    form.project_id.choices = [("", _("None")), *((str(project.id), project.name)
+                                                  for project in list_projects(db.session))]
     form.gender.choices = [("", _("Not recorded")), *_Labels.genders().items()]
     form.age_group.choices = [("", _("Not recorded")), *_Labels.age_groups().items()]
     return form
@@ -654,7 +661,8 @@ class _Labels:
     @staticmethod
     def field(name: str) -> str:
         return {"level": _("Level"), "category": _("Category"), "location": _("Location"),
-                "project": _("Project"), "gender": _("Gender"), "age_group": _("Age group"),
+                "project": _("Project"), "project_id": _("Linked programme project"),
+                "gender": _("Gender"), "age_group": _("Age group"),
                 "urgent": _("Urgent"), "sensitive": _("Sensitive"), "due_at": _("Due"),
                 "status": _("Status")}.get(name, name)
 

@@ -29,6 +29,7 @@ from casework.models import (
     Direction,
     Message,
     Note,
+    Project,
     Referral,
     Role,
     User,
@@ -39,7 +40,8 @@ from config.data import OrgData
 
 GENDERS = ("female", "male", "other", "unknown")
 AGE_GROUPS = ("child", "adult", "elderly", "unknown")
-TRIAGE_FIELDS = ("level", "category", "location", "project", "gender", "age_group", "urgent")
+TRIAGE_FIELDS = ("level", "category", "location", "project", "project_id", "gender", "age_group",
+                 "urgent")
 MAX_PROJECT_LENGTH = 64
 MAX_NOTE_LENGTH = 10_000
 MAX_TEXT_LENGTH = 4_000  # referral messages and answers, resolutions
@@ -66,7 +68,7 @@ def triage(session: Session, actor: User, case: Case, values: Mapping[str, Any],
     A level change recomputes the deadline from the case's creation and its sensitivity from
     the grid; a case that becomes sensitive is restricted and the PSEA staff are notified.
     """
-    wanted = _validated_triage(case, values, org_data)
+    wanted = _validated_triage(session, case, values, org_data)
     changes = {name: [getattr(case, name), value] for name, value in wanted.items()
                if getattr(case, name) != value}
     was_sensitive = case.sensitive
@@ -111,8 +113,8 @@ def _restrict(session: Session, actor: User, case: Case, now: datetime) -> None:
                  notification_ids=[alert.id for alert in alerts])
 
 
-def _validated_triage(case: Case, values: Mapping[str, Any], org_data: OrgData
-                      ) -> dict[str, Any]:
+def _validated_triage(session: Session, case: Case, values: Mapping[str, Any],
+                      org_data: OrgData) -> dict[str, Any]:
     unknown = set(values) - set(TRIAGE_FIELDS)
     if unknown:
         raise CaseActionRefused("unknown_field",
@@ -139,6 +141,8 @@ def _validated_triage(case: Case, values: Mapping[str, Any], org_data: OrgData
                 "project_too_long",
                 f"The project is longer than {MAX_PROJECT_LENGTH} characters.")
         wanted["project"] = project or None
+    if "project_id" in values:
+        wanted["project_id"] = _project_id(session, values["project_id"])
     for name, allowed in (("gender", GENDERS), ("age_group", AGE_GROUPS)):
         if name in values:
             value = _optional_code(values[name])
@@ -152,6 +156,17 @@ def _validated_triage(case: Case, values: Mapping[str, Any], org_data: OrgData
             raise CaseActionRefused("invalid_urgent", "Urgent must be true or false.")
         wanted["urgent"] = values["urgent"]
     return wanted
+
+
+def _project_id(session: Session, value: Any) -> int | None:
+    """A programme project's id (None or "" unlinks); refused unless the project exists."""
+    if value is None or value == "":
+        return None
+    ident = int(value) if isinstance(value, int | str) and str(value).isdecimal() else None
+    if ident is None or isinstance(value, bool) or ident > 2**31 - 1 \
+            or session.get(Project, ident) is None:
+        raise CaseActionRefused("unknown_project", "The project is not a known one.")
+    return ident
 
 
 def _level(value: Any, case: Case, org_data: OrgData) -> int | None:
