@@ -123,7 +123,8 @@ def summary(case: Case) -> CaseSummary:
 
 
 def detail(case: Case) -> CaseDetail:
-    return CaseDetail(**summary(case).model_dump(), project=case.project, gender=case.gender,
+    return CaseDetail(**summary(case).model_dump(), project=case.project,
+                      project_id=case.project_id, gender=case.gender,
                       age_group=case.age_group, resolution=case.resolution,
                       timeline=timeline(case))
 

@@ -56,6 +56,8 @@ class TimelineEntry(BaseModel):
 
 class CaseDetail(CaseSummary):
     project: str | None
+    project_id: int | None = Field(description="The programme project the case is linked to "
+                                               "(GET /api/v1/projects)")
     gender: str | None
     age_group: str | None
     resolution: str | None
@@ -73,6 +75,8 @@ class TriageIn(Strict):
     category: str | None = None
     location: str | None = None
     project: str | None = Field(default=None, max_length=64)
+    project_id: int | None = Field(default=None, description="Link to a programme project; "
+                                                             "null unlinks")
     gender: Literal["female", "male", "other", "unknown"] | None = None
     age_group: Literal["child", "adult", "elderly", "unknown"] | None = None
     urgent: bool | None = None

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from casework.models import ApiToken, Case, Message, Referral, User
+from casework.models import ApiToken, Case, Message, Project, Referral, User
 from casework.tokens import revoke
 from extensions import db
 from tests.admin.api.conftest import ApiClient
@@ -148,6 +148,23 @@ def test_triage_reply_note_refer_close_reopen(
     assert reopened.status_code == 200 and reopened.json["status"] == "open"
     kinds = [entry["kind"] for entry in officer.get(f"/cases/{case.reference}").json["timeline"]]
     assert {"message", "note", "referral", "event"} <= set(kinds)
+
+
+def test_triage_links_the_case_to_a_project(api: Callable[..., ApiClient],
+                                            new_case: Callable[..., Case]) -> None:
+    case = new_case("لم أستلم السلة")
+    project = Project(name="سلال الشتاء", has_strategy=False, locations=[])
+    db.session.add(project)
+    db.session.commit()
+    officer = api("officer")
+    linked = officer.patch(f"/cases/{case.reference}", json={"project_id": project.id})
+    assert linked.status_code == 200 and linked.json["project_id"] == project.id
+    unknown = officer.patch(f"/cases/{case.reference}", json={"project_id": project.id + 1})
+    assert unknown.status_code == 422 and "project" in unknown.json["detail"]
+    db.session.refresh(case)
+    assert case.project_id == project.id  # the refused change changed nothing
+    unlinked = officer.patch(f"/cases/{case.reference}", json={"project_id": None})
+    assert unlinked.status_code == 200 and unlinked.json["project_id"] is None
 
 
 @pytest.mark.parametrize(
