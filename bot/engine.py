@@ -385,11 +385,13 @@ def _answered(turn: Turn, question: State) -> bool:
 
 
 def _look_for_an_answer(turn: Turn, case: Case) -> None:
-    """A new case whose message an information entry answers gets the answer next (unless
-    the triage assistant flagged it); a question nothing answers is kept for officers."""
+    """A new case whose message an information entry answers gets the answer next, unless a
+    triage rule flagged it; a question nothing answers is kept for officers. The model's flag
+    alone restricts the case and alerts PSEA but does not hold the answer back: it mostly
+    fires on questions near sensitive topics («why is my name not on the list?»)."""
     text = turn.message.body
     lexicon = turn.settings.triage
-    if not text or (lexicon is not None and lexicon.assess(text).flagged):
+    if not text or (lexicon is not None and lexicon.assess(text).flagged_by_a_rule):
         return
     turn.info_entry = _entry_for(turn, text, turn.contact.location)
     if turn.info_entry is None and faq.reads_as_question(text):

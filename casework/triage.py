@@ -126,6 +126,11 @@ class Assessment:
     def flagged(self) -> bool:
         return self.sensitive or self.urgent
 
+    @property
+    def flagged_by_a_rule(self) -> bool:
+        """A rule of the lexicon named the danger (not only the model's hunch)."""
+        return any(hit.flag and hit.rule != MODEL_RULE for hit in self.hits)
+
     def words(self, flag: str | None = None) -> list[str]:
         """The matched words, in order of first appearance, for one flag or for all."""
         seen: dict[str, None] = {}

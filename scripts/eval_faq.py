@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from casework.faq import Matcher, load_entries  # noqa: E402
 from casework.triage import load_lexicon  # noqa: E402
+from casework.triage_model import load_model  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 TARGET_PRECISION, TARGET_RECALL = 0.95, 0.80
@@ -37,7 +38,7 @@ def evaluate(rows: list[dict[str, str]], matcher: Matcher, lexicon: object
     right = given = answerable = 0
     mistakes = []
     for row in rows:
-        flagged = lexicon.assess(row["text"]).flagged  # type: ignore[attr-defined]
+        flagged = lexicon.assess(row["text"]).flagged_by_a_rule  # type: ignore[attr-defined]
         found = None if flagged else matcher.match(row["text"])
         said = found.entry.code if found else "none"
         answerable += row["entry"] != "none"
@@ -53,7 +54,8 @@ def main() -> int:
     parser.add_argument("--misses", action="store_true")
     args = parser.parse_args()
     matcher = Matcher(load_entries(ROOT / "config" / "info_entries.yaml"))
-    lexicon = load_lexicon(ROOT / "config" / "triage.yaml")
+    lexicon = load_lexicon(ROOT / "config" / "triage.yaml",  # as the service reads it
+                           load_model(ROOT / "config" / "triage_model.json"))
     results = [report(name, read_rows(DATA / name), matcher, lexicon, args.misses)
                for name in SETS if (DATA / name).exists()]
     return 0 if results and results[0] else 1

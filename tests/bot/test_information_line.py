@@ -14,6 +14,7 @@ from bot.states import State
 from casework import accounts, info
 from casework.models import CaseStatus, InfoAnswer, InfoEntry, Role, utcnow
 from extensions import db
+from services import services
 
 ANSWER = "توزَّع السلال بين اليوم الأول والعاشر من كل شهر."
 
@@ -81,6 +82,17 @@ def test_no_answer(person: Callable, label: str, text: str, approved: bool) -> N
     assert "info_answer" not in _kinds(replies), label
     assert db.session.scalars(select(InfoAnswer).where(InfoAnswer.entry_id.is_not(None))
                               ).all() == []
+
+
+def test_the_models_flag_alone_restricts_the_case_but_still_answers(person: Callable) -> None:
+    _entry(code="not_on_the_list", keywords=["list", "قايمه*"], asks=["why"])
+    text = "why my name not in list"
+    assessment = services().dialogue.triage.assess(text)
+    assert assessment.sensitive and not assessment.flagged_by_a_rule  # the shipped model's
+    amal = person()
+    replies = amal.says(text)
+    assert _kinds(replies) == ["ack", "info_answer"]
+    assert amal.cases[0].sensitive  # restricted, and PSEA alerted, all the same
 
 
 def test_an_unapproved_entry_is_never_sent(person: Callable) -> None:
