@@ -164,16 +164,25 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_lessons_learned_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_lessons_learned_project_id'), ['project_id'], unique=False)
 
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('project_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_cases_project_id'), ['project_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_cases_project_id_projects'), 'projects', ['project_id'], ['id'])
+    # A column with its REFERENCES clause, added in place: on SQLite, a separate foreign key
+    # would rebuild ``cases``, and dropping the old table fails while messages, referrals and
+    # the rest reference its rows (foreign keys are enforced).
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE cases ADD COLUMN project_id INTEGER '
+                   'CONSTRAINT fk_cases_project_id_projects REFERENCES projects (id)')
+    else:
+        op.add_column('cases', sa.Column('project_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(op.f('fk_cases_project_id_projects'), 'cases', 'projects',
+                              ['project_id'], ['id'])
+    op.create_index(op.f('ix_cases_project_id'), 'cases', ['project_id'], unique=False)
 
 
 
 def downgrade():
     with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_cases_project_id_projects'), type_='foreignkey')
+        if op.get_bind().dialect.name != 'sqlite':  # there it goes with its column
+            batch_op.drop_constraint(batch_op.f('fk_cases_project_id_projects'),
+                                     type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_cases_project_id'))
         batch_op.drop_column('project_id')
 
