@@ -31,7 +31,8 @@ REPLAY_FLAG = "sawti.replay"  # set on requests replayed from channels.spool
 def register(app: Flask) -> None:
     settings = app.extensions["sawti"].settings
     if settings.sawti_trusted_proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.sawti_trusted_proxies)  # type: ignore[method-assign]
+        hops = settings.sawti_trusted_proxies  # X-Forwarded-For: client IP; -Proto: https
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     from admin import bp as admin_bp
     from channels.web import bp as channels_bp
 

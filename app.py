@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import time
 from datetime import timedelta
@@ -14,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
+import logs
 from config.settings import Settings, load_settings
 from extensions import babel, csrf, db, limiter, migrate
 from services import Services
@@ -43,11 +43,18 @@ def create_app(settings: Settings | None = None) -> Flask:
         JSON_SORT_KEYS=False,
     )
     settings.sawti_instance_path.mkdir(parents=True, exist_ok=True)
-    _configure_logging(settings)
+    logs.configure(settings.log_format)
+    logs.init_app(app)  # first, so that every request gets an id and an access line
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     babel.init_app(app, locale_selector=_select_locale)
     app.config["RATELIMIT_STORAGE_URI"] = settings.redis_url or "memory://"
+    # Redis down: limits are kept in this process meanwhile; a webhook never fails for it.
+    app.config["RATELIMIT_SWALLOW_ERRORS"] = True
+    app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    if settings.redis_url:
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_timeout": 1,
+                                                   "socket_connect_timeout": 1}
     limiter.init_app(app)
     app.extensions["sawti"] = Services.build(settings)
 
@@ -195,17 +202,3 @@ def _http_error(error: HTTPException) -> Response:
     response = jsonify(error=error.name, detail=error.description, status=error.code)
     response.status_code = error.code or 500
     return response
-
-
-# Client libraries that log request lines at INFO: URLs hold the Telegram bot token, query
-# strings may hold phone numbers. Only their warnings are kept.
-NOISY_LOGGERS = ("httpx", "httpcore", "twilio.http_client", "telegram", "urllib3")
-
-
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    for name in NOISY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)

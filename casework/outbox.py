@@ -1,6 +1,9 @@
 """The outbox: outbound messages are rows, written in the transaction that caused them, and
 sent later by the dispatcher. A claim is a lease, so a dispatcher that dies mid-send leaves the
-row to be claimed again once the lease expires."""
+row to be claimed again once the lease expires.
+
+Queuing marks the session (``QUEUED_INFO`` in ``Session.info``); once the transaction commits,
+``channels.wakeup`` wakes an idle dispatcher through Redis, when REDIS_URL is set."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import random
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, inspect, or_, select, update
+from sqlalchemy import bindparam, func, insert, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from casework import audit
@@ -21,6 +24,7 @@ from casework.models import (
 )
 
 LEASE = timedelta(minutes=2)
+QUEUED_INFO = "sawti.outbox_queued"  # Session.info key: this transaction queued messages
 ERROR_LENGTH = 255
 _MESSAGES = Message.__table__
 _INSERT = insert(_MESSAGES).returning(_MESSAGES.c.id, sort_by_parameter_order=True)
@@ -41,6 +45,7 @@ def enqueue(session: Session, contact: Contact, case: Case | None, body: str, *,
         next_attempt_at=now, created_at=now,
     )
     session.add(message)
+    session.info[QUEUED_INFO] = True
     return message
 
 
@@ -57,6 +62,7 @@ def enqueue_all(session: Session, contact: Contact, case: Case | None,
             for body, kind in replies]
     if not rows:
         return []
+    session.info[QUEUED_INFO] = True
     return list(session.scalars(_INSERT, rows))
 
 
@@ -125,7 +131,9 @@ def release_held(session: Session, contact: Contact, now: datetime) -> int:
     if contact.id is None:
         return 0
     released = session.execute(_RELEASE, {"for_contact": contact.id, "due": now}).rowcount
-    if released:  # rare: the contact's messages this session holds may be out of date
+    if released:
+        session.info[QUEUED_INFO] = True
+        # rare: the contact's messages this session holds may be out of date
         for item in list(session.identity_map.values()):
             if isinstance(item, Message) and inspect(item).dict.get("contact_id") == contact.id:
                 session.expire(item)
@@ -163,3 +171,17 @@ def oldest_due_at(session: Session, now: datetime) -> datetime | None:
                Message.next_attempt_at <= now)
         .order_by(Message.next_attempt_at).limit(1)
     )
+
+
+def next_due_at(session: Session) -> datetime | None:
+    """When the dispatcher next has something to do: the earliest queued message's time, or
+    the earliest lease to expire; None when nothing waits."""
+    queued = session.scalar(
+        select(func.min(Message.next_attempt_at))
+        .where(Message.status == DeliveryStatus.QUEUED, Message.direction == Direction.OUTBOUND))
+    leased = session.scalar(
+        select(func.min(Message.lease_until))
+        .where(Message.status == DeliveryStatus.SENDING,
+               Message.direction == Direction.OUTBOUND))
+    times = [moment for moment in (queued, leased) if moment is not None]
+    return min(times) if times else None

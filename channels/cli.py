@@ -11,7 +11,7 @@ from flask import Flask
 
 from casework.models import utcnow
 from casework.scheduler import JOBS, Scheduler, job_named, leadership_for
-from channels import spool
+from channels import spool, wakeup
 from channels.base import SendError
 from channels.telegram import TelegramAdapter
 from extensions import db
@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 
 def register(app: Flask) -> None:
+    # Every commit that queued messages wakes an idle worker through Redis (if configured).
+    wakeup.install(app, app.extensions["sawti"].settings.redis_url)
+
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Send what is due now, then exit.")
     @click.option("--no-scheduler", is_flag=True, help="Do not run the scheduled jobs.")
@@ -53,6 +56,7 @@ def register(app: Flask) -> None:
                     scheduler.shutdown()
             log.info("worker stopped")
         finally:
+            dispatcher.close()
             svc.close()
 
     @app.cli.group("jobs")

@@ -2,12 +2,16 @@
 
 Each round leases a batch of due messages (one short transaction), sends them outside any
 transaction, and records each result. Retryable errors back off exponentially up to
-``SAWTI_SEND_MAX_ATTEMPTS``; the final failure is recorded on the case.
+``SAWTI_SEND_MAX_ATTEMPTS``; the final failure is recorded on the case. Each channel's
+``SAWTI_SEND_RATE`` is kept (``channels.send_rate``): a message over it goes back in the queue
+for a moment without using an attempt. An idle dispatcher waits for a Redis wake-up
+(``channels.wakeup``) when REDIS_URL is set, else polls the database.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from datetime import datetime, timedelta
 
@@ -26,6 +30,8 @@ from channels.base import (
     SendResult,
     WindowClosedError,
 )
+from channels.send_rate import SendRate
+from channels.wakeup import Wakeups, wakeups_for
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,12 +41,17 @@ ALWAYS_SENT_KINDS = {"opt_out"}
 
 class Dispatcher:
     def __init__(self, session: Session, adapters: dict[str, ChannelAdapter], vault: Vault,
-                 settings: Settings, fetcher: AttachmentFetcher | None = None) -> None:
+                 settings: Settings, fetcher: AttachmentFetcher | None = None, *,
+                 send_rate: SendRate | None = None, wakeups: Wakeups | None = None,
+                 batch: int = 50) -> None:
         self.session = session
         self.adapters = adapters
         self.vault = vault
         self.settings = settings
         self.fetcher = fetcher
+        self.send_rate = send_rate or SendRate(settings.sawti_send_rate, settings.redis_url)
+        self.wakeups = wakeups if wakeups is not None else wakeups_for(settings.redis_url)
+        self.batch = batch  # messages claimed per round by run_forever
 
     def run_once(self, batch: int = 50) -> int:
         """Send what is due now (and fetch due attachments); returns how much was done."""
@@ -57,13 +68,41 @@ class Dispatcher:
     def run_forever(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
-                attempted = self.run_once()
+                attempted = self.run_once(self.batch)
             except Exception:
                 log.exception("dispatcher round failed; retrying")
                 self.session.rollback()
                 attempted = 0
             if not attempted:
-                stop.wait(self.settings.sawti_worker_poll_seconds)
+                self._idle(stop)
+
+    def close(self) -> None:
+        """Release the Redis connections (the worker stops)."""
+        self.send_rate.close()
+        if self.wakeups is not None:
+            self.wakeups.close()
+
+    def _idle(self, stop: threading.Event) -> None:
+        """Wait for a wake-up until the next message is due (at most the Redis poll interval);
+        without Redis, or while it is unreachable, poll."""
+        if self.wakeups is not None and self.wakeups.available:
+            try:
+                timeout = self._seconds_until_due()
+            except Exception:
+                log.exception("could not read the outbox; polling")
+                self.session.rollback()
+            else:
+                if self.wakeups.wait(timeout, stop) is not None:
+                    return
+        stop.wait(self.settings.sawti_worker_poll_seconds)
+
+    def _seconds_until_due(self) -> float:
+        longest = self.settings.sawti_worker_redis_poll_seconds
+        due = outbox.next_due_at(self.session)
+        self.session.commit()  # never wait inside a transaction
+        if due is None:
+            return longest
+        return min(longest, max(0.0, (due - utcnow()).total_seconds()))
 
     def _deliver(self, message: Message) -> None:
         now = utcnow()
@@ -75,6 +114,8 @@ class Dispatcher:
             return
         if self._window_closed(message, now):
             delivery.hold_for_window(self.session, message, now)
+            return
+        if self._over_rate(message, now):
             return
         try:
             result = self._send(message)
@@ -107,11 +148,25 @@ class Dispatcher:
         later = adapter.not_before(message.channel, message.kind, now) if adapter else None
         if later is None or later <= now:
             return False
+        self._put_back(message, later)
+        return True
+
+    def _over_rate(self, message: Message, now: datetime) -> bool:
+        """The channel sent its SAWTI_SEND_RATE this second: back in the queue for the moment
+        it may send again (with a little jitter), without using an attempt."""
+        wait = self.send_rate.acquire(message.channel)
+        if wait <= 0:
+            return False
+        jitter = random.uniform(0.0, 0.05)  # noqa: S311 - spreads workers, not security
+        self._put_back(message, now + timedelta(seconds=wait + jitter))
+        return True
+
+    @staticmethod
+    def _put_back(message: Message, later: datetime) -> None:
         message.status = DeliveryStatus.QUEUED
         message.next_attempt_at = later
         message.lease_until = None
         message.attempts = max(0, message.attempts - 1)  # claiming counted one
-        return True
 
     def _window_closed(self, message: Message, now: datetime) -> bool:
         adapter = self.adapters.get(message.channel)

@@ -13,9 +13,15 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from logs import resolve_format
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 MIN_SECRET_LENGTH = 32
+# Messages per second each channel may send (provider limits: Twilio queues SMS beyond its
+# own rate, WhatsApp senders take about 80/s, a Telegram bot about 30/s, Twilio places one
+# call per second by default).
+DEFAULT_SEND_RATE = {"sms": 10, "whatsapp": 20, "telegram": 30, "voice": 1}
 CALL_HOURS = re.compile(r"((?:[01]\d|2[0-3]):[0-5]\d)-((?:[01]\d|2[0-3]):[0-5]\d)")
 
 
@@ -128,6 +134,14 @@ class Settings(BaseSettings):
     # How long a dispatcher's claim on a message lasts; a worker that died mid-send leaves
     # the message to be sent again (at most once more) after this.
     sawti_send_lease_seconds: float = Field(120.0, gt=0)
+    # Log lines as JSON objects or text; unset: json in production, text elsewhere (logs.py).
+    sawti_log_format: str | None = None
+    # With REDIS_URL, an idle worker is woken through Redis when messages are queued and
+    # looks at the database anyway this often (without Redis: SAWTI_WORKER_POLL_SECONDS).
+    sawti_worker_redis_poll_seconds: float = Field(5.0, gt=0)
+    # Channel -> messages per second (JSON object), shared by all workers through Redis (each
+    # worker's own without it); a channel not listed, or 0, is not limited.
+    sawti_send_rate: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_SEND_RATE))
 
     @field_validator("sawti_env")
     @classmethod
@@ -146,6 +160,18 @@ class Settings(BaseSettings):
             raise ValueError("SAWTI_CALL_HOURS must look like 08:00-20:00 (two different times)")
         return value
 
+    @field_validator("sawti_send_rate")
+    @classmethod
+    def _send_rate(cls, value: dict[str, int]) -> dict[str, int]:
+        if any(rate < 0 for rate in value.values()):
+            raise ValueError("SAWTI_SEND_RATE: messages per second cannot be negative")
+        return value
+
+    @field_validator("sawti_log_format")
+    @classmethod
+    def _log_format(cls, value: str | None) -> str | None:
+        return resolve_format(value, None) if value else None
+
     @model_validator(mode="after")
     def _pseudonym_key_pinned(self) -> Settings:
         if self.previous_data_keys and not self.sawti_pseudonym_key:
@@ -161,6 +187,11 @@ class Settings(BaseSettings):
         """SAWTI_DATA_KEY_PREVIOUS as a list, newest first."""
         keys = (self.sawti_data_key_previous or "").split(",")
         return tuple(key.strip() for key in keys if key.strip())
+
+    @property
+    def log_format(self) -> str:
+        """``json`` or ``text``: SAWTI_LOG_FORMAT, else json in production."""
+        return resolve_format(self.sawti_log_format, self.sawti_env)
 
     @property
     def is_production(self) -> bool:

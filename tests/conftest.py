@@ -58,6 +58,7 @@ def settings(tmp_path: Path, database_url: str, settings_overrides: dict[str, ob
         "sawti_org_name": "صوتي",
         "redis_url": None,
         "sawti_send_backoff_seconds": 1.0,
+        "sawti_send_rate": {},  # no send-rate limit unless a test sets one
     }
     values.update(settings_overrides)
     return load_settings(**values)

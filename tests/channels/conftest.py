@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+import redis
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from channels.dispatcher import Dispatcher
+from extensions import db
+from services import services
 from tests.fakes import FakeTelegram, FakeTwilio, signed_form
 
 BOT_TOKEN = "123456:test-bot-token"
@@ -81,3 +91,102 @@ def post_telegram(client: FlaskClient, update: object, *, secret: str | None = W
                   ) -> TestResponse:
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
     return client.post("/webhooks/telegram", json=update, headers=headers)
+
+
+class PrivateRedis:
+    """A redis-server of this test's own, on a free port: stopping it touches nothing else
+    (never the shared Redis on 6379)."""
+
+    def __init__(self, directory: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(directory)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.client = redis.Redis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.client.ping()
+                return
+            except redis.ConnectionError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("the private redis-server did not start") from None
+                time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.client.close()
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+
+    def blocked_clients(self) -> int:
+        return int(self.client.info("clients")["blocked_clients"])
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    server = PrivateRedis(directory)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class WorkerThreads:
+    """Dispatchers running ``run_forever`` in threads, each in its own application context
+    (so its own database session), as ``flask worker`` processes would; all stopped after the
+    test, whatever happened."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.errors: list[BaseException] = []
+
+    def start(self, app: Flask, make: Callable[[], Dispatcher] | None = None) -> None:
+        def run() -> None:
+            with app.app_context():
+                dispatcher = make() if make else services().dispatcher(db.session)
+                try:
+                    dispatcher.run_forever(self.stop)
+                except BaseException as error:  # reported by the fixture
+                    self.errors.append(error)
+                finally:
+                    dispatcher.close()
+                    db.session.remove()
+
+        thread = threading.Thread(target=run, name=f"worker-{len(self.threads)}", daemon=True)
+        self.threads.append(thread)
+        thread.start()
+
+    def join(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=10)
+        assert not any(thread.is_alive() for thread in self.threads), "a worker did not stop"
+        assert not self.errors, self.errors
+
+
+@pytest.fixture
+def worker_threads() -> Iterator[WorkerThreads]:
+    workers = WorkerThreads()
+    try:
+        yield workers
+    finally:
+        workers.join()
+
+
+def wait_until(condition: Callable[[], object], timeout: float, pause: float = 0.01) -> float:
+    """Seconds until ``condition()`` held; fails the test after ``timeout`` seconds."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"still not true after {timeout} s")
+        time.sleep(pause)
+    return time.monotonic() - start

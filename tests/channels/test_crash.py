@@ -139,6 +139,7 @@ def test_killing_the_worker_mid_send_loses_nothing(
             assert time.monotonic() < deadline, "the worker sent nothing"
             time.sleep(0.005)
         processes.kill(process)  # SIGKILL while the send is held at the provider
+        time.sleep(LEASE_SECONDS)  # else a quick next worker finds all leased and exits
 
     deadline = time.monotonic() + 60
     while _outbound_left(app):
