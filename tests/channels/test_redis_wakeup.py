@@ -48,9 +48,10 @@ def test_an_idle_worker_wakes_when_a_message_is_queued(
     wait_until(lambda: private_redis.blocked_clients() == 1, timeout=10)  # waiting in BLPOP
 
     assert simulate(COMPLAINT).status_code == 200  # the commit that queued two replies
-    # The worker polls every 30 s here: only the wake-up explains a delivery this soon.
+    # The worker polls every 30 s here: only the wake-up explains a delivery this soon (it
+    # takes well under a second; a loaded machine gets a margin).
     seconds = wait_until(_all_delivered(app, 2), timeout=10)
-    assert seconds < 1.0
+    assert seconds < 5.0
     assert private_redis.client.llen(WAKEUP_KEY) == 0  # the worker took the wake-up
 
 

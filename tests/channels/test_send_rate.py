@@ -151,8 +151,10 @@ def test_two_workers_together_keep_the_channel_rate(
     wait_until(lambda: len(arrivals.times) == MESSAGES, timeout=20)
 
     times = arrivals.times
-    # Never more than LIMIT in any second (less a margin for the HTTP round trip).
-    assert min(times[i + LIMIT] - times[i] for i in range(MESSAGES - LIMIT)) >= 0.85
+    # Never more than LIMIT in any second. Arrivals lag admissions by the HTTP round trip,
+    # which a loaded machine stretches unevenly: allow half a second of it. Unlimited, the
+    # LIMIT + 1 messages arrive within a few hundredths of a second.
+    assert min(times[i + LIMIT] - times[i] for i in range(MESSAGES - LIMIT)) >= 0.5
     assert len(fake_telegram.sent_messages()) == MESSAGES  # each sent once
     with app.app_context():
         sent = db.session.execute(select(Message.status, Message.attempts, Message.last_error)
