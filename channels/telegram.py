@@ -120,7 +120,9 @@ class TelegramAdapter(ChannelAdapter):
             return await bot.send_message(chat_id=int(outbound.address), text=outbound.body)
 
         message = self._call(call)
-        return SendResult(external_id=str(message.message_id))
+        # Telegram numbers each chat's messages from 1, and the chat id may not be stored in
+        # clear: the id is qualified by our own outbox row to stay unique.
+        return SendResult(external_id=f"{outbound.message_id}:{message.message_id}")
 
     def download(self, channel: str, external_id: str, max_bytes: int) -> Download:
         async def call() -> bytes:

@@ -157,6 +157,20 @@ def test_end_to_end(client: FlaskClient, dispatcher: Dispatcher,
         == DeliveryStatus.SENT
 
 
+def test_people_in_different_chats_are_all_answered(client: FlaskClient, dispatcher: Dispatcher,
+                                                    fake_telegram: FakeTelegram) -> None:
+    # Telegram numbers each chat's messages from 1, so two chats' first replies share an id.
+    chats = [CHAT, CHAT + 1, CHAT + 2]
+    for update_id, chat in enumerate(chats, start=300):
+        post_telegram(client, text_update(update_id, chat, "لم أستلم السلة الغذائية"))
+    dispatcher.run_once()
+    assert sorted({sent["chat_id"] for sent in fake_telegram.sent_messages()}) == chats
+    acks = db.session.scalars(select(Message).where(Message.kind == "ack")).all()
+    assert [ack.status for ack in acks] == [DeliveryStatus.SENT] * 3
+    assert len({ack.external_id for ack in acks}) == 3
+    assert all(str(chat) not in (ack.external_id or "") for ack in acks for chat in chats)
+
+
 @pytest.fixture
 def queued_ack(client: FlaskClient, app_context: None) -> Callable[[], Message]:
     def make() -> Message:

@@ -66,7 +66,8 @@ class FakeTelegram(FakeServer):
     def __init__(self, token: str) -> None:
         super().__init__("fake-telegram")
         self.token = token
-        self._message_ids = itertools.count(1)
+        # Telegram numbers the messages of each private chat from 1: ids repeat across chats.
+        self._message_ids: dict[str, itertools.count[int]] = {}
         self._file_ids = itertools.count(1)
         self._sent: list[dict[str, Any]] = []
         self._files: dict[str, tuple[bytes, str]] = {}  # file_id -> (content, file_path)
@@ -162,7 +163,8 @@ class FakeTelegram(FakeServer):
             return json_response({"ok": False, "error_code": 400,
                                   "description": "Bad Request: chat_id is empty"}, 400)
         message: dict[str, Any] = {
-            "message_id": next(self._message_ids),
+            "message_id": next(self._message_ids.setdefault(str(params["chat_id"]),
+                                                            itertools.count(1))),
             "date": int(time.time()),
             "chat": {"id": params["chat_id"], "type": "private"},
             "from": BOT_USER,
