@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := app.py
 
-.PHONY: run test test-postgres lint browser-deps bench-intake bench-reports bench-console eval-triage train-triage eval-faq translations clean fuzz audit
+.PHONY: run test test-postgres lint browser-deps bench-intake bench-reports bench-console bench eval-triage train-triage eval-faq translations clean fuzz audit
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,14 @@ bench-reports: $(VENV)/.dev
 # e.g. ARGS="--db sqlite --keep".
 bench-console: $(VENV)/.dev
 	$(BIN)/python bench/console.py $(ARGS)
+
+# Issue 9's scale run, on PostgreSQL (127.0.0.1:5432; drops and recreates sawti_bench_scale):
+# 1,000,000 cases / 3,000,000 messages, webhook throughput and latency with 2 and 4 gunicorn
+# workers against the no-op ceiling, the dispatcher with 1 and 2 workers, console pages, peak
+# memory. ARGS=--keep reuses its data; e.g. ARGS="--cases 20000" for a quick run.
+bench: $(VENV)/.dev
+	scripts/ensure-wrk
+	$(BIN)/python bench/scale.py $(ARGS)
 
 # The triage assistant's recall and precision on tests/data (add --misses to see its errors).
 eval-triage: $(VENV)/.dev
