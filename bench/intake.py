@@ -359,6 +359,7 @@ def start_server(env: dict[str, str], port: int, workers: int, threads: int, log
         "--chdir", str(ROOT), "--pythonpath", str(BENCH_DIR),
         "--error-logfile", str(log), "--log-level", "warning",
         "--graceful-timeout", "10",
+        "--max-requests", "0",  # gunicorn.conf.py recycles workers: their CPU would go uncounted
         "intake:bench_app()",
     ]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
