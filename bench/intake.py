@@ -196,6 +196,44 @@ class Tickets:
             return True
 
 
+@dataclass
+class ClientTally:
+    """One client thread's requests on one kept-alive connection, added to a phase at the end."""
+
+    connection: http.client.HTTPConnection
+    latencies: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    sent: int = 0
+    ok: int = 0
+
+    def exchange(self, request: Request, since: float) -> None:
+        """Send one request; its latency counts from ``since`` (a perf_counter time)."""
+        method, path, body, headers = request
+        self.sent += 1
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+            payload = response.read()
+        except (OSError, http.client.HTTPException) as error:
+            self.errors[f"{type(error).__name__}: {error}"] += 1
+            self.connection.close()
+            return
+        self.latencies.append(time.perf_counter() - since)
+        if 200 <= response.status < 300:
+            self.ok += 1
+        else:
+            snippet = payload[:160].decode("utf-8", "replace").strip()
+            self.errors[f"HTTP {response.status}: {snippet}"] += 1
+
+    def add_to(self, result: PhaseResult, lock: threading.Lock) -> None:
+        self.connection.close()
+        with lock:
+            result.sent += self.sent
+            result.ok += self.ok
+            result.errors.update(self.errors)
+            result.latencies.extend(self.latencies)
+
+
 def run_phase(name: str, port: int, traffic: Traffic, total: int, concurrency: int,
               seconds: float, server_pid: int) -> PhaseResult:
     """Send ``total`` requests from ``concurrency`` threads (or stop at ``seconds``)."""
@@ -205,38 +243,14 @@ def run_phase(name: str, port: int, traffic: Traffic, total: int, concurrency: i
     tickets: list[Tickets] = []
 
     def client(thread: int) -> None:
-        connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
+        tally = ClientTally(http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT))
         requests = traffic(thread)
-        latencies: list[float] = []
-        errors: Counter[str] = Counter()
-        sent = ok = 0
         start.wait()
         try:
             while tickets[0].take():
-                method, path, body, headers = next(requests)
-                sent += 1
-                began = time.perf_counter()
-                try:
-                    connection.request(method, path, body=body, headers=headers)
-                    response = connection.getresponse()
-                    payload = response.read()
-                except (OSError, http.client.HTTPException) as error:
-                    errors[f"{type(error).__name__}: {error}"] += 1
-                    connection.close()
-                    continue
-                latencies.append(time.perf_counter() - began)
-                if 200 <= response.status < 300:
-                    ok += 1
-                else:
-                    snippet = payload[:160].decode("utf-8", "replace").strip()
-                    errors[f"HTTP {response.status}: {snippet}"] += 1
+                tally.exchange(next(requests), time.perf_counter())
         finally:
-            connection.close()
-            with lock:
-                result.sent += sent
-                result.ok += ok
-                result.errors.update(errors)
-                result.latencies.extend(latencies)
+            tally.add_to(result, lock)
 
     threads = [threading.Thread(target=client, args=(number,), name=f"{name}-{number}",
                                 daemon=True) for number in range(concurrency)]

@@ -56,7 +56,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -158,11 +157,9 @@ def run_paced(name: str, port: int, traffic: intake.Traffic, rate: float, total:
     deadline = began + seconds
 
     def client(thread: int) -> None:
-        connection = http.client.HTTPConnection(HOST, port, timeout=intake.REQUEST_TIMEOUT)
+        tally = intake.ClientTally(
+            http.client.HTTPConnection(HOST, port, timeout=intake.REQUEST_TIMEOUT))
         requests = traffic(thread)
-        latencies: list[float] = []
-        errors: Counter[str] = Counter()
-        sent = ok = 0
         try:
             while True:
                 with lock:
@@ -174,28 +171,9 @@ def run_paced(name: str, port: int, traffic: intake.Traffic, rate: float, total:
                     result.timed_out = True
                     return
                 time.sleep(max(0.0, due - time.perf_counter()))
-                method, path, body, headers = next(requests)
-                sent += 1
-                try:
-                    connection.request(method, path, body=body, headers=headers)
-                    response = connection.getresponse()
-                    payload = response.read()
-                except (OSError, http.client.HTTPException) as error:
-                    errors[f"{type(error).__name__}: {error}"] += 1
-                    connection.close()
-                    continue
-                latencies.append(time.perf_counter() - due)
-                if 200 <= response.status < 300:
-                    ok += 1
-                else:
-                    errors[f"HTTP {response.status}: {payload[:160]!r}"] += 1
+                tally.exchange(next(requests), due)
         finally:
-            connection.close()
-            with lock:
-                result.sent += sent
-                result.ok += ok
-                result.errors.update(errors)
-                result.latencies.extend(latencies)
+            tally.add_to(result, lock)
 
     threads = [threading.Thread(target=client, args=(number,), daemon=True)
                for number in range(concurrency)]
