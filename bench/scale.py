@@ -49,7 +49,6 @@ import os
 import platform
 import random
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -294,17 +293,6 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
                                 stderr=output)
 
 
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-            return
-        except subprocess.TimeoutExpired:
-            process.kill()
-    process.wait(timeout=10)
-
-
 # --- phases ------------------------------------------------------------------------------------
 
 @dataclass
@@ -359,7 +347,7 @@ def intake_round(engine: Engine, env: dict[str, str], workers: int, args: argpar
         return IntakeResult(workers, noop, full, paced, _inbound(engine) - before,
                             warm.sent + full.sent + paced.sent)
     finally:
-        stop_process(server)
+        intake.stop_server(server)
 
 
 def _inbound(engine: Engine) -> int:
@@ -426,7 +414,7 @@ def dispatch_round(engine: Engine, env: dict[str, str], workers: int, batch: lis
         memory.sample()
     finally:
         for process in processes:
-            stop_process(process)
+            intake.stop_server(process)
     with engine.connect() as connection:
         row = connection.execute(text(
             "SELECT count(*) FILTER (WHERE sent_at IS NOT NULL), "
@@ -514,12 +502,7 @@ def prepare(target: console.Target, cases: int, per_case: int, keep: bool) -> fl
             print("  reusing the generated data (--keep)")
             return None
         print(f"  found {found[0]:,} cases and {found[1]:,} messages: generating afresh")
-    target.drop()
-    target.create()
-    app = console.make_app(target)
-    console.upgrade_schema(app)
-    with app.app_context():
-        db.engine.dispose()
+    recreate(target)
     engine = create_engine(target.url)
     try:
         print(f"  generating {cases:,} cases and {expected[1]:,} messages ...", flush=True)
@@ -543,13 +526,18 @@ def fresh_database(url: str, instance: Path) -> console.Target:
     name = f"{make_url(url).database}_intake"
     target = console.Target("postgresql", make_url(url).set(database=name).render_as_string(
         hide_password=False), instance)
+    recreate(target)
+    return target
+
+
+def recreate(target: console.Target) -> None:
+    """An empty database at the newest schema, through the migrations."""
     target.drop()
     target.create()
     app = console.make_app(target)
     console.upgrade_schema(app)
     with app.app_context():
         db.engine.dispose()
-    return target
 
 
 # --- report ------------------------------------------------------------------------------------
