@@ -17,6 +17,7 @@ from channels import enabled_adapters
 from channels.attachments import AttachmentFetcher
 from channels.base import ChannelAdapter
 from channels.dispatcher import Dispatcher
+from channels.recent import RecentDeliveries, recent_deliveries
 from config.data import OrgData, load_org_data
 from config.settings import Settings
 
@@ -29,6 +30,8 @@ class Services:
     dialogue: DialogueSettings
     adapters: dict[str, ChannelAdapter]
     attachment_store: AttachmentStore
+    # The de-duplication fast path (Redis); None without REDIS_URL.
+    recent: RecentDeliveries | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -46,8 +49,10 @@ class Services:
             triage=lexicon,
         )
         store = AttachmentStore(settings.sawti_instance_path / "attachments")
-        return cls(settings, Vault.from_settings(settings), org_data, dialogue,
-                   enabled_adapters(settings), store)
+        vault = Vault.from_settings(settings)
+        recent = recent_deliveries(settings.redis_url, vault, settings.sawti_dedup_seconds)
+        return cls(settings, vault, org_data, dialogue, enabled_adapters(settings), store,
+                   recent)
 
     def dispatcher(self, session: Session) -> Dispatcher:
         """The worker's dispatcher, with the attachment fetcher, on the given session."""
@@ -60,6 +65,8 @@ class Services:
         """Release what adapters hold open (connection pools, event loops)."""
         for adapter in set(self.adapters.values()):
             adapter.close()
+        if self.recent is not None:
+            self.recent.close()
 
 
 def services() -> Services:

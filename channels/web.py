@@ -9,8 +9,9 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.conversation import handle_inbound
+from bot.conversation import Handled, handle_inbound
 from casework import outbox
+from casework.intake import Inbound
 from casework.models import Contact, DeliveryStatus, Direction, Message, utcnow
 from channels import ADAPTERS, twilio_voice
 from channels.base import BadWebhook, ChannelAdapter
@@ -35,10 +36,19 @@ def receive(channels: tuple[str, ...]) -> ResponseReturnValue:
         inbounds = adapter.parse(request)
     except BadWebhook as error:
         abort(400, description=str(error))
+    return adapter.webhook_response([_handle_once(inbound) for inbound in inbounds])
+
+
+def _handle_once(inbound: Inbound) -> Handled:
+    """Store and answer a delivery; a provider's retry of a recent one, from Redis if we can."""
     svc = services()
-    handled = [handle_inbound(db.session, inbound, svc.vault, svc.dialogue)
-               for inbound in inbounds]
-    return adapter.webhook_response(handled)
+
+    def store_and_answer(inbound: Inbound) -> Handled:
+        return handle_inbound(db.session, inbound, svc.vault, svc.dialogue)
+
+    if svc.recent is None:
+        return store_and_answer(inbound)
+    return svc.recent.handle(inbound, store_and_answer)
 
 
 def receive_status(channels: tuple[str, ...]) -> ResponseReturnValue:

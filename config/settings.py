@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     sawti_api_rate_limit: str = "120 per minute"
     # Messages from one sender beyond this many per minute are stored but not answered.
     sawti_inbound_per_minute: int = Field(20, ge=1)
+    # With REDIS_URL: a stored delivery is remembered this long, so that a provider's retry
+    # is answered without touching the database (0: off; the database always de-duplicates).
+    sawti_dedup_seconds: int = Field(86400, ge=0)
 
     # Voice call-back line (Twilio Voice, on when TWILIO_VOICE_NUMBER is set too).
     # Calls are placed only within these local hours (SAWTI_TIMEZONE); "HH:MM-HH:MM".
