@@ -11,7 +11,6 @@ in-process log takes over (each worker then keeps the rate on its own).
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 import uuid
@@ -19,16 +18,13 @@ from collections import deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from redis import Redis
-    from redis.commands.core import Script
+from channels.redis_link import RETRY_SECONDS, RedisLink, RedisUnavailable
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from redis.commands.core import Script
 
 KEY_PREFIX = "sawti:send_rate:"
 WINDOW_SECONDS = 1.0
-RETRY_SECONDS = 5.0  # after a failure, Redis is left alone this long
-TIMEOUT_SECONDS = 1.0
 
 # KEYS[1] the channel's log; ARGV: limit, window (µs), a unique member. Returns 0 (sent now,
 # recorded) or the microseconds until the oldest send in the window leaves it.
@@ -80,47 +76,33 @@ class SendRate:
                  window: float = WINDOW_SECONDS, retry_seconds: float = RETRY_SECONDS) -> None:
         self.local = LocalSendRate(limits, window)
         self.window = window
-        self.retry_seconds = retry_seconds
-        self._client: Redis | None = None
+        self._link: RedisLink | None = None
         self._script: Script | None = None
-        self._down_until = 0.0
         if redis_url:
-            import redis  # only needed when configured
-
-            self._client = redis.Redis.from_url(
-                redis_url, socket_timeout=TIMEOUT_SECONDS,
-                socket_connect_timeout=TIMEOUT_SECONDS)
-            self._script = self._client.register_script(_SLIDING_WINDOW)
+            self._link = RedisLink(redis_url, degraded="send rates kept by this worker alone",
+                                   retry_seconds=retry_seconds)
+            self._script = self._link.client.register_script(_SLIDING_WINDOW)
 
     @property
     def shared(self) -> bool:
         """Whether the limit is kept in Redis right now (shared by all workers)."""
-        return self._script is not None and time.monotonic() >= self._down_until
+        return self._link is not None and self._link.available
 
     def acquire(self, channel: str) -> float:
         """0 if a message may go out on ``channel`` now (counted), else seconds to wait."""
         limit = self.local.limits.get(channel)
         if limit is None:
             return 0.0
-        if not self.shared:
+        if self._link is None or self._script is None:
             return self.local.acquire(channel)
-        from redis.exceptions import RedisError
-
-        assert self._script is not None
         try:
-            wait = self._script(keys=[KEY_PREFIX + channel],
-                                args=[limit, int(self.window * 1_000_000), uuid.uuid4().hex])
-        except RedisError as error:
-            if self._down_until == 0.0:  # once per outage
-                log.warning("redis unreachable; send rates kept by this worker alone",
-                            extra={"error": type(error).__name__})
-            self._down_until = time.monotonic() + self.retry_seconds
+            with self._link.connection():
+                wait = self._script(keys=[KEY_PREFIX + channel],
+                                    args=[limit, int(self.window * 1_000_000), uuid.uuid4().hex])
+        except RedisUnavailable:
             return self.local.acquire(channel)
-        if self._down_until:
-            self._down_until = 0.0
-            log.info("redis reachable again; send rates shared again")
         return int(wait) / 1_000_000
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
+        if self._link is not None:
+            self._link.close()

@@ -14,7 +14,6 @@ fails), the dispatcher polls as without Redis, and neither side tries Redis agai
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -24,18 +23,16 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from casework.outbox import QUEUED_INFO
+from channels.redis_link import RETRY_SECONDS, TIMEOUT_SECONDS, RedisLink, RedisUnavailable
 
 if TYPE_CHECKING:
     from redis import Redis
 
-log = logging.getLogger(__name__)
 
 WAKEUP_KEY = "sawti:outbox:wakeup"
 EXTENSION = "sawti_wakeup"
 KEEP = 64  # wake-ups kept while no worker listens: enough to wake every worker
 WAIT_SLICE_SECONDS = 1.0  # longest single BLPOP, so that a stopping worker stops promptly
-RETRY_SECONDS = 5.0  # after a failure, Redis is left alone this long
-TIMEOUT_SECONDS = 1.0  # connect and command time-out (a BLPOP gets its wait on top)
 
 
 class Wakeups:
@@ -46,35 +43,26 @@ class Wakeups:
         import redis  # only needed when configured
 
         self.key = key
-        self.retry_seconds = retry_seconds
-        self._client: Redis = redis.Redis.from_url(
-            url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS)
+        self.link = RedisLink(url, degraded="dispatcher wake-ups skipped; workers poll the "
+                              "database", retry_seconds=retry_seconds)
         self._blocking: Redis = redis.Redis.from_url(
             url, socket_timeout=WAIT_SLICE_SECONDS + TIMEOUT_SECONDS,
             socket_connect_timeout=TIMEOUT_SECONDS)
-        self._down_until = 0.0
-        self._lock = threading.Lock()
 
     @property
     def available(self) -> bool:
         """False while Redis is left alone after a failure."""
-        return time.monotonic() >= self._down_until
+        return self.link.available
 
     def publish(self) -> bool:
         """Wake one idle dispatcher; False (never an exception) if Redis is unavailable."""
-        from redis.exceptions import RedisError
-
-        if not self.available:
-            return False
         try:
-            with self._client.pipeline(transaction=False) as pipe:
+            with self.link.connection() as client, client.pipeline(transaction=False) as pipe:
                 pipe.lpush(self.key, "1")
                 pipe.ltrim(self.key, 0, KEEP - 1)
                 pipe.execute()
-        except RedisError as error:
-            self._failed(error, "redis unreachable; dispatcher wake-up skipped")
+        except RedisUnavailable:
             return False
-        self._recovered()
         return True
 
     def wait(self, timeout: float, stop: threading.Event) -> bool | None:
@@ -93,29 +81,16 @@ class Wakeups:
                 popped = self._blocking.blpop([self.key], timeout=min(WAIT_SLICE_SECONDS,
                                                                        remaining))
             except RedisError as error:
-                self._failed(error, "redis unreachable; the dispatcher polls the database")
+                self.link.failed(error)
                 return None
-            self._recovered()
+            self.link.recovered()
             if popped is not None:
                 return True
         return False
 
     def close(self) -> None:
-        self._client.close()
+        self.link.close()
         self._blocking.close()
-
-    def _failed(self, error: Exception, message: str) -> None:
-        with self._lock:
-            first = self._down_until == 0.0
-            self._down_until = time.monotonic() + self.retry_seconds
-        if first:  # once per outage, not once per message
-            log.warning(message, extra={"error": type(error).__name__})
-
-    def _recovered(self) -> None:
-        with self._lock:
-            was_down, self._down_until = self._down_until != 0.0, 0.0
-        if was_down:
-            log.info("redis reachable again; dispatcher wake-ups resumed")
 
 
 def wakeups_for(redis_url: str | None) -> Wakeups | None:

@@ -71,7 +71,7 @@ def test_the_rate_falls_back_to_the_process_when_redis_stops(
         assert [rate.acquire("sms") for _ in range(2)] == [0.0, 0.0]
         assert rate.shared
         private_redis.stop()
-        with caplog.at_level(logging.WARNING, logger="channels.send_rate"):
+        with caplog.at_level(logging.WARNING, logger="channels.redis_link"):
             waits = [rate.acquire("sms") for _ in range(3)]
         assert waits[:2] == [0.0, 0.0] and 0 < waits[2] <= 1.0  # this process's own count
         assert not rate.shared
