@@ -133,15 +133,40 @@ def classify(turn: Turn, state: State) -> Event:
     return Event.TEXT
 
 
+# An answer to the location question may name the place in a sentence («انا من الباب», "we
+# are in Dibis camp"); longer messages are more likely a complaint that mentions a place.
+LOCATION_ANSWER_WORDS = 6
+PLACE_PREFIXES = ("و", "ب", "ف", "ل")  # وبالباب, بحارم: a prefix joined to the name
+
+
 def match_location(org_data: OrgData, key: str) -> Location | None:
-    """A governorate chosen by its number in the list, or a governorate or district by name."""
+    """A governorate chosen by its number in the list, or a governorate or district by name:
+    the whole answer, or the one place a short answer names."""
     governorates = org_data.governorates
     if key.isdigit():
         index = int(key) - 1
         return governorates[index] if 0 <= index < len(governorates) else None
-    districts = [district for governorate in governorates for district in governorate.districts]
-    return next((place for place in (*governorates, *districts) if key in place.match_keys()),
-                None)
+    places = (*governorates, *(district for governorate in governorates
+                               for district in governorate.districts))
+    exact = next((place for place in places if key in place.match_keys()), None)
+    words = key.split()
+    if exact is not None or len(words) > LOCATION_ANSWER_WORDS:
+        return exact
+    named = [place for place in places if any(_names(words, name.split())
+                                                for name in place.match_keys())]
+    names = {place.name_en for place in named}  # a district may share its governorate's name
+    return named[0] if len(names) == 1 else None
+
+
+def _names(words: list[str], name: list[str]) -> bool:
+    """Whether ``name`` occurs in ``words`` as whole words, its first perhaps prefixed."""
+    for start in range(len(words) - len(name) + 1):
+        first, rest = words[start], words[start + 1:start + len(name)]
+        if rest == name[1:] and (first == name[0] or (
+                first[:1] in PLACE_PREFIXES and first[1:] in (name[0], "ال" + name[0],
+                                                               name[0].removeprefix("ال")))):
+            return True
+    return False
 
 
 # --- handlers ---------------------------------------------------------------------------
