@@ -46,6 +46,10 @@ URGENT = "urgent"
 FLAGS = frozenset({SENSITIVE, URGENT})
 ASSESSMENTS_KEPT = 64
 MODEL_RULE = "model"  # the rule id of a flag raised by the statistical model
+# The model judges messages of at least this many words. Shorter ones are mostly the
+# dialogue's answers (نعم, no, a governorate's name), which no training message resembles:
+# their few pieces each weigh heavily and gave "urgent" to نعم. The lexicon judges them alone.
+MODEL_MIN_WORDS = 3
 DEFAULT_WINDOW = 4
 # A flagged rule counts this much more than a plain category hint when choosing the category.
 FLAG_WEIGHT = 3.0
@@ -171,7 +175,7 @@ class Lexicon:
 
     def _model_hits(self, tokens: list[str], hits: Sequence[Hit]) -> list[Hit]:
         """The model's flags that no rule raised, with the words that weighed most."""
-        if self.model is None or not tokens:
+        if self.model is None or len(tokens) < MODEL_MIN_WORDS:
             return []
         flagged = {hit.flag for hit in hits}
         return [Hit(rule=MODEL_RULE, flag=flag, category=None, words=opinion.words)

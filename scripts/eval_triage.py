@@ -26,7 +26,8 @@ DATA = ROOT / "tests" / "data"
 # measured once before its misses were studied; train: written for the model only; fresh:
 # written last by someone who saw neither, kept out of all tuning and training until measured.
 SETS = ("triage_eval.csv", "triage_holdout.csv", "triage_blind.csv", "triage_final.csv",
-        "triage_train.csv", "triage_fresh.csv")
+        "triage_train.csv", "triage_fresh.csv", "triage_dialogue.csv",
+        "triage_dialogue_holdout.csv")
 TARGET_SETS = ("triage_eval.csv", "triage_holdout.csv")  # the exit status checks these
 TARGETS = {"sensitive": (0.95, 0.80), "urgent": (0.90, 0.80)}  # recall, precision
 

@@ -116,6 +116,23 @@ def test_answers_are_stored_on_the_case(person: Callable) -> None:
     assert [m.body for m in case.messages if m.direction == "in"] == [COMPLAINT, "الموصل", "نعم"]
 
 
+@pytest.mark.parametrize(("place", "consent"), [
+    pytest.param("نينوى", "نعم", id="ninawa-yes"),
+    pytest.param("٣", "no", id="digit-no"),
+    pytest.param("انا من الباب", "ايوه", id="from-al-bab-aywa"),
+])
+def test_answering_the_questions_raises_no_triage_flag(person: Callable, place: str,
+                                                       consent: str) -> None:
+    # The triage model once flagged «نعم» urgent: every consenting person's case with it.
+    someone = person()
+    someone.says(COMPLAINT)
+    someone.says(place)
+    someone.says(consent)
+    [case] = someone.cases
+    assert (case.sensitive, case.urgent) == (False, False)
+    assert case.location is not None and case.consent_to_contact is not None
+
+
 def test_status_of_another_persons_case_is_not_revealed(person: Callable) -> None:
     owner, stranger = person("tab-owner-1"), person("tab-stranger-1")
     owner.says(COMPLAINT)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine import NO_WORDS, YES_WORDS
+from casework.survey import ANSWER_WORDS
 from casework.triage import MODEL_RULE, load_lexicon
 from casework.triage_model import (
     ModelError,
@@ -17,6 +19,7 @@ from casework.triage_model import (
     load_model,
     word_pieces,
 )
+from config.data import load_org_data
 
 ROOT = Path(__file__).resolve().parents[2]
 LEXICON = ROOT / "config" / "triage.yaml"
@@ -88,8 +91,12 @@ def test_a_flag_names_the_words_that_weighed_most(hand_model: TriageModel) -> No
 
 
 @pytest.mark.parametrize(("text", "flags", "rules"), [
-    pytest.param("xyzzy", {"sensitive"}, [MODEL_RULE], id="model-only"),
-    pytest.param("fire xyzzy", {"sensitive", "urgent"}, [MODEL_RULE, MODEL_RULE], id="both"),
+    pytest.param("xyzzy is here", {"sensitive"}, [MODEL_RULE], id="model-only"),
+    pytest.param("fire xyzzy here", {"sensitive", "urgent"}, [MODEL_RULE, MODEL_RULE],
+                 id="both"),
+    # Fewer than MODEL_MIN_WORDS: the dialogue's answers, which the lexicon judges alone.
+    pytest.param("xyzzy", set(), [], id="one-word-too-short-for-the-model"),
+    pytest.param("fire xyzzy", set(), [], id="two-words-too-short-for-the-model"),
     pytest.param("he harassed me xyzzy", {"sensitive"}, None, id="rule-first-no-model-hit"),
     pytest.param("hello there", set(), [], id="nothing"),
 ])
@@ -136,6 +143,24 @@ def test_the_shipped_model_loads_and_says_what_it_learnt_from() -> None:
         "triage_*.csv")}  # retrained after every set was measured unseen (README)
     for flag in model.flags.values():
         assert 0.2 <= flag.threshold <= 0.9 and len(flag.weights) > 1000
+
+
+def _dialogue_answers() -> list[object]:
+    """What people send between the dialogue's questions: yes, no, a survey answer, a place."""
+    org = load_org_data(ROOT / "config")
+    places = [name for governorate in org.governorates
+              for name in (governorate.name_ar, governorate.name_en)]
+    answers = sorted(YES_WORDS | NO_WORDS | set().union(*ANSWER_WORDS.values()))
+    return ([pytest.param(word, id=f"answer-{word}") for word in answers]
+            + [pytest.param(place, id=f"place-{place}") for place in places]
+            + [pytest.param(f"انا من {place}", id=f"from-{place}") for place in places])
+
+
+@pytest.mark.parametrize("text", _dialogue_answers())
+def test_the_dialogues_answers_raise_no_flag(text: str) -> None:
+    # The shipped model once said "urgent" to نعم: every consenting person's case was flagged.
+    assessment = load_lexicon(LEXICON, load_model(SHIPPED_MODEL)).assess(text)
+    assert not assessment.sensitive and not assessment.urgent, assessment.hits
 
 
 # --- training -------------------------------------------------------------------------------
