@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import random
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from bot.conversation import handle_inbound
 from casework import intake
 from casework.intake import Inbound, InboundAttachment
 from casework.models import Case, Contact, Message, utcnow
+from casework.references import damm_check_digit
 from config.settings import Settings
 from extensions import db
 from services import services
@@ -93,3 +96,44 @@ def test_failure_inside_the_dialogue_rolls_back_everything(
         _handle(_inbound("SM1"))
     assert db.session.scalar(select(func.count(Message.id))) == 0
     assert db.session.scalar(select(func.count(Contact.id))) == 0
+
+
+def _reference(body: int) -> str:
+    digits = f"{body:06d}"
+    return digits + str(damm_check_digit(digits))
+
+
+@pytest.mark.parametrize(("space", "taken"), [
+    pytest.param(1000, 1, id="nearly-empty"),
+    pytest.param(1000, 900, id="nine-tenths-full"),
+    pytest.param(1000, 998, id="two-left"),
+])
+def test_a_free_reference_is_found_as_the_space_fills(
+        app_context: None, monkeypatch: pytest.MonkeyPatch, space: int, taken: int) -> None:
+    # A space of a thousand references stands in for the million: the same draws, sooner full.
+    monkeypatch.setattr(intake, "new_reference", lambda: _reference(secrets.randbelow(space)))
+    _handle(_inbound("SM0", address="+963900000000"))
+    first = db.session.scalars(select(Case)).one()
+    others = [body for body in range(space) if _reference(body) != first.reference]
+    used = random.Random(7).sample(others, taken - 1)
+    if used:
+        db.session.execute(insert(Case), [
+            {"reference": _reference(body), "contact_id": first.contact_id, "channel": "sms",
+             "status": "new", "created_at": first.created_at, "due_at": first.due_at,
+             "last_activity_at": first.created_at, "language": "ar"} for body in used])
+        db.session.commit()
+    used.append(int(first.reference[:6]))
+
+    handled = _handle(_inbound("SM1", address="+963900000001"))
+    assert handled.case_reference is not None
+    assert handled.case_reference not in {_reference(body) for body in used}
+    assert db.session.scalar(select(func.count(Case.id))) == taken + 1
+
+
+def test_a_full_reference_space_says_so(app_context: None,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(intake, "new_reference", lambda: _reference(0))
+    _handle(_inbound("SM0"))
+    with pytest.raises(RuntimeError, match="reference space"):
+        _handle(_inbound("SM1", address="+963900000001"))
+    assert db.session.scalar(select(func.count(Message.id)).where(Message.direction == "in")) == 1
