@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.messages import Speaker
 from bot.states import QUESTIONS, SURVEY_STATES, Event, Next, State, transition_for
-from casework import audit, faq, info, intake, notifications, survey
+from casework import audit, deadlines, faq, info, intake, notifications, survey, triage
 from casework.models import Case, CaseStatus, Contact, InfoAnswer, InfoEntry, Message
 from casework.references import ReferenceCheck, find_reference_query
 from casework.text import has_words, normalize_for_matching
@@ -231,12 +231,23 @@ def open_or_add_to_case(turn: Turn) -> None:
         speaker._("Thank you for contacting %(org)s. We received your message and opened "
                   "case number %(reference)s. Keep this number to ask about your case.",
                   org=turn.settings.org_name, reference=case.reference),
-        speaker.deadline(case.due_at - case.created_at),
+        speaker.deadline(_promised_deadline(turn, case) - case.created_at),
         speaker._("What you share is confidential: we never share your name or number "
                   "without your permission."),
     ))
     turn.say(body, "ack")
     _look_for_an_answer(turn, case)
+
+
+def _promised_deadline(turn: Turn, case: Case) -> datetime:
+    """The case's deadline, or the sensitive level's when the triage assistant flags the
+    message: it shortens the case's deadline in this same transaction, and a person
+    reporting abuse must not be told to wait 15 days."""
+    lexicon, grid = turn.settings.triage, turn.settings.org_data.grid
+    level = triage.sensitive_level(grid)
+    if lexicon is None or level is None or not lexicon.assess(turn.message.body).sensitive:
+        return case.due_at
+    return min(case.due_at, deadlines.due_at(case.created_at, level, grid))
 
 
 def add_to_case(turn: Turn) -> None:

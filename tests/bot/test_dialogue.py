@@ -133,6 +133,22 @@ def test_answering_the_questions_raises_no_triage_flag(person: Callable, place: 
     assert case.location is not None and case.consent_to_contact is not None
 
 
+@pytest.mark.parametrize(("text", "promise", "hours"), [
+    pytest.param("المشرف طلب مني اروح لعنده عالبيت بالليل مشان يعطيني السلة", "72 ساعة", 72,
+                 id="exploitation-72-hours"),
+    pytest.param("the guard asked me for money to put my name on the distribution list",
+                 "within 72 hours", 72, id="fraud-english-72-hours"),
+    pytest.param(COMPLAINT, "15 يوماً", 15 * 24, id="missed-basket-15-days"),
+])
+def test_the_acknowledgement_promises_the_cases_deadline(
+        person: Callable, text: str, promise: str, hours: int) -> None:
+    someone = person()
+    ack = someone.says(text)[0]
+    [case] = someone.cases
+    assert ack.kind == "ack" and promise in ack.body
+    assert case.due_at - case.created_at == timedelta(hours=hours)
+
+
 def test_status_of_another_persons_case_is_not_revealed(person: Callable) -> None:
     owner, stranger = person("tab-owner-1"), person("tab-stranger-1")
     owner.says(COMPLAINT)
