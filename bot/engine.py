@@ -34,6 +34,9 @@ NO_WORDS = _keys("2", "لا", "كلا", "مو موافق", "no", "n", "la")
 # "/link 12345678" (or "/link@sawti_bot 12345678") from a staff member's Telegram chat.
 LINK_COMMAND = re.compile(r"\s*/link(?:@\w+)?(?:\s+(?P<code>.*))?", re.IGNORECASE | re.DOTALL)
 LINK_CHANNELS = frozenset({"telegram"})
+# A reply of this many digits or fewer to a numbered question is taken as a try at a choice;
+# a longer number (a phone number, an ID) is content.
+CHOICE_DIGITS = 2
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class Turn:
     resumed: bool = False  # the contact had opted out and wrote again
     confirm_addition: bool = False  # say "we added your message" unless a question follows
     info_entry: InfoEntry | None = None  # an information entry answers this message
+    state: State = State.IDLE  # the state the message arrived in
     replies: list[Reply] = field(default_factory=list)
 
     def say(self, body: str, kind: str) -> None:
@@ -78,7 +82,7 @@ class Turn:
 
 
 def step(turn: Turn) -> list[Reply]:
-    state = current_state(turn)
+    state = turn.state = current_state(turn)
     event = classify(turn, state)
     transition = transition_for(state, event)
     HANDLERS[transition.handler](turn)
@@ -130,7 +134,20 @@ def classify(turn: Turn, state: State) -> Event:
     if state is State.AWAITING_INFO_FEEDBACK and (key in YES_WORDS or key in NO_WORDS) \
             and _info_awaiting(turn) is not None:
         return Event.ANSWER
+    if key.isdigit() and len(key) <= CHOICE_DIGITS and _question_waits(turn, state):
+        return Event.NOT_A_CHOICE
     return Event.TEXT
+
+
+def _question_waits(turn: Turn, state: State) -> bool:
+    """Whether the contact was asked a question with numbered answers that still waits."""
+    if state is State.AWAITING_SURVEY:
+        return survey.awaits_answer(turn.contact.dialogue_case)
+    if state is State.AWAITING_REOPEN:
+        return _surveyed_case(turn) is not None
+    if state is State.AWAITING_INFO_FEEDBACK:
+        return _info_awaiting(turn) is not None
+    return state in (State.AWAITING_LOCATION, State.AWAITING_CONSENT)
 
 
 # An answer to the location question may name the place in a sentence («انا من الباب», "we
@@ -327,6 +344,23 @@ def answer_reopen_offer(turn: Turn) -> None:
                        "at any time.", reference=case.reference), "survey_closed")
 
 
+def ask_again(turn: Turn) -> None:
+    """A number that is none of the choices: keep it on the case, and ask once more."""
+    turn.case = turn.contact.dialogue_case or intake.current_case(
+        turn.session, turn.contact, turn.now, turn.settings.attach_window)
+    if turn.case is not None:
+        intake.attach(turn.case, turn.message, turn.now)
+    speaker = turn.speaker
+    if turn.state is State.AWAITING_LOCATION:
+        body = speaker._("That number is not in the list.") + "\n" + _location_question(turn)
+    elif turn.state is State.AWAITING_SURVEY:
+        body = speaker._("Please reply 1 if you are satisfied, 2 if partly, 3 if you are not "
+                         "satisfied.")
+    else:
+        body = speaker._("Please reply 1 for yes or 2 for no.")
+    turn.say(body, "question")
+
+
 def link_staff_account(turn: Turn) -> None:
     """A staff member links this Telegram chat to their console account for alerts."""
     match = LINK_COMMAND.fullmatch(turn.message.body or "")
@@ -364,7 +398,8 @@ HANDLERS: dict[str, Callable[[Turn], None]] = {
     handler.__name__: handler
     for handler in (ask_for_content, opt_out, greet, answer_status, open_or_add_to_case,
                     add_to_case, save_location, save_consent, save_satisfaction,
-                    offer_reopen, answer_reopen_offer, link_staff_account, save_info_feedback)
+                    offer_reopen, answer_reopen_offer, link_staff_account, save_info_feedback,
+                    ask_again)
 }
 
 

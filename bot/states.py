@@ -37,6 +37,8 @@ class Event(StrEnum):
     START = "start"  # /start (Telegram) or a greeting command
     STATUS_QUERY = "status_query"  # the message is a case reference
     ANSWER = "answer"  # a valid answer to the question the contact was asked
+    # One or two digits that are none of the question's choices (a slip: "3" to "1 or 2")
+    NOT_A_CHOICE = "not_a_choice"
     NOT_SATISFIED = "not_satisfied"  # the survey answered with 3
     LINK = "link"  # "/link CODE" on Telegram: a staff member links their chat for alerts
     TEXT = "text"  # anything else: feedback, a complaint, a question
@@ -77,6 +79,9 @@ TRANSITIONS: dict[tuple[State, Event], Transition] = {
     (State.AWAITING_INFO_FEEDBACK, Event.ANSWER): Transition("save_info_feedback",
                                                              Next.NEXT_QUESTION),
     (State.AWAITING_INFO_FEEDBACK, Event.TEXT): Transition("add_to_case", Next.NEXT_QUESTION),
+    **{(state, Event.NOT_A_CHOICE): Transition("ask_again", Next.SAME)
+       for state in (State.AWAITING_LOCATION, State.AWAITING_CONSENT, State.AWAITING_SURVEY,
+                     State.AWAITING_REOPEN, State.AWAITING_INFO_FEEDBACK)},
 }
 
 # States whose question may be answered hours later (DialogueSettings.survey_timeout).
@@ -93,5 +98,5 @@ def transition_for(state: State, event: Event) -> Transition:
         return TRANSITIONS[(state, event)]
     if event in ANY_STATE:
         return ANY_STATE[event]
-    # An ANSWER is only ever classified in a state that asked a question.
+    # An ANSWER or NOT_A_CHOICE is only ever classified in a state that asked a question.
     raise KeyError(f"no transition for {state} on {event}")

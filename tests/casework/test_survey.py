@@ -173,12 +173,22 @@ def test_something_else_after_not_satisfied_is_a_new_message(person: Person,
     assert person.cases[0].status == CaseStatus.CLOSED
 
 
-@pytest.mark.parametrize("text", ["شكراً إلكم", "4", "ok"])
+@pytest.mark.parametrize("text", ["شكراً إلكم", "ok"])
 def test_a_message_that_is_no_answer_is_handled_as_today(person: Person, surveyed: Case,
                                                          text: str) -> None:
     assert person.says(text) == ["ack"]  # a new case; location and consent are known
     assert _satisfaction(surveyed) is None
     assert len(person.cases) == 2 and person.contact.dialogue_state == State.IDLE
+
+
+@pytest.mark.parametrize("slip", ["4", "٩", "0"])
+def test_a_number_that_is_no_answer_asks_again(person: Person, surveyed: Case,
+                                              slip: str) -> None:
+    assert person.says(slip) == ["question"]  # not a new case for a mistyped digit
+    assert len(person.cases) == 1 and _satisfaction(surveyed) is None
+    assert person.contact.dialogue_state == State.AWAITING_SURVEY
+    assert person.says("2") == ["survey_thanks"]
+    assert _satisfaction(surveyed) == 2
 
 
 def test_a_status_query_keeps_the_survey_open(person: Person, surveyed: Case) -> None:
