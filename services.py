@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -11,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.engine import DialogueSettings
 from casework.privacy import Vault
 from casework.storage import AttachmentStore
-from casework.triage import load_lexicon
+from casework.triage import Lexicon, load_lexicon
 from casework.triage_model import load_model
 from channels import enabled_adapters
 from channels.attachments import AttachmentFetcher
@@ -36,9 +38,7 @@ class Services:
     @classmethod
     def build(cls, settings: Settings) -> Services:
         assert settings.sawti_data_key is not None  # filled by Settings.with_local_secrets
-        org_data = load_org_data(settings.sawti_config_dir)
-        lexicon = load_lexicon(settings.sawti_config_dir / "triage.yaml",
-                               load_model(settings.sawti_config_dir / "triage_model.json"))
+        org_data, lexicon = load_config(settings.sawti_config_dir)
         dialogue = DialogueSettings(
             org_name=settings.sawti_org_name,
             org_data=org_data,
@@ -67,6 +67,34 @@ class Services:
             adapter.close()
         if self.recent is not None:
             self.recent.close()
+
+
+CONFIG_FILES = ("grid.yaml", "categories.yaml", "locations.yaml", "triage.yaml",
+                "triage_model.json")
+
+
+def load_config(config_dir: Path) -> tuple[OrgData, Lexicon]:
+    """The organisation's data files and the triage assistant, read once per process while
+    the files are unchanged (each application instance used to spend 0.4 s parsing them)."""
+    return _load_config(config_dir, tuple(_file_version(config_dir / name)
+                                          for name in CONFIG_FILES))
+
+
+def _file_version(path: Path) -> tuple[int, int] | None:
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    return found.st_mtime_ns, found.st_size
+
+
+@lru_cache(maxsize=4)
+def _load_config(config_dir: Path, _versions: tuple[tuple[int, int] | None, ...]
+                 ) -> tuple[OrgData, Lexicon]:
+    # OrgData, Lexicon and the model are frozen: one copy serves every application instance.
+    lexicon = load_lexicon(config_dir / "triage.yaml",
+                           load_model(config_dir / "triage_model.json"))
+    return load_org_data(config_dir), lexicon
 
 
 def services() -> Services:

@@ -25,10 +25,9 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from casework.text import normalize_for_matching
 from casework.triage import MessageIndex, Term, arabizi_letters, parse_terms
+from config.data import read_yaml
 
 MIN_MARGIN = 0.01  # a tie is not an answer
 
@@ -114,7 +113,7 @@ def parse_keywords(values: Iterable[str]) -> tuple[Term, ...]:
 
 def load_entries(path: Path) -> list[Entry]:
     """Entries from a YAML file (config/info_entries.yaml: the evaluation's and the demo's)."""
-    content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    content = read_yaml(path)
     return [Entry(code=str(item["code"]), keywords=parse_keywords(item.get("keywords") or []),
                   examples=tuple(item.get("examples") or ()),
                   also=parse_keywords(item.get("also") or []),

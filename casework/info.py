@@ -17,7 +17,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import case as when
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,7 +31,7 @@ from casework.models import (
     Message,
     User,
 )
-from config.data import OrgData
+from config.data import OrgData, read_yaml
 
 ACTOR = "information-line"
 INFO_CATEGORY = "information_request"
@@ -293,7 +292,7 @@ def import_entries(session: Session, path: Path, actor: User, now: datetime,
                    *, approve_all: bool = False) -> int:
     """Create the entries of a YAML file (config/info_entries.yaml's format) that are not
     there yet; returns how many were created."""
-    content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    content = read_yaml(path)
     created = 0
     for item in content.get("entries") or []:
         if session.scalars(select(InfoEntry).where(InfoEntry.code == item["code"])).first():

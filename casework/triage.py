@@ -38,7 +38,7 @@ from casework import audit, deadlines, notifications
 from casework.models import Case, Message, TriageSuggestion
 from casework.text import normalize_for_matching
 from casework.triage_model import TriageModel
-from config.data import Grid, OrgData
+from config.data import Grid, OrgData, read_yaml
 
 ACTOR = "triage-assistant"
 SENSITIVE = "sensitive"
@@ -185,7 +185,7 @@ class Lexicon:
 
 def load_lexicon(path: Path, model: TriageModel | None = None) -> Lexicon:
     try:
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+        content = read_yaml(path)
     except (OSError, yaml.YAMLError) as error:
         raise LexiconError(f"{path}: {error}") from error
     if not isinstance(content, dict) or not isinstance(content.get("rules"), list):

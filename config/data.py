@@ -103,9 +103,18 @@ def load_org_data(config_dir: Path) -> OrgData:
     )
 
 
+# libyaml's parser when PyYAML was built with it (about ten times faster than pure Python).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(path: Path) -> object:
+    """The content of a YAML data file, safely loaded; raises OSError or yaml.YAMLError."""
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)  # noqa: S506
+
+
 def _read(path: Path) -> dict:
     try:
-        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+        content = read_yaml(path)
     except (OSError, yaml.YAMLError) as error:
         raise DataFileError(f"{path}: {error}") from error
     if not isinstance(content, dict):
