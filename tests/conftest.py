@@ -8,12 +8,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
 from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from werkzeug.test import TestResponse
 
 from app import create_app
+from casework import accounts
 from channels.dispatcher import Dispatcher
 from config.settings import Settings, load_settings
 from extensions import db
@@ -38,6 +41,16 @@ def database_url(tmp_path: Path) -> Iterator[str]:
     with engine.begin() as connection:
         connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     engine.dispose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes() -> Iterator[None]:
+    """Argon2 at its cheapest for the suite: the real cost (0.1 s a hash, by design) spent on
+    every test user added minutes. The hash format and the verification are the same."""
+    kept = accounts._hasher
+    accounts._hasher = PasswordHasher.from_parameters(CHEAPEST)
+    yield
+    accounts._hasher = kept
 
 
 @pytest.fixture
