@@ -368,6 +368,23 @@ class Attachment(Base):
     message: Mapped[Message] = relationship(back_populates="attachments")
 
 
+class PendingStatus(Base):
+    """A delivery report that arrived before the dispatcher stored the provider's id for the
+    message (the provider answered the send, then reported on it, before our commit). The
+    dispatcher applies it as it records the id; old ones are deleted by the retention job."""
+
+    __tablename__ = "pending_statuses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channels: Mapped[str] = mapped_column(String(64))  # the reporting adapter's, comma-separated
+    external_id: Mapped[str] = mapped_column(String(128), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    opted_out: Mapped[bool] = mapped_column(default=False)
+    window_closed: Mapped[bool] = mapped_column(default=False)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class AuditEvent(Base):
     """Who did what, when. Details never hold an address or message text."""
 

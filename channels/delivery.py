@@ -2,6 +2,10 @@
 
 - A status callback moves a message forward only (a late "sent" after "delivered" is
   ignored), so replays and out-of-order callbacks are harmless.
+- A report may arrive before the dispatcher has stored the provider's id for the message (the
+  provider answered the send and reported on it before our commit): it is kept as a
+  ``PendingStatus`` and applied when the dispatcher records the id, so that a failure report
+  in that moment is not lost and the case still shows the failed reply.
 - Outside WhatsApp's 24-hour window free text cannot be sent: the message is held, and an
   approved template tells the person a reply is waiting; the held message goes out as soon as
   they write again (``casework.outbox.release_held`` in intake).
@@ -10,16 +14,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.messages import Speaker
 from casework import audit, outbox
-from casework.models import DELIVERY_PROGRESS, DeliveryStatus, Message
+from casework.models import DELIVERY_PROGRESS, DeliveryStatus, Message, PendingStatus
 from channels.base import StatusUpdate
 
 WINDOW_HOLD = "whatsapp_window"
+PENDING_KEPT = timedelta(days=2)
 NOTICE_KIND = "reply_waiting"
 
 
@@ -45,13 +51,46 @@ def record_statuses(session: Session, channels: frozenset[str],
     try:
         for update in updates:
             message = outbox.find_sent(session, channels, update.external_id)
-            if message is not None and _apply(session, message, update, now):
+            if message is None:
+                _keep_for_later(session, channels, update, now)
+            elif _apply(session, message, update, now):
                 changed += 1
         session.commit()
     except Exception:
         session.rollback()
         raise
     return changed
+
+
+def apply_pending(session: Session, now: datetime, limit: int = 200) -> int:
+    """Apply the kept reports whose message now has its provider id, and forget them; the
+    caller commits. Run by the dispatcher every round: the table is almost always empty, and
+    a report kept in any moment before the id's commit is found on the next round. One that
+    still has no message after ``PENDING_KEPT`` is dropped."""
+    applied = 0
+    for report in session.scalars(select(PendingStatus).order_by(PendingStatus.id)
+                                  .limit(limit)).all():
+        message = outbox.find_sent(session, frozenset(report.channels.split(",")),
+                                   report.external_id)
+        if message is None:
+            if now - report.received_at > PENDING_KEPT:  # it will never find its message
+                session.delete(report)
+            continue
+        _apply(session, message, StatusUpdate(
+            external_id=report.external_id, status=report.status,
+            error_code=report.error_code, opted_out=report.opted_out,
+            window_closed=report.window_closed), now)
+        session.delete(report)
+        applied += 1
+    return applied
+
+
+def _keep_for_later(session: Session, channels: frozenset[str], update: StatusUpdate,
+                    now: datetime) -> None:
+    session.add(PendingStatus(
+        channels=",".join(sorted(channels)), external_id=update.external_id[:128],
+        status=update.status, error_code=update.error_code, opted_out=update.opted_out,
+        window_closed=update.window_closed, received_at=now))
 
 
 def _apply(session: Session, message: Message, update: StatusUpdate, now: datetime) -> bool:

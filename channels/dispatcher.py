@@ -61,6 +61,8 @@ class Dispatcher:
         for message in messages:
             self._deliver(message)
             self.session.commit()
+        delivery.apply_pending(self.session, utcnow())
+        self.session.commit()
         fetched = self.fetcher.run_once() if self.fetcher else 0
         self.session.commit()  # never sleep inside a transaction: SQLite would stay locked
         return len(messages) + fetched

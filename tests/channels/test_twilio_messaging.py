@@ -10,8 +10,17 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from casework.models import Attachment, Case, Contact, DeliveryStatus, Message, utcnow
+from casework.models import (
+    Attachment,
+    Case,
+    Contact,
+    DeliveryStatus,
+    Message,
+    PendingStatus,
+    utcnow,
+)
 from casework.replies import queue_reply
+from channels import delivery
 from channels.dispatcher import Dispatcher
 from extensions import db
 from services import services
@@ -215,6 +224,40 @@ def test_status_callbacks(client: FlaskClient, dispatcher: Dispatcher, label: st
     assert reply.status == final, label
     if final == DeliveryStatus.FAILED:
         assert reply.case.delivery_error is not None
+
+
+@pytest.mark.parametrize(("report", "final"), [
+    pytest.param(("failed", 30003), DeliveryStatus.FAILED, id="failure-before-the-answer"),
+    pytest.param(("delivered", None), DeliveryStatus.DELIVERED, id="delivery-before-the-answer"),
+])
+def test_a_report_that_beats_the_send_response_is_applied(
+        client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+        report: tuple[str, int | None], final: str) -> None:
+    reply = _queued_reply(client, dispatcher)
+    answers: list[int] = []
+
+    def report_at_once(sid: str) -> None:  # Twilio's callback, before we read its answer
+        answers.append(post_twilio(client, STATUS, status_form(sid, *report)).status_code)
+
+    fake_twilio.before_answering = report_at_once
+    dispatcher.run_once()
+    assert answers == [204]  # reported before the dispatcher read the answer
+    db.session.refresh(reply)
+    assert reply.external_id and reply.status == final
+    assert (reply.case.delivery_error is not None) == (final == DeliveryStatus.FAILED)
+    assert _count(PendingStatus) == 0
+
+
+def test_a_report_for_no_message_is_kept_then_dropped(client: FlaskClient,
+                                                      app_context: None) -> None:
+    assert post_twilio(client, STATUS, status_form("SM" + "9" * 32, "failed", 30003)
+                       ).status_code == 204
+    assert _count(PendingStatus) == 1
+    assert delivery.apply_pending(db.session, utcnow() + timedelta(days=1)) == 0
+    assert _count(PendingStatus) == 1  # its message may still be about to record its id
+    delivery.apply_pending(db.session, utcnow() + delivery.PENDING_KEPT + timedelta(hours=1))
+    db.session.commit()
+    assert _count(PendingStatus) == 0
 
 
 def test_status_for_21610_opts_the_person_out(client: FlaskClient, dispatcher: Dispatcher

@@ -9,6 +9,7 @@ sends create() parameters as ``application/x-www-form-urlencoded`` with HTTP Bas
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from http import HTTPStatus
@@ -62,6 +63,9 @@ class FakeTwilio(FakeServer):
         self._messages: list[dict[str, Any]] = []
         self._calls: list[dict[str, Any]] = []
         self._media: dict[str, tuple[bytes, str]] = {}  # path -> (content, content type)
+        # Called with the new message's SID before the API answers: a test reports on the
+        # message the way Twilio may, before the sender has even read the response.
+        self.before_answering: Callable[[str], None] | None = None
         for rule, view, methods in [
             (f"{_API}/Messages.json", self._create_message, ["POST"]),
             (f"{_API}/Calls.json", self._create_call, ["POST"]),
@@ -128,6 +132,7 @@ class FakeTwilio(FakeServer):
         with self._lock:
             self._messages.clear()
             self._calls.clear()
+            self.before_answering = None
 
     def default_error(self, status: int) -> dict[str, Any]:
         if status in _DEFAULT_ERRORS:
@@ -185,6 +190,9 @@ class FakeTwilio(FakeServer):
         }
         with self._lock:
             self._messages.append(fields)
+            hook = self.before_answering
+        if hook is not None:
+            hook(sid)
         return json_response(resource, 201)
 
     def _create_call(self, account_sid: str) -> Response:
