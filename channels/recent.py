@@ -48,9 +48,12 @@ class RecentDeliveries:
             return None
         if stored is None:
             return None
-        record = json.loads(stored)
-        return Handled(message_id=record["message"], duplicate=True,
-                       case_reference=record["case"], replies=())
+        try:
+            record = json.loads(stored)
+            return Handled(message_id=int(record["message"]), duplicate=True,
+                           case_reference=record["case"], replies=())
+        except (ValueError, KeyError, TypeError):  # not ours: the database decides
+            return None
 
     def remember(self, inbound: Inbound, handled: Handled) -> None:
         """Call only once the delivery's transaction has committed."""

@@ -178,3 +178,17 @@ def test_only_the_same_delivery_is_a_duplicate(
     if not expect_handled_twice:
         assert answer == Handled(message_id=1, duplicate=True, case_reference="1234563",
                                  replies=())
+
+
+@pytest.mark.parametrize("stored", [b"not json", b"{}", b'{"message": "x", "case": null}'])
+def test_a_value_that_is_not_ours_sends_the_retry_to_the_database(
+        recent: RecentDeliveries, private_redis: PrivateRedis, stored: bytes) -> None:
+    private_redis.client.set(recent.key(_inbound("1")), stored)
+    handled: list[str] = []
+
+    def handle(inbound: Inbound) -> Handled:
+        handled.append(inbound.external_id)
+        return Handled(message_id=7, duplicate=True, case_reference=None, replies=())
+
+    assert recent.handle(_inbound("1"), handle).message_id == 7
+    assert handled == ["1"]
