@@ -8,22 +8,24 @@ worked out before the transaction, which on SQLite holds the database's write lo
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.engine import OPT_OUT_WORDS, DialogueSettings, Turn, step
 from bot.language import DEFAULT as DEFAULT_LANGUAGE
 from bot.language import SUPPORTED, detect_language
 from bot.messages import Speaker
-from casework import intake, outbox, triage
+from casework import audit, intake, outbox, triage
 from casework.intake import Inbound
 from casework.models import Case, Contact, Message, utcnow
 from casework.privacy import Vault
 from casework.text import normalize_for_matching
 
+log = logging.getLogger(__name__)
 FLOOD_WINDOW = timedelta(minutes=1)
 
 
@@ -75,10 +77,42 @@ def handle_inbound(session: Session, inbound: Inbound, vault: Vault,
             session.rollback()
             if attempt:
                 raise
+        except SQLAlchemyError:
+            session.rollback()
+            raise  # the database's trouble: the webhook spools the request or the provider retries
         except Exception:
             session.rollback()
-            raise
+            # A bug in the dialogue must not cost the person their message.
+            log.exception("dialogue failed; the message is kept without a reply",
+                          extra={"channel": inbound.channel})
+            return _keep_after_failure(session, prepared, vault, settings)
     raise AssertionError("unreachable")
+
+
+def _keep_after_failure(session: Session, prepared: intake.Prepared, vault: Vault,
+                        settings: DialogueSettings) -> Handled:
+    """Store the message on the person's current case (or a new one) with no reply, audited
+    so that officers see it; in a transaction of its own, after the failed one rolled back."""
+    now = utcnow()
+    try:
+        received = intake.receive(session, prepared, vault)
+        if received.duplicate:
+            session.commit()
+            return _already_handled(received.message)
+        case = intake.current_case(session, received.contact, now, settings.attach_window)
+        if case is None:
+            case = intake.open_case(session, received.contact, received.message,
+                                    settings.org_data.grid, now)
+        else:
+            intake.attach(case, received.message, now)
+        session.flush()
+        audit.record(session, "message.kept_after_error", case=case,
+                     message_id=received.message.id)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return Handled(received.message.id, False, case.reference, ())
 
 
 def _handle(session: Session, prepared: intake.Prepared, language: LanguageSignal,

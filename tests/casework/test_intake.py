@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import random
 import secrets
 from datetime import timedelta
@@ -7,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import OperationalError
 
 from bot.conversation import handle_inbound
 from casework import intake
 from casework.intake import Inbound, InboundAttachment
-from casework.models import Case, Contact, Message, utcnow
+from casework.models import AuditEvent, Case, Contact, Message, utcnow
 from casework.references import damm_check_digit
 from config.settings import Settings
 from extensions import db
@@ -85,14 +87,38 @@ def test_attachments_are_stored_with_the_message(app_context: None) -> None:
     assert handled.case_reference is not None  # a voice note alone opens a case
 
 
-def test_failure_inside_the_dialogue_rolls_back_everything(
-    app_context: None, monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    def broken_step(turn: object) -> list:
-        raise RuntimeError("dialogue bug")
+def _broken_step(turn: object) -> list:
+    raise RuntimeError("dialogue bug")
 
-    monkeypatch.setattr("bot.conversation.step", broken_step)
-    with pytest.raises(RuntimeError):
+
+@pytest.mark.parametrize("earlier_case", [False, True], ids=["new-case", "current-case"])
+def test_a_dialogue_bug_keeps_the_message_without_a_reply(
+        app_context: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+        earlier_case: bool) -> None:
+    if earlier_case:
+        first = _handle(_inbound("SM0"))
+    monkeypatch.setattr("bot.conversation.step", _broken_step)
+    with caplog.at_level(logging.ERROR, logger="bot.conversation"):
+        handled = _handle(_inbound("SM1", text="وكمان ما وصلني الطحين"))
+    message = db.session.get_one(Message, handled.message_id)
+    assert message.body == "وكمان ما وصلني الطحين" and message.case is not None
+    assert handled.case_reference == message.case.reference and handled.replies == ()
+    if earlier_case:
+        assert handled.case_reference == first.case_reference
+    assert db.session.scalar(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "message.kept_after_error")) == 1
+    assert [record.getMessage() for record in caplog.records] == [
+        "dialogue failed; the message is kept without a reply"]
+    assert _handle(_inbound("SM1")).duplicate  # the provider's retry finds it
+
+
+def test_a_database_error_in_the_dialogue_is_not_hidden(
+        app_context: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    def lost_connection(turn: object) -> list:
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr("bot.conversation.step", lost_connection)
+    with pytest.raises(OperationalError):  # the webhook spools it; nothing half-stored
         _handle(_inbound("SM1"))
     assert db.session.scalar(select(func.count(Message.id))) == 0
     assert db.session.scalar(select(func.count(Contact.id))) == 0

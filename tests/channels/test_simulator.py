@@ -147,3 +147,16 @@ def test_disabled_simulator_is_not_found(client: FlaskClient) -> None:
 
 def test_unknown_channel_path_is_not_found(client: FlaskClient) -> None:
     assert client.post("/webhooks/carrier-pigeon", json=GOOD).status_code == 404
+
+
+def test_a_dialogue_bug_still_answers_the_webhook_and_keeps_the_message(
+        simulate: Callable[..., TestResponse], app_context: None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_step(turn: object) -> list:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr("bot.conversation.step", broken_step)
+    response = simulate("لم أستلم السلة الغذائية")
+    assert response.status_code == 200 and response.json == {"accepted": [{"duplicate": False}]}
+    [message] = db.session.scalars(select(Message)).all()
+    assert message.body == "لم أستلم السلة الغذائية" and message.case is not None

@@ -6,7 +6,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.fuzz.fuzz_helpers import CHANNELS, PROFILE, TALLY
+from tests.fuzz.fuzz_helpers import CHANNELS, DIALOGUE_FAILURES, PROFILE, TALLY
+
+
+@pytest.fixture(autouse=True)
+def _no_earlier_failures() -> None:
+    """Dialogue failures logged by other tests (some provoke one on purpose) are not ours."""
+    DIALOGUE_FAILURES.messages.clear()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ printed at the end of the run (the issue's report asks for them).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -59,11 +60,29 @@ HEAVY_SETTINGS = settings(FUZZ_SETTINGS, max_examples=max(8, FUZZ_SETTINGS.max_e
 TALLY: Counter[str] = Counter()
 
 
+class _Failures(logging.Handler):
+    """The dialogue's failures: handle_inbound keeps the message and answers 2xx, so a bug
+    there would no longer show as a 5xx; the fuzzer looks for the error it logs instead."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+DIALOGUE_FAILURES = _Failures()
+logging.getLogger("bot.conversation").addHandler(DIALOGUE_FAILURES)
+
+
 def answered(response: TestResponse) -> TestResponse:
     """Tally one HTTP answer; a 5xx fails the test where it happened."""
     TALLY["requests"] += 1
     TALLY[f"{response.status_code // 100}xx"] += 1
     assert response.status_code < 500, response.get_data(as_text=True)[:500]
+    failures, DIALOGUE_FAILURES.messages[:] = list(DIALOGUE_FAILURES.messages), []
+    assert not failures, failures
     return response
 
 
