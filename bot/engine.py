@@ -257,12 +257,14 @@ def open_or_add_to_case(turn: Turn) -> None:
 
 
 def _promised_deadline(turn: Turn, case: Case) -> datetime:
-    """The case's deadline, or the sensitive level's when the triage assistant flags the
-    message: it shortens the case's deadline in this same transaction, and a person
-    reporting abuse must not be told to wait 15 days."""
+    """The case's deadline, or the sensitive level's when a rule of the triage assistant
+    flags the message sensitive: a person reporting abuse must not be told to wait 15 days.
+    The model's flag alone shortens the case's deadline too, but is not promised: one in five
+    is a false alarm, and a promise an officer then cannot keep breaks trust."""
     lexicon, grid = turn.settings.triage, turn.settings.org_data.grid
     level = triage.sensitive_level(grid)
-    if lexicon is None or level is None or not lexicon.assess(turn.message.body).sensitive:
+    if lexicon is None or level is None \
+            or not lexicon.assess(turn.message.body).sensitive_by_a_rule:
         return case.due_at
     return min(case.due_at, deadlines.due_at(case.created_at, level, grid))
 

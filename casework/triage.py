@@ -135,6 +135,10 @@ class Assessment:
         """A rule of the lexicon named the danger (not only the model's hunch)."""
         return any(hit.flag and hit.rule != MODEL_RULE for hit in self.hits)
 
+    @property
+    def sensitive_by_a_rule(self) -> bool:
+        return any(hit.flag == SENSITIVE and hit.rule != MODEL_RULE for hit in self.hits)
+
     def words(self, flag: str | None = None) -> list[str]:
         """The matched words, in order of first appearance, for one flag or for all."""
         seen: dict[str, None] = {}

@@ -12,6 +12,7 @@ from bot.states import State
 from casework.models import CaseStatus, utcnow
 from casework.references import damm_check_digit
 from extensions import db
+from services import services
 
 COMPLAINT = "لم أستلم السلة الغذائية هذا الشهر"
 
@@ -162,6 +163,19 @@ def test_the_acknowledgement_promises_the_cases_deadline(
     [case] = someone.cases
     assert ack.kind == "ack" and promise in ack.body
     assert case.due_at - case.created_at == timedelta(hours=hours)
+
+
+def test_a_flag_from_the_model_alone_is_not_promised(person: Callable) -> None:
+    text = "I never got the cash transfer, the agent said my name is not on the list"
+    assessment = services().dialogue.triage.assess(text)
+    assert assessment.sensitive and not assessment.sensitive_by_a_rule  # a model-only flag
+    someone = person()
+    ack = someone.says(text)[0]
+    [case] = someone.cases
+    # The case is restricted and due in 72 hours; the person is promised the usual 15 days:
+    # one model flag in five is a false alarm, and an unkept promise breaks trust.
+    assert "within 15 days" in ack.body
+    assert case.sensitive and case.due_at - case.created_at == timedelta(hours=72)
 
 
 def test_status_of_another_persons_case_is_not_revealed(person: Callable) -> None:
