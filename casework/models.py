@@ -519,6 +519,13 @@ class Referral(Base):
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
 
 
+# "A referral was answered" is part of the queue's default view: the answered referrals' case
+# ids, read from this index alone instead of the whole table on every queue page.
+Index("ix_referrals_answered_case_id", Referral.case_id,
+      postgresql_where=Referral.answered_at.is_not(None),
+      sqlite_where=Referral.answered_at.is_not(None))
+
+
 class CannedResponse(Base):
     """An agreed talking point; ``%(reference)s`` in the text becomes the case reference."""
 
