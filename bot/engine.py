@@ -416,8 +416,7 @@ def _add(turn: Turn) -> None:
     in_burst = last is not None and turn.now - last < turn.settings.followup_ack_interval
     if in_burst and not turn.resumed:
         return
-    case.last_followup_ack_at = turn.now
-    turn.confirm_addition = True
+    turn.confirm_addition = True  # the burst's clock starts when the confirmation is said
 
 
 def _case_of_dialogue(turn: Turn) -> Case | None:
@@ -507,6 +506,7 @@ def _enter(turn: Turn, state: State, ask: bool) -> None:
     elif turn.confirm_addition and turn.case is not None:
         turn.say(turn.speaker._("Thank you. We added your message to case %(reference)s.",
                                 reference=turn.case.reference), "added")
+        turn.case.last_followup_ack_at = turn.now
     contact.dialogue_state = state.value
     contact.dialogue_updated_at = turn.now
     if turn.case is not None and turn.opened_case:

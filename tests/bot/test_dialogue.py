@@ -68,6 +68,12 @@ SCENARIOS = [
                   Step("1", ["confirmation"]), Step("وكمان ما وصلني الخبز", ["added"]),
                   Step("والمي مقطوعة", [])],
                  State.IDLE, id="burst-of-follow-ups-acknowledged-once"),
+    # A question asked in place of "we added your message" does not start the burst's clock.
+    pytest.param([Step(COMPLAINT, ["ack", "question"]),
+                  Step("وكمان الطحين ما وصل", ["question"]),
+                  Step("ما بعرف شو بدكن", ["added"], ["أضفنا رسالتك"]),
+                  Step("وكمان الخيمة عم تدلف", [])],
+                 State.IDLE, id="skipping-both-questions-is-still-answered"),
     pytest.param([Step(COMPLAINT, ["ack", "question"]), Step("{ref}", ["status"],
                                                             ["{ref}", "بانتظار مراجعة"])],
                  State.AWAITING_LOCATION, id="status-by-own-reference-keeps-question"),
