@@ -42,7 +42,7 @@ SCENARIOS = [
                   Step("2", ["question"], ["1 للموافقة"])],
                  State.AWAITING_CONSENT, id="location-asked-again-then-answered"),
     pytest.param([Step(COMPLAINT, ["ack", "question"]), Step("1", ["question"]),
-                  Step("٣", ["question"], ["يرجى الرد بـ 1 للموافقة أو 2 للرفض"]),
+                  Step("٣", ["question"], ["يرجى الرد بـ 1 لنعم أو 2 للا"]),
                   Step("1", ["confirmation"])],
                  State.IDLE, id="consent-not-a-choice-asked-again"),
     pytest.param([Step(COMPLAINT, ["ack", "question"]), Step("1", ["question"]),
