@@ -91,6 +91,11 @@ def mark_sent(message: Message, external_id: str | None, now: datetime) -> None:
     message.sent_at = now
     message.lease_until = None
     message.last_error = None
+    case = message.case
+    if case is not None and case.delivery_failed_at is not None and message.kind == "reply" \
+            and message.created_at >= case.delivery_failed_at:
+        # An answer written after the failure went out: the case no longer needs action for it.
+        case.delivery_failed_at = case.delivery_error = None
 
 
 def mark_retry(message: Message, error: str, now: datetime, *, base_seconds: float,

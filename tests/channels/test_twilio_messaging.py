@@ -248,6 +248,31 @@ def test_a_report_that_beats_the_send_response_is_applied(
     assert _count(PendingStatus) == 0
 
 
+@pytest.mark.parametrize(("written_after_the_failure", "still_failed"), [
+    pytest.param(True, False, id="a-new-answer-got-through"),
+    pytest.param(False, True, id="an-answer-written-before-the-failure"),
+])
+def test_a_later_answer_that_got_through_clears_the_failure(
+        client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+        written_after_the_failure: bool, still_failed: bool) -> None:
+    failed = _queued_reply(client, dispatcher)
+    case = failed.case
+    if not written_after_the_failure:
+        queue_reply(db.session, case, "ردّ ثانٍ", actor="officer", now=utcnow())
+        db.session.commit()
+    fake_twilio.invalid_number_next()
+    dispatcher.run_once()
+    db.session.refresh(case)
+    assert failed.status == DeliveryStatus.FAILED and case.delivery_failed_at is not None
+    if written_after_the_failure:
+        queue_reply(db.session, case, "ردّ ثانٍ", actor="officer", now=utcnow())
+        db.session.commit()
+        dispatcher.run_once()
+    db.session.refresh(case)
+    assert (case.delivery_failed_at is not None) is still_failed
+    assert (case.delivery_error is not None) is still_failed
+
+
 def test_a_report_for_no_message_is_kept_then_dropped(client: FlaskClient,
                                                       app_context: None) -> None:
     assert post_twilio(client, STATUS, status_form("SM" + "9" * 32, "failed", 30003)
