@@ -19,6 +19,9 @@ from casework.storage import AttachmentStore
 from casework.text import clean_text
 
 MAX_REPLY_LENGTH = 4000
+# What a provider takes in one message, where it is less: Twilio refuses an SMS body over
+# 1,600 characters (error 21617), so such a reply could only ever fail after it was accepted.
+CHANNEL_MAX_LENGTH = {"sms": 1600}
 MAX_AUDIO_BYTES = 10 * 1024 * 1024
 # What Twilio's <Play> can play; phones' m4a and ogg recordings must be converted first.
 PLAYABLE_AUDIO_TYPES = frozenset({"audio/mpeg", "audio/wav"})
@@ -58,6 +61,10 @@ def queue_reply(session: Session, case: Case, body: str, *, actor: str, now: dat
     contact = case.contact
     if contact is None or contact.address_encrypted is None:
         raise ReplyRefused("no_contact", "This case has no contact address to reply to.")
+    channel_limit = CHANNEL_MAX_LENGTH.get(contact.channel)  # the reply goes where they wrote
+    if channel_limit is not None and len(text) > channel_limit:
+        raise ReplyRefused("too_long_for_channel", f"A reply by {contact.channel} can be at "
+                           f"most {channel_limit} characters; this one has {len(text)}.")
     if contact.opted_out:
         raise ReplyRefused("opted_out", "The person opted out; they get messages again only "
                                         "after writing to us.")

@@ -68,7 +68,7 @@ def reply_to_case(reference: str) -> ResponseReturnValue:
     try:
         message = queue_reply(db.session, case, body.body, actor=actor(), now=utcnow())
     except ReplyRefused as refused:
-        status = 422 if refused.reason in ("empty", "too_long") else 409
+        status = 422 if refused.reason in ("empty", "too_long", "too_long_for_channel") else 409
         abort(status, description=f"{refused.reason}: {refused}")
     adapter = services().adapters.get(case.channel)
     window_open = adapter is None or adapter.freeform_allowed(

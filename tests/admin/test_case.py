@@ -240,6 +240,11 @@ TRIAGE = {"level": "3", "category": "", "location": "SY-ID-01", "project": "", "
           "age_group": ""}
 
 
+def _by_sms(case: Case, world: dict[str, Any]) -> None:
+    case.contact.channel = case.channel = "sms"
+    db.session.commit()
+
+
 def _opt_out(case: Case, world: dict[str, Any]) -> None:
     assert case.contact is not None
     case.contact.opted_out = True
@@ -291,6 +296,8 @@ REFUSED = [
     Refused("reply-too-long", "reply", lambda w: {"reply": "ا" * 4001}, "too_long"),
     Refused("reply-to-someone-who-opted-out", "reply", lambda w: {"reply": "مرحبا"},
             "opted_out", _opt_out),
+    Refused("reply-too-long-for-an-sms", "reply", lambda w: {"reply": "ا" * 1601},
+            "too_long_for_channel", _by_sms),
     Refused("close-without-resolution", "close", lambda w: {"resolution": "  "},
             "resolution_required"),
     Refused("close-without-resolution-field", "close", lambda w: {}, "resolution_required"),

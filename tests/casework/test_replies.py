@@ -43,6 +43,8 @@ def test_reply_is_queued_on_the_case_channel_and_opens_the_case(case: Case) -> N
         ("empty", lambda case: None, "   ", "empty"),
         ("control-characters-only", lambda case: None, "\x00\x07", "empty"),
         ("too-long", lambda case: None, "ا" * 4001, "too_long"),
+        ("too-long-for-an-sms", lambda case: setattr(case.contact, "channel", "sms"),
+         "ا" * 1601, "too_long_for_channel"),
         ("opted-out", lambda case: setattr(case.contact, "opted_out", True), "ردّ", "opted_out"),
         ("address-erased", lambda case: setattr(case.contact, "address_encrypted", None), "ردّ",
          "no_contact"),
@@ -56,6 +58,19 @@ def test_refused_replies_say_why_and_store_nothing(case: Case, label: str, prepa
         queue_reply(db.session, case, body, actor="officer", now=utcnow())
     assert refused.value.reason == reason, label
     assert db.session.scalars(select(Message).where(Message.kind == "reply")).all() == []
+
+
+@pytest.mark.parametrize(("channel", "length"), [
+    pytest.param("sms", 1600, id="sms-at-its-limit"),
+    pytest.param("telegram", 1601, id="telegram-past-the-sms-limit"),
+    pytest.param("whatsapp", 4000, id="whatsapp-at-the-reply-limit"),
+])
+def test_a_reply_within_its_channels_limit_is_queued(case: Case, channel: str,
+                                                     length: int) -> None:
+    case.channel = case.contact.channel = channel
+    db.session.commit()
+    message = queue_reply(db.session, case, "ا" * length, actor="officer", now=utcnow())
+    assert message.channel == channel and len(message.body or "") == length
 
 
 MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 64
