@@ -8,10 +8,12 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from casework import demo
+from casework.faq import load_entries
 from casework.models import Case, InfoEntry, TriageSuggestion, User
 from extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
+STARTER_ENTRIES = len(load_entries(ROOT / "config" / "info_entries.yaml"))
 
 
 def _count(model: type) -> int:
@@ -25,7 +27,7 @@ def test_demo_data_is_created_once(app: Flask, app_context: None) -> None:
     assert "password of the new demo accounts: demo password 2026" in result.output
     assert _count(User) == len(demo.STAFF)
     assert _count(Case) == len(demo.MESSAGES)
-    assert _count(InfoEntry) == 12
+    assert _count(InfoEntry) == STARTER_ENTRIES
     sensitive = db.session.scalars(select(Case).where(Case.sensitive.is_(True))).all()
     assert len(sensitive) >= 3  # the bribe, the child marriage, the night messages
     assert _count(TriageSuggestion) > 0
@@ -44,5 +46,5 @@ def test_info_import_needs_an_existing_user(app: Flask, app_context: None) -> No
     runner.invoke(args=["users", "create", "amal@example.org", "--role", "officer",
                         "--password-stdin"], input="a long enough password 1\n")
     done = runner.invoke(args=["info", "import", path, "--as", "amal@example.org"])
-    assert done.exit_code == 0 and "12 entries created" in done.output
-    assert db.session.scalars(select(InfoEntry.approved_at)).all() == [None] * 12
+    assert done.exit_code == 0 and f"{STARTER_ENTRIES} entries created" in done.output
+    assert db.session.scalars(select(InfoEntry.approved_at)).all() == [None] * STARTER_ENTRIES
