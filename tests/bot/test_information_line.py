@@ -5,6 +5,7 @@ message, never with an unapproved entry, and a place's entry waits for the place
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from casework.models import CaseStatus, InfoAnswer, InfoEntry, Role, utcnow
 from extensions import db
 from services import services
 
+ROOT = Path(__file__).resolve().parents[2]
 ANSWER = "توزَّع السلال بين اليوم الأول والعاشر من كل شهر."
 
 
@@ -124,3 +126,24 @@ def test_a_follow_up_message_is_not_answered_again(person: Callable) -> None:
     amal.says("1")  # Idlib
     amal.says("1")  # consent
     assert "info_answer" not in _kinds(amal.says("وايمت التوزيع الجاي؟"))
+
+
+@pytest.mark.parametrize(("text", "kinds", "sensitive"), [
+    pytest.param("هل المساعدة مجانية؟", ["ack", "info_answer"], False, id="asks-if-aid-is-free"),
+    pytest.param("is the aid free?", ["ack", "info_answer"], False, id="asks-in-english"),
+    pytest.param("هل المساعدة مجانية؟ الموظف طلب مني مصاري", ["ack", "question"], True,
+                 id="reports-a-demand-for-money"),
+])
+def test_the_starter_entry_says_aid_is_free_but_never_to_a_report(
+        person: Callable, text: str, kinds: list[str], sensitive: bool) -> None:
+    officer = accounts.create_user(db.session, "officer@example.org",
+                                   "a long enough password 1", Role.OFFICER, name="O")
+    info.import_entries(db.session, ROOT / "config" / "info_entries.yaml", officer, utcnow(),
+                        approve_all=True)
+    db.session.commit()
+    someone = person()
+    replies = someone.says(text)
+    assert _kinds(replies) == kinds
+    assert someone.cases[0].sensitive is sensitive
+    if "info_answer" in kinds:
+        assert ("مجانية" in replies[1].body) or ("free" in replies[1].body)
