@@ -24,10 +24,13 @@ DATA = ROOT / "tests" / "data"
 # eval: the set the lexicon was tuned on; holdout and blind: written the same way, used to
 # find gaps (so no longer unseen); final: written by someone who never saw the lexicon,
 # measured once before its misses were studied; train: written for the model only; fresh:
-# written last by someone who saw neither, kept out of all tuning and training until measured.
+# written last by someone who saw neither, kept out of all tuning and training until measured;
+# dialogue: the short answers between the questions. ordinary_complaints: 160 ordinary
+# complaints (English, Arabizi, Arabic) kept out of training on purpose, a measure of false
+# alarms (training on half of it cost two sensitive catches on the fresh set).
 SETS = ("triage_eval.csv", "triage_holdout.csv", "triage_blind.csv", "triage_final.csv",
         "triage_train.csv", "triage_fresh.csv", "triage_dialogue.csv",
-        "triage_dialogue_holdout.csv")
+        "triage_dialogue_holdout.csv", "ordinary_complaints.csv")
 TARGET_SETS = ("triage_eval.csv", "triage_holdout.csv")  # the exit status checks these
 TARGETS = {"sensitive": (0.95, 0.80), "urgent": (0.90, 0.80)}  # recall, precision
 
