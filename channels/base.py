@@ -8,7 +8,7 @@ rate limits) and ``PermanentSendError`` when it never will (blocked, invalid num
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, Self
@@ -44,6 +44,18 @@ class WindowClosedError(SendError):
 
 class BadWebhook(ValueError):
     """A verified request we cannot understand; the reason goes back in a 400."""
+
+
+MAX_PROVIDER_ID = 128  # longer than any provider's message, call or recording id
+
+
+def provider_id(form: Mapping[str, str], name: str) -> str:
+    """A provider's id from a webhook form, trimmed ('' when absent). One with a control
+    character (PostgreSQL refuses a NUL byte in text) or too long for an id is a 400."""
+    value = (form.get(name) or "").strip()
+    if len(value) > MAX_PROVIDER_ID or not value.isprintable():
+        raise BadWebhook(f"'{name}' is not a valid id")
+    return value
 
 
 @dataclass(frozen=True)

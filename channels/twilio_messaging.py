@@ -19,7 +19,7 @@ the person's last message; after that only an approved template (``content_sid``
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Self
 
@@ -36,6 +36,7 @@ from channels.base import (
     SendResult,
     StatusUpdate,
     WindowClosedError,
+    provider_id,
 )
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ class TwilioMessagingAdapter(twilio_http.TwilioAccount, ChannelAdapter):
 
     def parse(self, request: Request) -> list[Inbound]:
         form = request.form
-        sender, message_sid = form.get("From", ""), form.get("MessageSid", "")
+        sender, message_sid = form.get("From", ""), provider_id(form, "MessageSid")
         if not sender or not message_sid:
             raise BadWebhook("'From' and 'MessageSid' are required")
         channel = "whatsapp" if sender.startswith(WHATSAPP_PREFIX) else "sms"
@@ -121,22 +122,26 @@ class TwilioMessagingAdapter(twilio_http.TwilioAccount, ChannelAdapter):
         return SendResult(external_id=message.sid)
 
     def parse_status(self, request: Request) -> list[StatusUpdate]:
-        form = request.form
-        sid = form.get("MessageSid", "")
-        status = TWILIO_STATUSES.get(form.get("MessageStatus") or form.get("SmsStatus") or "")
-        if not sid or status is None:
-            raise BadWebhook("'MessageSid' and a known 'MessageStatus' are required")
-        code = form.get("ErrorCode") or None
-        number = int(code) if code and code.isdigit() else None
-        return [StatusUpdate(external_id=sid, status=status, error_code=code,
-                             opted_out=number in twilio_http.OPT_OUT_CODES,
-                             window_closed=number in twilio_http.WINDOW_CLOSED_CODES)]
+        return [parse_message_status(request.form)]
 
     def freeform_allowed(self, channel: str, last_inbound_at: datetime | None,
                          now: datetime) -> bool:
         if channel != "whatsapp":
             return True
         return last_inbound_at is not None and now - last_inbound_at < WHATSAPP_WINDOW
+
+
+def parse_message_status(form: Mapping[str, str]) -> StatusUpdate:
+    """A Twilio message status callback (also the voice line's SMS of the reference)."""
+    sid = provider_id(form, "MessageSid")
+    status = TWILIO_STATUSES.get(form.get("MessageStatus") or form.get("SmsStatus") or "")
+    if not sid or status is None:
+        raise BadWebhook("'MessageSid' and a known 'MessageStatus' are required")
+    code = form.get("ErrorCode") or None
+    number = int(code) if code and code.isdigit() else None
+    return StatusUpdate(external_id=sid, status=status, error_code=code,
+                        opted_out=number in twilio_http.OPT_OUT_CODES,
+                        window_closed=number in twilio_http.WINDOW_CLOSED_CODES)
 
 
 def _media(form: object) -> tuple[InboundAttachment, ...]:

@@ -72,10 +72,10 @@ from channels.base import (
     Outbound,
     PermanentSendError,
     SendResult,
-    StatusUpdate,
+    provider_id,
 )
 from channels.delivery import record_statuses
-from channels.twilio_messaging import TWILIO_STATUSES
+from channels.twilio_messaging import parse_message_status
 from config.settings import ConfigError
 from extensions import db
 
@@ -228,7 +228,7 @@ class TwilioVoiceAdapter(twilio_http.TwilioAccount, ChannelAdapter):
 
     def parse_call(self, request: Request) -> IncomingCall:
         form = request.form
-        call_sid, caller = form.get("CallSid", "").strip(), form.get("From", "").strip()
+        call_sid, caller = provider_id(form, "CallSid"), form.get("From", "").strip()
         if not call_sid or not caller:
             raise BadWebhook("'CallSid' and 'From' are required")
         return IncomingCall(call_sid, caller)
@@ -404,7 +404,7 @@ def record_call_status(session: Session, adapter: TwilioVoiceAdapter, message: M
 
     Reports only move a call forward, so replays and late reports change nothing.
     """
-    call_sid, status = form.get("CallSid", ""), form.get("CallStatus", "")
+    call_sid, status = provider_id(form, "CallSid"), form.get("CallStatus", "")
     if not call_sid or status not in CALL_PROGRESS:
         raise BadWebhook("'CallSid' and a known 'CallStatus' are required")
     call = outbound_call(session, message, call_sid, now)
@@ -456,7 +456,7 @@ def store_recording(session: Session, adapter: TwilioVoiceAdapter, grid: Grid,
     is configured); after a reply it joins the reply's case. The audio is fetched by the
     worker, with retries; if it never comes, the case says so and is kept.
     """
-    sid, url = form.get("RecordingSid", "").strip(), form.get("RecordingUrl", "").strip()
+    sid, url = provider_id(form, "RecordingSid"), form.get("RecordingUrl", "").strip()
     if not sid or not url or form.get("RecordingDuration", "").strip() == "0":
         return None
     parts = urlsplit(url)
@@ -512,7 +512,7 @@ def _live_case(session: Session, case: Case) -> Case:
 
 def recording_unavailable(session: Session, form: dict[str, str]) -> None:
     """Twilio reports the recording failed or is absent: say so on the case, if there is one."""
-    sid = form.get("RecordingSid", "").strip()
+    sid = provider_id(form, "RecordingSid")
     message = session.scalars(
         select(Message).where(Message.channel == VOICE, Message.direction == Direction.INBOUND,
                               Message.external_id == sid)).first() if sid else None
@@ -818,7 +818,10 @@ def on_incoming_call(**_: object) -> ResponseReturnValue:
 
 def on_answer(token: str) -> ResponseReturnValue:
     adapter, message = _call(token)
-    call_sid = request.form.get("CallSid", "")
+    try:
+        call_sid = provider_id(request.form, "CallSid")
+    except BadWebhook as error:
+        abort(400, description=str(error))
     if not call_sid:
         abort(400, description="'CallSid' is required")
 
@@ -1044,13 +1047,10 @@ def on_message_status() -> ResponseReturnValue:
     """Delivery reports of the reference sent by SMS."""
     adapter = _adapter()
     _verified(adapter)
-    form = request.form
-    sid = form.get("MessageSid", "")
-    status = TWILIO_STATUSES.get(form.get("MessageStatus") or form.get("SmsStatus") or "")
-    if not sid or status is None:
-        abort(400, description="'MessageSid' and a known 'MessageStatus' are required")
-    update = StatusUpdate(external_id=sid, status=status,
-                          error_code=form.get("ErrorCode") or None)
+    try:
+        update = parse_message_status(request.form)
+    except BadWebhook as error:
+        abort(400, description=str(error))
     record_statuses(db.session, adapter.channels, [update], utcnow())
     return Response(status=204)
 

@@ -984,6 +984,16 @@ BAD_CALLBACKS = [
     ("status-without-call-sid", "status", {"CallStatus": "busy"}),
     ("answer-without-call-sid", "answer", {}),
     ("sms-status-unknown", "message-status", {"MessageSid": "SM1", "MessageStatus": "lost"}),
+    # PostgreSQL refuses a NUL byte in text: an id with one was a 500 there (found by fuzzing)
+    ("status-call-sid-with-nul", "status", {"CallSid": "CA\x00", "CallStatus": "busy"}),
+    ("answer-call-sid-with-nul", "answer", {"CallSid": "CA\x001"}),
+    ("recording-sid-with-nul", "recorded", {
+        "CallSid": "CA" + "3" * 32, "RecordingSid": "R\x18W\x82\x00", "RecordingDuration": "4",
+        "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1"}),
+    ("recording-status-sid-with-nul", "recording", {
+        "RecordingSid": "RE\x00", "RecordingStatus": "failed"}),
+    ("message-sid-too-long", "message-status", {"MessageSid": "SM" + "1" * 200,
+                                                 "MessageStatus": "delivered"}),
 ]
 
 
