@@ -14,6 +14,7 @@ and the look-ups that need no objects are plain statements built once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,6 +37,9 @@ from casework.privacy import Vault
 from casework.references import new_reference
 from casework.text import clean_text, normalize_for_matching
 from config.data import Grid
+
+EXTERNAL_ID_LENGTH, CONTENT_TYPE_LENGTH = 512, 100  # the columns' sizes
+_CONTENT_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]*/[\w.+-]+(\s*;[ -~]*)?", re.ASCII)
 
 # Random references drawn per look-up, growing: one almost always suffices, and as the
 # space of a million references fills up, larger draws still find a free one in a query
@@ -172,12 +176,33 @@ def _message(prepared: Prepared) -> Message:
         body=prepared.body, kind="location" if inbound.location else "text",
         search_text=prepared.search_text, status=DeliveryStatus.RECEIVED,
         received_at=inbound.received_at,
-        attachments=[Attachment(kind=item.kind, content_type=item.content_type,
-                                external_id=item.external_id, size_bytes=item.size_bytes,
-                                fetch_status="pending", fetch_attempts=0,
-                                next_fetch_at=inbound.received_at)
-                     for item in inbound.attachments],
+        attachments=[_attachment(item, inbound.received_at) for item in inbound.attachments],
     )
+
+
+def _attachment(item: InboundAttachment, received_at: datetime) -> Attachment:
+    """The row of an attachment the provider announced. What a provider sends is checked
+    here, where it meets the database (PostgreSQL refuses a NUL byte, a value longer than its
+    column, an integer past 2³¹): a file id that cannot be used marks the attachment refused
+    and keeps the message; a content type that is not one is dropped."""
+    usable = _fits(item.external_id, EXTERNAL_ID_LENGTH)
+    size = item.size_bytes if item.size_bytes is not None and 0 <= item.size_bytes < 2**31 \
+        else None
+    return Attachment(
+        kind=item.kind, external_id=item.external_id if usable else None, size_bytes=size,
+        content_type=item.content_type if _is_content_type(item.content_type) else None,
+        fetch_status="pending" if usable else "refused", fetch_attempts=0,
+        next_fetch_at=received_at if usable else None,
+        fetch_error=None if usable else "the provider's file id is unusable")
+
+
+def _fits(value: str | None, length: int) -> bool:
+    return bool(value) and len(value or "") <= length and (value or "").isprintable()
+
+
+def _is_content_type(value: str | None) -> bool:
+    return value is not None and len(value) <= CONTENT_TYPE_LENGTH \
+        and _CONTENT_TYPE.fullmatch(value) is not None
 
 
 def _original(session: Session, contact: Contact, inbound: Inbound) -> Message | None:

@@ -163,3 +163,26 @@ def test_a_full_reference_space_says_so(app_context: None,
     with pytest.raises(RuntimeError, match="reference space"):
         _handle(_inbound("SM1", address="+963900000001"))
     assert db.session.scalar(select(func.count(Message.id)).where(Message.direction == "in")) == 1
+
+
+@pytest.mark.parametrize(("attachment", "status", "content_type", "size"), [
+    pytest.param(InboundAttachment("voice", "audio/ogg", "AwACAgQAAxkBAAIB", 5120),
+                 "pending", "audio/ogg", 5120, id="as-sent"),
+    pytest.param(InboundAttachment("voice", "audio/ogg", "AwAC\x00AgQ", 5120),
+                 "refused", "audio/ogg", 5120, id="file-id-with-a-nul-byte"),
+    pytest.param(InboundAttachment("image", "image/jpeg", "x" * 513, None),
+                 "refused", "image/jpeg", None, id="file-id-longer-than-its-column"),
+    pytest.param(InboundAttachment("document", "application/" + "x" * 120, "BQAC", 10),
+                 "pending", None, 10, id="content-type-longer-than-its-column"),
+    pytest.param(InboundAttachment("document", "pdf\x00", "BQAC", 2**40),
+                 "pending", None, None, id="no-content-type-and-a-size-past-2-31"),
+])
+def test_what_a_provider_says_of_a_file_is_checked_and_the_message_kept(
+        app_context: None, attachment: InboundAttachment, status: str,
+        content_type: str | None, size: int | None) -> None:
+    handled = _handle(_inbound("TG1", channel="telegram", address="5550001",
+                             text="صورة الوصل", attachments=(attachment,)))
+    [stored] = db.session.get_one(Message, handled.message_id).attachments
+    assert (stored.fetch_status, stored.content_type, stored.size_bytes) == (
+        status, content_type, size)
+    assert (stored.external_id is None) == (status == "refused")
