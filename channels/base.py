@@ -46,7 +46,7 @@ class BadWebhook(ValueError):
     """A verified request we cannot understand; the reason goes back in a 400."""
 
 
-MAX_PROVIDER_ID = 128  # longer than any provider's message, call or recording id
+MAX_PROVIDER_ID = 64  # the shortest column an id is kept in; Twilio's have 34 characters
 
 
 def provider_id(form: Mapping[str, str], name: str) -> str:

@@ -994,6 +994,7 @@ BAD_CALLBACKS = [
         "RecordingSid": "RE\x00", "RecordingStatus": "failed"}),
     ("message-sid-too-long", "message-status", {"MessageSid": "SM" + "1" * 200,
                                                  "MessageStatus": "delivered"}),
+    ("call-sid-longer-than-its-column", "answer", {"CallSid": "CA" + "1" * 63}),
 ]
 
 
