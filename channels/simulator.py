@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from config.settings import Settings
 
 TAB_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
-MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+# "tab:id" is the message's external id, a column of 128 characters.
+MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,63}")
 
 
 class SimulatorAdapter(ChannelAdapter):
@@ -56,7 +57,7 @@ class SimulatorAdapter(ChannelAdapter):
         if not isinstance(tab, str) or not TAB_ID.fullmatch(tab):
             raise BadWebhook("'tab' must be 8 to 64 letters, digits or dashes")
         if not isinstance(message_id, str) or not MESSAGE_ID.fullmatch(message_id):
-            raise BadWebhook("'id' must be 1 to 64 letters, digits or . _ : -")
+            raise BadWebhook("'id' must be 1 to 63 letters, digits or . _ : -")
         if not isinstance(text, str):
             raise BadWebhook("'text' must be a string")
         return [Inbound(channel=self.name, address=tab, external_id=f"{tab}:{message_id}",

@@ -29,6 +29,13 @@ def _counts() -> tuple[int, int, int]:
             db.session.scalar(select(func.count(Message.id))))
 
 
+def test_the_longest_tab_and_id_are_stored(client: FlaskClient, app_context: None) -> None:
+    response = client.post("/webhooks/simulator", headers=HEADERS,
+                           json={**GOOD, "tab": "t" * 64, "id": "m" * 63})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert _counts()[0] == 1
+
+
 @pytest.mark.parametrize(
     ("label", "kwargs", "status", "reason"),
     [
@@ -45,6 +52,8 @@ def _counts() -> tuple[int, int, int]:
         ("tab-with-markup", {"json": {**GOOD, "tab": "<script>alert(1)</script>"},
                              "headers": HEADERS}, 400, "'tab'"),
         ("missing-id", {"json": {"tab": GOOD["tab"], "text": "x"}, "headers": HEADERS},
+         400, "'id'"),
+        ("id-too-long", {"json": {**GOOD, "tab": "t" * 64, "id": "m" * 64}, "headers": HEADERS},
          400, "'id'"),
         ("text-not-string", {"json": {**GOOD, "text": 42}, "headers": HEADERS}, 400, "'text'"),
         ("text-null", {"json": {**GOOD, "text": None}, "headers": HEADERS}, 400, "'text'"),
