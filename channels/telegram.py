@@ -95,8 +95,8 @@ class TelegramAdapter(ChannelAdapter):
             if message is None:
                 log.info("telegram update ignored: no message", extra={"kind": _kind(payload)})
                 return []
-            if message.chat is None or not isinstance(message.chat.id, int) \
-                    or not isinstance(message.message_id, int):
+            if message.chat is None or not _telegram_id(message.chat.id) \
+                    or not _telegram_id(message.message_id) or not _telegram_id(update.update_id):
                 raise BadWebhook("a Telegram message needs a chat with an integer id")
             if message.chat.type != "private":
                 log.info("telegram update ignored: not a private chat",
@@ -188,6 +188,12 @@ def typed_error(error: tg_error.TelegramError) -> SendError:
     if isinstance(error, tg_error.InvalidToken):
         return RetryableSendError("telegram rejected the bot token")
     return PermanentSendError(f"telegram error: {type(error).__name__}")
+
+
+def _telegram_id(value: object) -> bool:
+    """Telegram's ids are signed 64-bit integers; JSON can carry any (they become text in
+    columns of 128 characters, and PostgreSQL refuses a longer value)."""
+    return isinstance(value, int) and -(2**63) <= value < 2**63
 
 
 def _inbound(update_id: int, message: Message, edited: bool) -> Inbound:

@@ -89,6 +89,10 @@ def test_updates(client: FlaskClient, app_context: None, label: str, update: dic
         ("update-id-not-int", {"update_id": "7"}, WEBHOOK_SECRET, 400),
         ("malformed-message", {"update_id": 7, "message": {"text": "no chat"}}, WEBHOOK_SECRET,
          400),
+        # Past 64 bits an id no longer fits its column (a 500 on PostgreSQL before)
+        ("update-id-past-64-bits", text_update(10**130, CHAT, "x"), WEBHOOK_SECRET, 400),
+        ("message-id-past-64-bits", {**text_update(8, CHAT, "x"), "message": {
+            **text_update(8, CHAT, "x")["message"], "message_id": 10**130}}, WEBHOOK_SECRET, 400),
     ],
 )
 def test_bad_requests(client: FlaskClient, app_context: None, label: str, body: object,
