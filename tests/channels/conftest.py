@@ -75,7 +75,9 @@ def settings_overrides(fake_telegram: FakeTelegram, fake_twilio: FakeTwilio,
         "twilio_voice_number": "+15005550007",
         "twilio_whatsapp_template_sid": TEMPLATE_SID,
         "twilio_api_url": fake_twilio.url,
-        "sawti_provider_timeout_seconds": 1.0,
+        # Generous: under load the local fakes can take over a second to answer, and a
+        # client that gives up then sees a sent message as failed (a flaky test).
+        "sawti_provider_timeout_seconds": 3.0,
     } | extra_settings
 
 

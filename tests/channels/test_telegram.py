@@ -194,7 +194,7 @@ def queued_ack(client: FlaskClient, app_context: None) -> Callable[[], Message]:
          False, 0),
         ("chat-not-found-400", lambda f: f.error_next(400, match="sendMessage"),
          DeliveryStatus.FAILED, False, None),
-        ("timeout", lambda f: f.timeout_next(3.0, match="sendMessage"), DeliveryStatus.QUEUED,
+        ("timeout", lambda f: f.timeout_next(5.0, match="sendMessage"), DeliveryStatus.QUEUED,
          False, 0),
     ],
 )

@@ -182,7 +182,7 @@ def _queued_reply(client: FlaskClient, dispatcher: Dispatcher) -> Message:
          "twilio 429 code 20429"),
         ("server-error-500", lambda f: f.error_next(500), DeliveryStatus.QUEUED, False,
          "twilio 500"),
-        ("client-timeout", lambda f: f.timeout_next(3.0), DeliveryStatus.QUEUED, False,
+        ("client-timeout", lambda f: f.timeout_next(5.0), DeliveryStatus.QUEUED, False,
          "network error: ReadTimeout"),
     ],
 )
