@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, abort, jsonify, request
 from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     abuse.register(app)
     spool.register(app)
     report_cli.register(app)
+    app.before_request(_refuse_nul_characters)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_remember_language)
@@ -185,6 +186,19 @@ CONTENT_SECURITY_POLICY = (
     "media-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+
+
+def _refuse_nul_characters() -> None:
+    """A 400 for a NUL character in a query string, or in a form of the console: PostgreSQL
+    refuses it in text (a 500), and no person types one. Providers' forms are read by their
+    adapters, which clean what they store, so that no message is refused for it."""
+    fields = list(request.args.lists())
+    # Uploads (multipart) are left to their views, which set their own size limit first.
+    if request.blueprint != "channels" and request.mimetype == "application/x-www-form-urlencoded":
+        fields += list(request.form.lists())
+    if any("\x00" in key or any("\x00" in value for value in values)
+           for key, values in fields):
+        abort(400, description="a NUL character is not allowed in a request")
 
 
 def _security_headers(response: Response) -> Response:
