@@ -35,7 +35,7 @@ from casework.models import (
 )
 from casework.privacy import Vault
 from casework.references import new_reference
-from casework.text import clean_text, normalize_for_matching
+from casework.text import clean_text, fits_a_column, normalize_for_matching
 from config.data import Grid
 
 EXTERNAL_ID_LENGTH, CONTENT_TYPE_LENGTH = 512, 100  # the columns' sizes
@@ -185,7 +185,7 @@ def _attachment(item: InboundAttachment, received_at: datetime) -> Attachment:
     here, where it meets the database (PostgreSQL refuses a NUL byte, a value longer than its
     column, an integer past 2³¹): a file id that cannot be used marks the attachment refused
     and keeps the message; a content type that is not one is dropped."""
-    usable = _fits(item.external_id, EXTERNAL_ID_LENGTH)
+    usable = bool(item.external_id) and fits_a_column(item.external_id or "", EXTERNAL_ID_LENGTH)
     size = item.size_bytes if item.size_bytes is not None and 0 <= item.size_bytes < 2**31 \
         else None
     return Attachment(
@@ -194,10 +194,6 @@ def _attachment(item: InboundAttachment, received_at: datetime) -> Attachment:
         fetch_status="pending" if usable else "refused", fetch_attempts=0,
         next_fetch_at=received_at if usable else None,
         fetch_error=None if usable else "the provider's file id is unusable")
-
-
-def _fits(value: str | None, length: int) -> bool:
-    return bool(value) and len(value or "") <= length and (value or "").isprintable()
 
 
 def _is_content_type(value: str | None) -> bool:

@@ -26,6 +26,12 @@ def ascii_digits(text: str) -> str:
     return text.translate(ARABIC_DIGITS)
 
 
+def fits_a_column(value: str, length: int) -> bool:
+    """Whether a provider's id can be stored as it is: no control character (PostgreSQL
+    refuses a NUL byte in text) and no longer than its column."""
+    return len(value) <= length and value.isprintable()
+
+
 def clean_text(text: str | None) -> str:
     """What we store: control characters removed, unpaired surrogates replaced, trimmed."""
     if not text:

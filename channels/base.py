@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar, Self
 from flask import Request, Response
 
 from casework.intake import Inbound
+from casework.text import fits_a_column
 
 if TYPE_CHECKING:
     from bot.conversation import Handled
@@ -53,7 +54,7 @@ def provider_id(form: Mapping[str, str], name: str) -> str:
     """A provider's id from a webhook form, trimmed ('' when absent). One with a control
     character (PostgreSQL refuses a NUL byte in text) or too long for an id is a 400."""
     value = (form.get(name) or "").strip()
-    if len(value) > MAX_PROVIDER_ID or not value.isprintable():
+    if not fits_a_column(value, MAX_PROVIDER_ID):
         raise BadWebhook(f"'{name}' is not a valid id")
     return value
 
