@@ -52,7 +52,10 @@ _MESSAGES = Message.__table__
 _INBOUND_ID = select(_MESSAGES.c.id).where(
     _MESSAGES.c.channel == bindparam("channel"), _MESSAGES.c.direction == Direction.INBOUND,
     _MESSAGES.c.external_id == bindparam("external_id"))
-_CONTACT = select(Contact).where(Contact.pseudonym == bindparam("pseudonym"))
+# FOR UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers): two messages
+# from one person handled at once by two web processes take turns, so the second sees the
+# case and the dialogue state the first left, instead of opening a second case.
+_CONTACT = select(Contact).where(Contact.pseudonym == bindparam("pseudonym")).with_for_update()
 _CURRENT_CASE = (
     select(Case)
     .where(Case.contact_id == bindparam("contact_id"), Case.status != CaseStatus.CLOSED,
