@@ -52,16 +52,22 @@ _MESSAGES = Message.__table__
 _INBOUND_ID = select(_MESSAGES.c.id).where(
     _MESSAGES.c.channel == bindparam("channel"), _MESSAGES.c.direction == Direction.INBOUND,
     _MESSAGES.c.external_id == bindparam("external_id"))
-# FOR UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers): two messages
-# from one person handled at once by two web processes take turns, so the second sees the
-# case and the dialogue state the first left, instead of opening a second case.
-_CONTACT = select(Contact).where(Contact.pseudonym == bindparam("pseudonym")).with_for_update()
+# FOR NO KEY UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers): two
+# messages from one person handled at once by two web processes take turns, so the second sees
+# the case and the dialogue state the first left, instead of opening a second case. "No key":
+# the foreign key checks of others inserting rows for this contact (an officer's reply) are
+# not held up by it.
+_CONTACT = (select(Contact).where(Contact.pseudonym == bindparam("pseudonym"))
+            .with_for_update(key_share=True))
 _CURRENT_CASE = (
     select(Case)
     .where(Case.contact_id == bindparam("contact_id"), Case.status != CaseStatus.CLOSED,
            Case.last_activity_at >= bindparam("since"))
     .order_by(Case.last_activity_at.desc())
     .limit(1)
+    # An officer closing it at this moment: wait, then see it closed (and open a new case)
+    # rather than add the message to a case nobody will look at again.
+    .with_for_update(key_share=True)
 )
 _REFERENCES_TAKEN = select(Case.__table__.c.reference).where(
     Case.__table__.c.reference.in_(bindparam("references", expanding=True)))
