@@ -145,6 +145,40 @@ def release_held(session: Session, contact: Contact, now: datetime) -> int:
     return released
 
 
+BEHIND_SENDING = timedelta(seconds=1)  # an earlier message is being sent: soon done
+
+
+def held_up_by_earlier(session: Session, claimed: list[Message], now: datetime
+                       ) -> dict[int, datetime]:
+    """The claimed messages that must wait for an earlier message to the same person on the
+    same channel that is not among them and has not gone out yet: id -> when to try again.
+
+    People read messages in the order they arrive: the location question must not come before
+    the acknowledgement it follows, whose send is being retried or which another worker is
+    sending at this moment. Held messages (a closed WhatsApp window) hold nothing up."""
+    if not claimed:
+        return {}
+    unsent = session.execute(
+        select(Message.contact_id, Message.channel, Message.id, Message.status,
+               Message.next_attempt_at)
+        .where(Message.contact_id.in_({message.contact_id for message in claimed}),
+               Message.direction == Direction.OUTBOUND,
+               Message.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.SENDING]),
+               Message.id.not_in([message.id for message in claimed]))
+        .order_by(Message.id))
+    earliest: dict[tuple[int, str], tuple[int, datetime]] = {}
+    for contact_id, channel, message_id, status, due in unsent:
+        retry = due if status == DeliveryStatus.QUEUED and due and due > now \
+            else now + BEHIND_SENDING
+        earliest.setdefault((contact_id, channel), (message_id, retry))
+    held: dict[int, datetime] = {}
+    for message in claimed:
+        found = earliest.get((message.contact_id, message.channel))
+        if found is not None and found[0] < message.id:
+            held[message.id] = found[1]
+    return held
+
+
 def has_pending(session: Session, contact: Contact, kind: str) -> bool:
     return session.scalar(
         select(Message.id).where(

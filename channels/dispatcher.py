@@ -56,10 +56,24 @@ class Dispatcher:
     def run_once(self, batch: int = 50) -> int:
         """Send what is due now (and fetch due attachments); returns how much was done."""
         lease = timedelta(seconds=self.settings.sawti_send_lease_seconds)
-        messages = outbox.claim_due(self.session, utcnow(), limit=batch, lease=lease)
-        self.session.commit()
+        now = utcnow()
+        messages = outbox.claim_due(self.session, now, limit=batch, lease=lease)
+        held = outbox.held_up_by_earlier(self.session, messages, now)
         for message in messages:
-            self._deliver(message)
+            if message.id in held:
+                self._put_back(message, held[message.id])
+        self.session.commit()
+        waiting: dict[tuple[int, str], datetime] = {}  # person and channel -> retry at
+        for message in messages:
+            if message.id in held:
+                continue
+            line = (message.contact_id, message.channel)
+            if line in waiting:  # an earlier one of this batch did not go out: keep the order
+                self._put_back(message, waiting[line])
+            else:
+                self._deliver(message)
+                if message.status == DeliveryStatus.QUEUED and message.next_attempt_at:
+                    waiting[line] = message.next_attempt_at
             self.session.commit()
         delivery.apply_pending(self.session, utcnow())
         self.session.commit()

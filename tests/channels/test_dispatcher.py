@@ -201,3 +201,71 @@ def test_erased_address_fails_permanently(scripted: Callable, ack: Message) -> N
     dispatcher, channel = scripted()
     dispatcher.run_once()
     assert ack.status == DeliveryStatus.FAILED and channel.received == []
+
+
+# --- one person's messages go out in the order they were written ----------------------------
+
+
+@pytest.fixture
+def ack_and_question(simulate: Callable[..., TestResponse], app_context: None
+                     ) -> tuple[Message, Message]:
+    """A new case's acknowledgement and the location question after it, both queued."""
+    simulate("لم أستلم السلة الغذائية", tab="tab-dispatch-order")
+    ack, question = db.session.scalars(
+        select(Message).where(Message.direction == "out").order_by(Message.id))
+    assert (ack.kind, question.kind) == ("ack", "question")
+    return ack, question
+
+
+def _another_worker_is_sending(message: Message) -> None:
+    message.status = DeliveryStatus.SENDING
+    message.lease_until = utcnow() + timedelta(minutes=1)
+
+
+def _waiting_for_its_retry(message: Message) -> None:
+    message.next_attempt_at = utcnow() + timedelta(minutes=5)
+
+
+def _held_for_the_window(message: Message) -> None:
+    message.status, message.next_attempt_at = DeliveryStatus.HELD, None
+
+
+def _already_failed(message: Message) -> None:
+    message.status = DeliveryStatus.FAILED
+
+
+@pytest.mark.parametrize(("earlier_state", "question_goes_now"), [
+    pytest.param(_another_worker_is_sending, False, id="ack-being-sent-by-another-worker"),
+    pytest.param(_waiting_for_its_retry, False, id="ack-waiting-for-a-retry"),
+    pytest.param(_held_for_the_window, True, id="ack-held-for-whatsapp-window"),
+    pytest.param(_already_failed, True, id="ack-failed-for-good"),
+])
+def test_a_message_waits_for_an_earlier_one_still_to_go(
+        scripted: Callable, ack_and_question: tuple[Message, Message],
+        earlier_state: Callable[[Message], None], question_goes_now: bool) -> None:
+    ack, question = ack_and_question
+    earlier_state(ack)
+    db.session.commit()
+    dispatcher, channel = scripted()
+    dispatcher.run_once()
+    assert [sent.message_id for sent in channel.received] == ([question.id]
+                                                               if question_goes_now else [])
+    if not question_goes_now:
+        assert question.status == DeliveryStatus.QUEUED and question.attempts == 0
+        assert question.next_attempt_at > utcnow()  # not claimed again at once
+
+
+def test_a_failed_send_holds_back_what_follows_until_it_goes(
+        scripted: Callable, ack_and_question: tuple[Message, Message]) -> None:
+    ack, question = ack_and_question
+    dispatcher, channel = scripted(RetryableSendError("HTTP 503"), "ok", "ok")
+    dispatcher.run_once()
+    assert [sent.message_id for sent in channel.received] == [ack.id]
+    assert (ack.status, question.status) == (DeliveryStatus.QUEUED, DeliveryStatus.QUEUED)
+    assert question.next_attempt_at >= ack.next_attempt_at and question.attempts == 0
+    for message in (ack, question):
+        message.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    dispatcher.run_once()
+    assert [sent.message_id for sent in channel.received] == [ack.id, ack.id, question.id]
+    assert (ack.status, question.status) == ("sent", "sent")
