@@ -12,7 +12,14 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from admin.api import bp
-from admin.api.openapi import REFERENCE, Operation, Parameter, document, operation
+from admin.api.openapi import (
+    QUERY_TEXT,
+    REFERENCE,
+    Operation,
+    Parameter,
+    document,
+    operation,
+)
 from admin.api.schemas import (
     CaseDetail,
     CaseList,
@@ -157,11 +164,11 @@ def _entry(entry: cases.Entry) -> TimelineEntry:
 LIST_PARAMETERS = (
     Parameter("status", "query", {"type": "string", "enum": [s.value for s in CaseStatus]}),
     Parameter("level", "query", {"type": "integer", "minimum": 0, "maximum": 99}),
-    Parameter("channel", "query", {"type": "string"}),
-    Parameter("location", "query", {"type": "string"},
+    Parameter("channel", "query", QUERY_TEXT),
+    Parameter("location", "query", QUERY_TEXT,
               "A governorate or district code; a governorate includes its districts"),
     Parameter("overdue", "query", {"type": "boolean"}),
-    Parameter("q", "query", {"type": "string"},
+    Parameter("q", "query", QUERY_TEXT,
               "Search in messages (Arabic spelling variants match) or a reference"),
     Parameter("cursor", "query", {"type": "string", "pattern": "^[0-9]{1,9}$"},
               "next_cursor of the previous page"),

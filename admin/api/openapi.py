@@ -45,6 +45,8 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
+# Free text in a query: anything but NUL, which no field can store (the app answers 400).
+QUERY_TEXT: dict[str, Any] = {"type": "string", "pattern": "^[^\\u0000]*$"}
 REFERENCE = Parameter("reference", "path", {"type": "string", "pattern": "^[0-9]{7}$"},
                       "The case reference (7 digits, the last a check digit)", required=True)
 

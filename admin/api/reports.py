@@ -11,7 +11,7 @@ from flask import abort, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from admin.api import bp
-from admin.api.openapi import Operation, Parameter, operation
+from admin.api.openapi import QUERY_TEXT, Operation, Parameter, operation
 from admin.api.schemas import Kpis
 from casework import programme
 from casework.models import Role
@@ -31,7 +31,7 @@ REPORT_ROLES = set(Role)  # aggregates only: every role may read them
     parameters=(Parameter("from", "query", DATE, "First day (YYYY-MM-DD), local time",
                           required=True),
                 Parameter("to", "query", DATE, "Last day, included", required=True),
-                Parameter("location", "query", {"type": "string", "maxLength": 32},
+                Parameter("location", "query", {**QUERY_TEXT, "maxLength": 32},
                           "Only cases of this governorate or district code")),
 ))
 def get_kpis() -> ResponseReturnValue:

@@ -4,6 +4,7 @@ documented (status codes, content types, response bodies)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -11,7 +12,7 @@ import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 
-from admin.api.openapi import OPERATIONS
+from admin.api.openapi import OPERATIONS, Parameter
 from casework.models import Case
 from tests.admin.api.conftest import ApiClient
 
@@ -40,3 +41,17 @@ def test_every_operation_keeps_its_contract(app: Flask, officer_token: str, meth
         case.call_and_validate(headers={"Authorization": f"Bearer {officer_token}"})
 
     exercise()
+
+
+@pytest.mark.parametrize("parameter", [
+    pytest.param(parameter, id=f"{op.method}-{op.path}-{parameter.name}")
+    for op in OPERATIONS for parameter in op.parameters
+    if parameter.schema.get("type") == "string"
+    and not {"enum", "format"} & parameter.schema.keys()
+])
+def test_no_text_parameter_admits_what_the_app_refuses(parameter: Parameter) -> None:
+    """A NUL character is answered 400 everywhere: the document must not call it valid
+    (schemathesis would send it as valid data, and a client could believe it)."""
+    pattern = parameter.schema.get("pattern")
+    assert pattern is not None
+    assert re.fullmatch(pattern, "text\x00more") is None
