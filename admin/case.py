@@ -25,7 +25,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 
 from admin import bp
 from admin.documents import MULTIPART_ALLOWANCE
@@ -94,6 +94,7 @@ class ReplyForm(FlaskForm):
 
 class CloseForm(FlaskForm):
     resolution = TextAreaField(_l("Resolution: how the case was answered"))
+    seen_message = HiddenField()  # the person's latest message on the page (see cases.close)
 
 
 class ReopenForm(FlaskForm):
@@ -124,6 +125,8 @@ REFUSALS = {
     "closed": _l("A closed case cannot be referred; reopen it first."),
     "already_answered": _l("This referral was answered already."),
     "already_closed": _l("The case is closed already."),
+    "unread_message": _l("The person wrote again after you opened the case. Read the new "
+                         "message below before closing it; what you typed is kept."),
     "resolution_required": _l("Say how the case was resolved before closing it."),
     "not_closed": _l("Only a closed case can be reopened."),
     "already_merged": _l("This case is merged already."),
@@ -294,7 +297,8 @@ def close(reference: str) -> ResponseReturnValue:
     form = CloseForm()
 
     def perform() -> str:
-        cases.close(db.session, g.user, case, form.resolution.data, utcnow())
+        cases.close(db.session, g.user, case, form.resolution.data, utcnow(),
+                    seen_message_id=_id(form.seen_message.data))
         return _("Case closed.")
     return _act(case, "close", form, perform)
 
@@ -404,7 +408,7 @@ def _render(case: Case, status: int = 200, *, forms: dict[str, FlaskForm] | None
         "note_form": forms.get("note") or NoteForm(formdata=None),
         "refer_form": forms.get("refer") or _referral_form(case),
         "reply_form": forms.get("reply") or _reply_form(case),
-        "close_form": forms.get("close") or CloseForm(formdata=None),
+        "close_form": _close_form(case, forms.get("close")),
         "reopen_form": forms.get("reopen") or ReopenForm(formdata=None),
         "merge_form": forms.get("merge") or MergeForm(formdata=None),
     }
@@ -486,6 +490,13 @@ def _referral_form(case: Case, bound: bool = False) -> ReferralForm:
     form.to_user.choices = [("", _("Choose a person"))] + [
         (str(user.id), f"{_person(user)} ({roles.get(Role(user.role), user.role)})")
         for user in cases.referral_targets(db.session, case) if user.id != g.user.id]
+    return form
+
+
+def _close_form(case: Case, submitted: FlaskForm | None) -> FlaskForm:
+    """The close form, what was typed kept, carrying the latest message now on the page."""
+    form = submitted or CloseForm(formdata=None)
+    form.seen_message.data = str(cases.latest_inbound_id(db.session, case) or 0)
     return form
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from casework import audit, deadlines, notifications
@@ -293,10 +293,17 @@ def answer_referral(session: Session, actor: User, case: Case, referral: Referra
 # --- closing, reopening, merging ----------------------------------------------------------
 
 
-def close(session: Session, actor: User, case: Case, resolution: str | None, now: datetime
-          ) -> Case:
+def close(session: Session, actor: User, case: Case, resolution: str | None, now: datetime,
+          *, seen_message_id: int | None = None) -> Case:
+    """Close the case. ``seen_message_id``: the person's latest message the officer had on
+    screen; a later one refuses the close, so that nothing they wrote meanwhile goes unread."""
+    # Locked (PostgreSQL) before the checks: a message arriving now waits, then sees the case
+    # closed and opens a new one; or it came first, and the check below sees it.
+    session.refresh(case, with_for_update={"key_share": True})
     if case.status == CaseStatus.CLOSED:
         raise CaseActionRefused("already_closed", "The case is closed already.")
+    if seen_message_id is not None:
+        _refuse_if_unread(session, case, seen_message_id)
     text = clean_text(resolution)
     if not text:
         raise CaseActionRefused("resolution_required",
@@ -315,6 +322,19 @@ def close(session: Session, actor: User, case: Case, resolution: str | None, now
         session.rollback()
         raise
     return case
+
+
+def _refuse_if_unread(session: Session, case: Case, seen_message_id: int) -> None:
+    latest = latest_inbound_id(session, case)
+    if latest is not None and latest > seen_message_id:
+        raise CaseActionRefused("unread_message", "The person wrote again after you opened "
+                                "the case: read the new message before closing it.")
+
+
+def latest_inbound_id(session: Session, case: Case) -> int | None:
+    """The id of the person's latest message on the case."""
+    return session.scalar(select(func.max(Message.id)).where(
+        Message.case_id == case.id, Message.direction == Direction.INBOUND))
 
 
 def reopen(session: Session, actor: User, case: Case, now: datetime) -> Case:

@@ -47,7 +47,8 @@ Body = TypeVar("Body", bound=BaseModel)
 Result = TypeVar("Result")
 CURSOR_DIGITS = 9  # ids are 32-bit integers on PostgreSQL: a longer one is no cursor
 # Refusals that are about the case's state rather than the request's content.
-STATE_CONFLICTS = {"already_closed", "already_answered", "already_merged", "not_closed", "closed"}
+STATE_CONFLICTS = {"already_closed", "already_answered", "already_merged", "not_closed", "closed",
+                   "unread_message"}
 
 
 @bp.get("/openapi.json", endpoint="openapi")
@@ -133,7 +134,8 @@ def detail(case: Case) -> CaseDetail:
     return CaseDetail(**summary(case).model_dump(), project=case.project,
                       project_id=case.project_id, gender=case.gender,
                       age_group=case.age_group, resolution=case.resolution,
-                      timeline=timeline(case))
+                      timeline=timeline(case),
+                      latest_message_id=cases.latest_inbound_id(db.session, case))
 
 
 def timeline(case: Case) -> list[TimelineEntry]:
@@ -236,7 +238,8 @@ def refer_case(reference: str) -> ResponseReturnValue:
 def close_case(reference: str) -> ResponseReturnValue:
     case = allowed_case(reference, Action.CLOSE)
     body = parse(CloseIn)
-    _refusing(lambda: cases.close(db.session, g.user, case, body.resolution, utcnow()))
+    _refusing(lambda: cases.close(db.session, g.user, case, body.resolution, utcnow(),
+                                  seen_message_id=body.seen_message_id))
     return jsonify(detail(case).model_dump(mode="json"))
 
 

@@ -62,6 +62,9 @@ class CaseDetail(CaseSummary):
     age_group: str | None
     resolution: str | None
     timeline: list[TimelineEntry]
+    latest_message_id: int | None = Field(
+        default=None, description="The person's latest message on the case: send it as "
+                                  "seen_message_id when closing, to be told (409) of a newer one")
 
 
 class CaseList(BaseModel):
@@ -107,6 +110,8 @@ class ReferralIn(Strict):
 
 class CloseIn(Strict):
     resolution: str = Text
+    # The id of the person's latest message the client has shown; a later one is a 409.
+    seen_message_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class Created(BaseModel):

@@ -845,3 +845,33 @@ def test_the_case_stays_referred_until_every_referral_is_answered(
     assert refused.value.reason == "not_recipient"
     cases.answer_referral(db.session, second, case, referrals[1], "تم أيضاً", utcnow())
     assert case.status == CaseStatus.OPEN
+
+
+# --- the person writes while the officer is closing -------------------------------------
+
+def _seen_message(page: str) -> str:
+    found = re.search(r'name="seen_message" type="hidden" value="(\d+)"', page)
+    assert found, "the close form carries the latest message on the page"
+    return found.group(1)
+
+
+@pytest.mark.parametrize("person_writes_again", [False, True], ids=["nothing-new", "new-message"])
+def test_closing_is_refused_when_the_person_wrote_after_the_page_was_opened(
+        officer: FlaskClient, case: Case, simulate: Callable[..., TestResponse],
+        person_writes_again: bool) -> None:
+    seen = _seen_message(_page(officer, case))
+    if person_writes_again:
+        simulate("وكمان ما وصلنا الطحين", tab="tab-case-0001")
+    response = officer.post(f"/admin/cases/{case.reference}/close",
+                            data={"resolution": "تم التوزيع", "seen_message": seen})
+    if not person_writes_again:
+        assert response.status_code == 302 and _fresh(case).status == CaseStatus.CLOSED
+        return
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'data-reason="unread_message"' in page and "وكمان ما وصلنا الطحين" in page
+    assert "تم التوزيع" in page  # what the officer typed is kept
+    assert _fresh(case).status != CaseStatus.CLOSED
+    response = officer.post(f"/admin/cases/{case.reference}/close",
+                            data={"resolution": "تم التوزيع", "seen_message": _seen_message(page)})
+    assert response.status_code == 302 and _fresh(case).status == CaseStatus.CLOSED

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from casework.models import ApiToken, Case, Message, Project, Referral, User
 from casework.tokens import revoke
@@ -241,3 +242,21 @@ def test_openapi_document_lists_every_operation(app: Flask) -> None:
         ("GET", "/awareness-sessions"), ("GET", "/awareness-surveys"),
         ("GET", "/report-submissions"), ("GET", "/channel-availability"),
     }
+
+
+def test_closing_with_an_unseen_message_is_a_conflict(
+        api: Callable[..., ApiClient], new_case: Callable[..., Case],
+        simulate: Callable[..., TestResponse]) -> None:
+    case = new_case("لم أستلم السلة")  # the first case of new_case: tab-case-0001
+    officer = api("officer")
+    seen = officer.get(f"/cases/{case.reference}").json["latest_message_id"]
+    assert seen is not None
+    simulate("وكمان ما وصلنا الطحين", tab="tab-case-0001")
+    stale = officer.post(f"/cases/{case.reference}/close",
+                         json={"resolution": "وصلت السلة", "seen_message_id": seen})
+    assert stale.status_code == 409 and stale.mimetype == PROBLEM
+    latest = officer.get(f"/cases/{case.reference}").json["latest_message_id"]
+    assert latest > seen
+    closed = officer.post(f"/cases/{case.reference}/close",
+                          json={"resolution": "وصلت السلة", "seen_message_id": latest})
+    assert closed.status_code == 200 and closed.json["status"] == "closed"
