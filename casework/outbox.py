@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, insert, inspect, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from casework import audit
 from casework.models import (
@@ -76,7 +76,9 @@ def claim_due(session: Session, now: datetime, limit: int = 50,
     messages = list(session.scalars(
         select(Message).where(Message.direction == Direction.OUTBOUND, due)
         .order_by(Message.next_attempt_at, Message.id).limit(limit)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=Message)
+        # what sending reads, in two queries a batch rather than two a message
+        .options(selectinload(Message.contact), selectinload(Message.case))
     ))
     for message in messages:
         message.status = DeliveryStatus.SENDING
