@@ -64,7 +64,7 @@ class Dispatcher:
                 self._put_back(message, held[message.id])
         self.session.commit()
         waiting: dict[tuple[int, str], datetime] = {}  # person and channel -> retry at
-        for message in messages:
+        for message in sorted(messages, key=lambda claimed: claimed.id):  # each person's in order
             if message.id in held:
                 continue
             line = (message.contact_id, message.channel)

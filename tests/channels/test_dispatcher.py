@@ -270,3 +270,14 @@ def test_a_failed_send_holds_back_what_follows_until_it_goes(
     dispatcher.run_once()
     assert [sent.message_id for sent in channel.received] == [ack.id, ack.id, question.id]
     assert (ack.status, question.status) == ("sent", "sent")
+
+
+def test_one_claim_sends_a_persons_messages_in_the_order_they_were_written(
+        scripted: Callable, ack_and_question: tuple[Message, Message]) -> None:
+    ack, question = ack_and_question
+    ack.next_attempt_at = utcnow() - timedelta(seconds=1)
+    question.next_attempt_at = utcnow() - timedelta(seconds=10)  # due first, written second
+    db.session.commit()
+    dispatcher, channel = scripted()
+    dispatcher.run_once()
+    assert [sent.message_id for sent in channel.received] == [ack.id, question.id]
