@@ -15,7 +15,17 @@ from sqlalchemy import event, select
 from bot.conversation import handle_inbound
 from casework import accounts, cases
 from casework.intake import Inbound
-from casework.models import Case, CaseStatus, Contact, Direction, Message, Role, utcnow
+from casework.models import (
+    AuditEvent,
+    Case,
+    CaseStatus,
+    Contact,
+    Direction,
+    Message,
+    Role,
+    User,
+    utcnow,
+)
 from extensions import db
 from services import services
 from tests.bot.conftest import Person
@@ -136,7 +146,7 @@ def test_a_message_while_an_officer_closes_the_case_opens_a_new_one(
     officer_id, case_id = officer.id, earlier.id
 
     def close() -> None:
-        actor = db.session.get_one(type(officer), officer_id)
+        actor = db.session.get_one(User, officer_id)
         cases.close(db.session, actor, db.session.get_one(Case, case_id), "Answered.", utcnow())
 
     with _first_holds_its_commit(app, close,
@@ -150,3 +160,35 @@ def test_a_message_while_an_officer_closes_the_case_opens_a_new_one(
     [new_case] = _open_cases(_contact())
     assert _inbound_ids(new_case) == [f"{TAB}:2"]
     assert _acknowledgements(new_case) == 1
+
+
+def test_two_officers_closing_at_once_close_it_once(
+        app: Flask, person: Callable[..., Person]) -> None:
+    case_id = _wrote_before(person, close_it=False).id
+    officer_ids = [accounts.create_user(db.session, f"officer{n}@example.org",
+                                        "a long enough password 1", Role.OFFICER).id
+                   for n in (1, 2)]
+    refusals: list[str] = []
+
+    def close_as(officer_id: int, resolution: str) -> Callable[[], None]:
+        def close() -> None:
+            actor = db.session.get_one(User, officer_id)
+            try:
+                cases.close(db.session, actor, db.session.get_one(Case, case_id), resolution,
+                            utcnow())
+            except cases.CaseActionRefused as refused:
+                refusals.append(refused.reason)
+        return close
+
+    with _first_holds_its_commit(app, close_as(officer_ids[0], "Answered by the first."),
+                                 close_as(officer_ids[1], "Answered by the second.")
+                                 ) as failures:
+        pass
+    assert not failures, failures
+    assert refusals == ["already_closed"]
+    closed = db.session.get_one(Case, case_id)
+    db.session.refresh(closed)
+    assert closed.resolution == "Answered by the first."
+    closings = db.session.scalars(select(AuditEvent.id).where(
+        AuditEvent.case_id == case_id, AuditEvent.action == "case.closed"))
+    assert len(list(closings)) == 1
