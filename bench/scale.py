@@ -645,6 +645,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dispatch-workers", default="1,2", help="flask worker counts")
     parser.add_argument("--send-rate", default=NO_SEND_RATE,
                         help=f"SAWTI_SEND_RATE of the workers (default {NO_SEND_RATE}: none)")
+    parser.add_argument("--send-concurrency", type=int, default=1,
+                        help="SAWTI_SEND_CONCURRENCY of the workers (default 1)")
     parser.add_argument("--runs", type=int, default=15, help="timed requests per page")
     parser.add_argument("--intake-db", choices=("auto", "scale", "fresh"), default="auto",
                         help=f"where intake and dispatch run (auto: fresh above "
@@ -655,7 +657,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not 1 <= args.cases <= 10**6:
         parser.error("--cases must be between 1 and 1000000 (references have 6 free digits)")
-    for name in ("messages_per_case", "requests", "concurrency", "runs"):
+    for name in ("messages_per_case", "requests", "concurrency", "runs", "send_concurrency"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if min(args.seconds, args.noop_seconds, args.paced_seconds) <= 0:
@@ -729,7 +731,8 @@ def main(argv: list[str] | None = None) -> int:
           f"gunicorn.conf.py (gthread, {os.environ.get('SAWTI_WEB_THREADS', '4')} threads); "
           f"{args.concurrency} client threads; webhooks "
           + ", ".join(f"{name} {share}%" for name, share in WEBHOOK_CHANNELS)
-          + f"; SAWTI_SEND_RATE {args.send_rate}")
+          + f"; SAWTI_SEND_RATE {args.send_rate}; SAWTI_SEND_CONCURRENCY "
+          f"{args.send_concurrency}")
     rows = summary_rows(intakes, dispatches, pages, memory)
     if rows:
         print_rows(rows)
@@ -756,6 +759,7 @@ def run_load(target: console.Target, args: argparse.Namespace, memory: PeakMemor
     try:
         demo.start()
         env = service_env(target.url, target.instance, demo.app_env(), args.send_rate)
+        env["SAWTI_SEND_CONCURRENCY"] = str(args.send_concurrency)
         target.instance.mkdir(parents=True, exist_ok=True)
         queued_before = set(queued_outbox(engine))
         for workers in args.web_workers:

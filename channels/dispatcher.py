@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ from channels.base import (
     Outbound,
     PermanentSendError,
     RetryableSendError,
+    SendError,
     SendResult,
     WindowClosedError,
 )
@@ -52,6 +54,8 @@ class Dispatcher:
         self.send_rate = send_rate or SendRate(settings.sawti_send_rate, settings.redis_url)
         self.wakeups = wakeups if wakeups is not None else wakeups_for(settings.redis_url)
         self.batch = batch  # messages claimed per round by run_forever
+        self.concurrency = settings.sawti_send_concurrency
+        self._pool: ThreadPoolExecutor | None = None
 
     def run_once(self, batch: int = 50) -> int:
         """Send what is due now (and fetch due attachments); returns how much was done."""
@@ -63,18 +67,8 @@ class Dispatcher:
             if message.id in held:
                 self._put_back(message, held[message.id])
         self.session.commit()
-        waiting: dict[tuple[int, str], datetime] = {}  # person and channel -> retry at
-        for message in sorted(messages, key=lambda claimed: claimed.id):  # each person's in order
-            if message.id in held:
-                continue
-            line = (message.contact_id, message.channel)
-            if line in waiting:  # an earlier one of this batch did not go out: keep the order
-                self._put_back(message, waiting[line])
-            else:
-                self._deliver(message)
-                if message.status == DeliveryStatus.QUEUED and message.next_attempt_at:
-                    waiting[line] = message.next_attempt_at
-            self.session.commit()
+        self._deliver_in_order(sorted((claimed for claimed in messages if claimed.id not in held),
+                                      key=lambda claimed: claimed.id))
         delivery.apply_pending(self.session, utcnow())
         self.session.commit()
         fetched = self.fetcher.run_once() if self.fetcher else 0
@@ -93,7 +87,10 @@ class Dispatcher:
                 self._idle(stop)
 
     def close(self) -> None:
-        """Release the Redis connections (the worker stops)."""
+        """Release the Redis connections and the sending threads (the worker stops)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         self.send_rate.close()
         if self.wakeups is not None:
             self.wakeups.close()
@@ -120,38 +117,95 @@ class Dispatcher:
             return longest
         return min(longest, max(0.0, (due - utcnow()).total_seconds()))
 
-    def _deliver(self, message: Message) -> None:
+    def _deliver_in_order(self, messages: list[Message]) -> None:
+        """Send the claimed messages (in id order), each person's in order: up to
+        ``SAWTI_SEND_CONCURRENCY`` at once, to different people. A message whose earlier one
+        did not go out is put back behind it."""
+        waiting: dict[tuple[int, str], datetime] = {}  # person and channel -> retry at
+        while messages:
+            wave, messages = _one_per_person(messages, self.concurrency)
+            sending = []
+            for message in wave:
+                line = (message.contact_id, message.channel)
+                if line in waiting:  # an earlier one did not go out: keep the order
+                    self._put_back(message, waiting[line])
+                    self.session.commit()
+                else:
+                    sending.append(message)
+            self._deliver_together(sending)
+            for message in sending:
+                if message.status == DeliveryStatus.QUEUED and message.next_attempt_at:
+                    waiting[(message.contact_id, message.channel)] = message.next_attempt_at
+
+    def _deliver_together(self, messages: list[Message]) -> None:
+        """The checks and the bookkeeping here, one message at a time, each committed; only
+        the providers' calls run side by side (on threads that never touch the session)."""
         now = utcnow()
+        ready: list[tuple[Message, Outbound]] = []
+        for message in messages:
+            if not self._ready(message, now):
+                self.session.commit()
+                continue
+            try:
+                ready.append((message, self._outbound(message)))
+            except SendError as error:
+                self._settle(message, error, now)
+                self.session.commit()
+        if len(ready) == 1:  # no thread for a single send
+            outcomes = [self._attempt(*ready[0])]
+        else:
+            outcomes = list(self._threads().map(lambda pair: self._attempt(*pair), ready))
+        for (message, _outbound), outcome in zip(ready, outcomes, strict=True):
+            self._settle(message, outcome, utcnow())
+            self.session.commit()
+
+    def _threads(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.concurrency,
+                                            thread_name_prefix="sawti-send")
+        return self._pool
+
+    def _ready(self, message: Message, now: datetime) -> bool:
+        """Whether it may be sent now; if not, it is cancelled, put back or held."""
         skip_reason = self._skip_reason(message)
         if skip_reason:
             outbox.cancel(message, skip_reason)
-            return
+            return False
         if self._postponed(message, now):
-            return
+            return False
         if self._window_closed(message, now):
             delivery.hold_for_window(self.session, message, now)
-            return
-        if self._over_rate(message, now):
-            return
+            return False
+        return not self._over_rate(message, now)
+
+    def _attempt(self, message: Message, outbound: Outbound) -> SendResult | Exception:
+        """The provider's call; on a sending thread, so it reads nothing from the session."""
         try:
-            result = self._send(message)
-        except WindowClosedError as error:
+            return self.adapters[outbound.channel].send(outbound)
+        except Exception as error:  # settled by the caller, on the session's thread
+            return error
+
+    def _settle(self, message: Message, outcome: SendResult | Exception, now: datetime
+                ) -> None:
+        if isinstance(outcome, SendResult):
+            self._record_sent(message, outcome, now)
+        elif isinstance(outcome, WindowClosedError):
             if message.kind == delivery.NOTICE_KIND:  # the template itself cannot go out
-                outbox.mark_failed(self.session, message, str(error), now)
+                outbox.mark_failed(self.session, message, str(outcome), now)
             else:
                 delivery.hold_for_window(self.session, message, now)
-        except RetryableSendError as error:
-            self._retry_or_fail(message, str(error), now, error.retry_after)
-        except PermanentSendError as error:
-            outbox.mark_failed(self.session, message, str(error), now)
-            if error.opt_out:
+        elif isinstance(outcome, RetryableSendError):
+            self._retry_or_fail(message, str(outcome), now, outcome.retry_after)
+        elif isinstance(outcome, PermanentSendError):
+            outbox.mark_failed(self.session, message, str(outcome), now)
+            if outcome.opt_out:
                 message.contact.opted_out = True
                 message.contact.opted_out_at = now
-        except Exception as error:  # an adapter bug must not stop the outbox
-            log.exception("unexpected send error", extra={"channel": message.channel})
-            self._retry_or_fail(message, f"unexpected error: {type(error).__name__}", now, None)
-        else:
-            self._record_sent(message, result, now)
+        else:  # an adapter bug must not stop the outbox
+            log.error("unexpected send error", exc_info=outcome,
+                      extra={"channel": message.channel})
+            self._retry_or_fail(message, f"unexpected error: {type(outcome).__name__}", now,
+                                None)
 
     def _skip_reason(self, message: Message) -> str | None:
         if message.contact.opted_out and message.kind not in ALWAYS_SENT_KINDS:
@@ -191,9 +245,9 @@ class Dispatcher:
         return not adapter.freeform_allowed(message.channel, message.contact.last_inbound_at,
                                             now)
 
-    def _send(self, message: Message) -> SendResult:
-        adapter = self.adapters.get(message.channel)
-        if adapter is None:
+    def _outbound(self, message: Message) -> Outbound:
+        """What the adapter sends, read from the session here (not on a sending thread)."""
+        if message.channel not in self.adapters:
             raise RetryableSendError(f"channel {message.channel} is not configured")
         if message.contact.address_encrypted is None:
             raise PermanentSendError("contact address was erased")
@@ -201,11 +255,11 @@ class Dispatcher:
             address = self.vault.decrypt(message.contact.address_encrypted)
         except AddressDecryptionError as error:
             raise PermanentSendError(str(error)) from error
-        return adapter.send(Outbound(
+        return Outbound(
             message_id=message.id, channel=message.channel, address=address,
             body=message.body or "", kind=message.kind, language=message.language or "ar",
             reference=message.case.reference if message.case else None,
-        ))
+        )
 
     def _retry_or_fail(self, message: Message, error: str, now: datetime,
                        retry_after: float | None) -> None:
@@ -226,3 +280,19 @@ class Dispatcher:
         if case is not None and message.kind == "ack" and case.acknowledged_at is None:
             case.acknowledged_at = now
             audit.record(self.session, "case.acknowledged", case=case)
+
+
+def _one_per_person(messages: list[Message], most: int) -> tuple[list[Message], list[Message]]:
+    """The first ``most`` messages with no two for the same person on the same channel, and
+    the rest, in their order."""
+    wave: list[Message] = []
+    rest: list[Message] = []
+    lines: set[tuple[int, str]] = set()
+    for message in messages:
+        line = (message.contact_id, message.channel)
+        if len(wave) < most and line not in lines:
+            wave.append(message)
+            lines.add(line)
+        else:
+            rest.append(message)
+    return wave, rest

@@ -20,6 +20,7 @@ edited message is kept as a new version of the original, not a new case. Sending
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import os
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 ALLOWED_UPDATES = ("message", "edited_message")
+CONNECTIONS = 32  # to Telegram at once: SAWTI_SEND_CONCURRENCY's most, and attachment fetches
 T = TypeVar("T")
 
 
@@ -74,6 +76,7 @@ class TelegramAdapter(ChannelAdapter):
         self.timeout = settings.sawti_provider_timeout_seconds
         self._loop = LoopThread()
         self._bot: Bot | None = None
+        self._starting = asyncio.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self | None:
@@ -163,9 +166,14 @@ class TelegramAdapter(ChannelAdapter):
             raise typed_error(error) from error
 
     async def _ensure_bot(self) -> Bot:
+        async with self._starting:  # sends run side by side: one of them builds the bot
+            return await self._start_bot()
+
+    async def _start_bot(self) -> Bot:
         if self._bot is None:
             request = HTTPXRequest(connect_timeout=self.timeout, read_timeout=self.timeout,
-                                   write_timeout=self.timeout)
+                                   write_timeout=self.timeout,
+                                   connection_pool_size=CONNECTIONS)
             bot = Bot(self.token, base_url=f"{self.api_url}/bot",
                       base_file_url=f"{self.api_url}/file/bot", request=request,
                       get_updates_request=HTTPXRequest())

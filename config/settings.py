@@ -137,6 +137,10 @@ class Settings(BaseSettings):
     # How long a dispatcher's claim on a message lasts; a worker that died mid-send leaves
     # the message to be sent again (at most once more) after this.
     sawti_send_lease_seconds: float = Field(120.0, gt=0)
+    # Sends a worker has in flight at once, each to a different person (one person's messages
+    # always go one after another). More is faster with a slow provider; a worker killed
+    # mid-send may then send that many messages twice.
+    sawti_send_concurrency: int = Field(1, ge=1, le=32)
     # Log lines as JSON objects or text; unset: json in production, text elsewhere (logs.py).
     sawti_log_format: str | None = None
     # With REDIS_URL, an idle worker is woken through Redis when messages are queued and

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Self
 
 import pytest
 from flask import Request, Response
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from werkzeug.test import TestResponse
 
-from casework.models import AuditEvent, DeliveryStatus, Message, utcnow
+from bot.conversation import handle_inbound
+from casework import outbox
+from casework.intake import Inbound
+from casework.models import AuditEvent, Case, Contact, DeliveryStatus, Message, utcnow
 from channels.base import (
     ChannelAdapter,
     Outbound,
@@ -281,3 +285,76 @@ def test_one_claim_sends_a_persons_messages_in_the_order_they_were_written(
     dispatcher, channel = scripted()
     dispatcher.run_once()
     assert [sent.message_id for sent in channel.received] == [ack.id, question.id]
+
+
+# --- several sends at once (SAWTI_SEND_CONCURRENCY), never two for one person ----------------
+
+
+class OverlappingChannel(ScriptedChannel):
+    """Records how many sends are in progress at once; each send waits until ``together``
+    sends are in progress (or a short while), so that sends that can overlap do."""
+
+    def __init__(self, together: int) -> None:
+        super().__init__([])
+        self.together = together
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
+
+    def send(self, outbound: Outbound) -> SendResult:
+        with self.arrived:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            self.received.append(outbound)
+            self.arrived.notify_all()
+            self.arrived.wait_for(lambda: self.in_flight >= self.together, timeout=5.0)
+            self.in_flight -= 1
+        return SendResult(external_id=f"provider-{outbound.message_id}")
+
+
+def _queued_for(people: int, each: int) -> list[Message]:
+    """``each`` replies queued for each of ``people`` people (a case each, no dialogue)."""
+    svc = services()
+    queued = []
+    for person in range(people):
+        inbound = Inbound(channel="simulator", address=f"tab-together-{person}",
+                          external_id=f"together-{person}", text="لم أستلم السلة الغذائية",
+                          received_at=utcnow(), raw={})
+        handle_inbound(db.session, inbound, svc.vault, svc.dialogue)
+    db.session.execute(delete(Message).where(Message.direction == "out"))
+    for contact in db.session.scalars(select(Contact).order_by(Contact.id)):
+        case = db.session.scalars(select(Case).where(Case.contact_id == contact.id)).one()
+        queued += [outbox.enqueue(db.session, contact, case, f"رد {number}", kind="reply",
+                                  language="ar", now=utcnow() - timedelta(seconds=1))
+                   for number in range(each)]
+    db.session.commit()
+    return queued
+
+
+@pytest.mark.parametrize(("concurrency", "people", "each", "most_at_once"), [
+    pytest.param(1, 4, 1, 1, id="one-at-a-time-by-default"),
+    pytest.param(4, 4, 1, 4, id="four-people-at-once"),
+    pytest.param(4, 1, 4, 1, id="one-persons-messages-one-after-another"),
+    pytest.param(2, 3, 2, 2, id="two-at-once-each-person-in-order"),
+])
+def test_sends_overlap_only_across_people(app_context: None, concurrency: int, people: int,
+                                          each: int, most_at_once: int) -> None:
+    queued = _queued_for(people, each)
+    svc = services()
+    channel = OverlappingChannel(together=most_at_once)
+    dispatcher = Dispatcher(db.session, {"simulator": channel}, svc.vault,
+                            svc.settings.model_copy(update={"sawti_send_concurrency":
+                                                            concurrency}))
+    try:
+        while dispatcher.run_once():
+            pass
+    finally:
+        dispatcher.close()
+    assert channel.most_in_flight == most_at_once
+    assert sorted(sent.message_id for sent in channel.received) == [m.id for m in queued]
+    for person in {message.contact_id for message in queued}:  # each person's in order
+        theirs = [m.id for m in queued if m.contact_id == person]
+        assert [sent.message_id for sent in channel.received if sent.message_id in theirs] \
+            == theirs
+    assert {m.status for m in queued} == {DeliveryStatus.SENT}

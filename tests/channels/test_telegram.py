@@ -161,14 +161,23 @@ def test_end_to_end(client: FlaskClient, dispatcher: Dispatcher,
         == DeliveryStatus.SENT
 
 
+@pytest.mark.parametrize("extra_settings", [{"sawti_send_concurrency": 1},
+                                            {"sawti_send_concurrency": 4}],
+                         ids=["one-send-at-a-time", "four-sends-at-once"])
 def test_people_in_different_chats_are_all_answered(client: FlaskClient, dispatcher: Dispatcher,
                                                     fake_telegram: FakeTelegram) -> None:
     # Telegram numbers each chat's messages from 1, so two chats' first replies share an id.
     chats = [CHAT, CHAT + 1, CHAT + 2]
     for update_id, chat in enumerate(chats, start=300):
         post_telegram(client, text_update(update_id, chat, "لم أستلم السلة الغذائية"))
-    dispatcher.run_once()
-    assert sorted({sent["chat_id"] for sent in fake_telegram.sent_messages()}) == chats
+    while dispatcher.run_once():
+        pass
+    dispatcher.close()
+    sent = fake_telegram.sent_messages()
+    assert sorted({message["chat_id"] for message in sent}) == chats
+    for chat in chats:  # the acknowledgement with the reference, then the question
+        texts = [message["text"] for message in sent if message["chat_id"] == chat]
+        assert len(texts) == 2 and "صوتي" in texts[0] and "محافظة" in texts[1]
     acks = db.session.scalars(select(Message).where(Message.kind == "ack")).all()
     assert [ack.status for ack in acks] == [DeliveryStatus.SENT] * 3
     assert len({ack.external_id for ack in acks}) == 3

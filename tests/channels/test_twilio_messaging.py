@@ -162,6 +162,23 @@ def test_end_to_end(client: FlaskClient, dispatcher: Dispatcher, fake_twilio: Fa
     assert outbound.status == DeliveryStatus.SENT and outbound.external_id.startswith("SM")
 
 
+@pytest.mark.parametrize("extra_settings", [{"sawti_send_concurrency": 4}])
+def test_several_sends_at_once_reach_each_person_in_order(
+        client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio) -> None:
+    senders = [f"+9639440002{number:02d}" for number in range(6)]
+    for sender in senders:
+        post_twilio(client, MESSAGING, messaging_form(From=sender, Body="لم أستلم السلة"))
+    while dispatcher.run_once():
+        pass
+    dispatcher.close()
+    sent = fake_twilio.sent_messages()
+    for sender in senders:  # the acknowledgement with the reference, then the question
+        bodies = [message["Body"] for message in sent if message["To"] == sender]
+        assert len(bodies) == 2 and "شكراً لتواصلك" in bodies[0] and "1. إدلب" in bodies[1]
+    statuses = db.session.scalars(select(Message.status).where(Message.direction == "out"))
+    assert set(statuses) == {DeliveryStatus.SENT}
+
+
 # --- sending errors -------------------------------------------------------------------------
 
 def _queued_reply(client: FlaskClient, dispatcher: Dispatcher) -> Message:
