@@ -151,6 +151,8 @@ class Dispatcher:
             except SendError as error:
                 self._settle(message, error, now)
                 self.session.commit()
+        if not ready:
+            return
         if len(ready) == 1:  # no thread for a single send
             outcomes = [self._attempt(*ready[0])]
         else:
