@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Row,
     Select,
     Text,
     and_,
@@ -52,6 +53,10 @@ from casework.references import REFERENCE_LENGTH, is_valid_reference
 from casework.text import ascii_digits, normalize_for_matching
 
 MAX_SEARCH_TERMS = 10
+# A search counts its matches up to this many; past it the page says "more than" and the
+# newest matches are found by walking the queue in order (see ``_searched_page``).
+SEARCH_COUNT_CAP = 500
+WALK_FACTOR = 100
 PREVIEW_LENGTH = 140
 ASSIGNABLE_ROLES = (Role.OFFICER, Role.PSEA)
 DUPLICATE_RESOLUTION = "Duplicate of {reference}"
@@ -101,6 +106,7 @@ class Page:
     total: int
     page: int
     pages: int
+    more: bool = False  # a search with more matches than ``total`` (the count stopped there)
 
 
 @dataclass(frozen=True)
@@ -118,22 +124,28 @@ class BulkError(ValueError):
 
 
 def find_cases(session: Session, user: User, filters: QueueFilters, page: int = 1,
-               per_page: int = 50, *, now: datetime | None = None, tz: tzinfo = UTC) -> Page:
-    """One page of the cases this user may list that match the filters."""
+               per_page: int = 50, *, now: datetime | None = None, tz: tzinfo = UTC,
+               count_cap: int | None = None) -> Page:
+    """One page of the cases this user may list that match the filters. A search counts at
+    most ``count_cap`` (default ``SEARCH_COUNT_CAP``) matches, ``Page.more`` saying there are
+    more, and pages through those."""
     now = now or utcnow()
-    conditions = matching(session, user, filters, now=now, tz=tz)
+    conditions, search = _matching_parts(session, user, filters, now, tz)
     page = max(page, 1)
-    searching = bool(filters.text and (reference_query(filters.text)
-                                       or search_terms(filters.text)))
-    if searching:
-        total, page, ids = _counted_page(session, conditions, filters, page, per_page)
+    more = False
+    if search is not None:
+        total, more, page, ids = _searched_page(session, conditions, search, filters, page,
+                                                per_page, count_cap or SEARCH_COUNT_CAP)
     else:
         total = _count(session, conditions)
         page = min(page, _pages(total, per_page))
-        # The page's ids first, from the indexes alone, then only those cases in full.
-        ids = list(session.scalars(
-            select(Case.id).where(*conditions).order_by(*_order(filters))
-            .limit(per_page).offset((page - 1) * per_page)))
+        ids = _page_ids(session, conditions, filters, page, per_page)
+    items = _items(session, user, ids, filters, now)
+    return Page(items=items, total=total, page=page, pages=_pages(total, per_page), more=more)
+
+
+def _items(session: Session, user: User, ids: Sequence[int], filters: QueueFilters,
+           now: datetime) -> list[QueueItem]:
     answered = _answered_referral().label("referral_answered")
     query: Select = (
         select(Case, answered)
@@ -146,14 +158,13 @@ def find_cases(session: Session, user: User, filters: QueueFilters, page: int = 
     rows = session.execute(query).all()
     viewable = {case.id for case, _ in rows if can(user, Action.VIEW, case)}
     previews = _previews(session, viewable)
-    items = [
+    return [
         QueueItem(case=case, restricted=case.id not in viewable,
                   overdue=case.is_open and case.due_at < now,
                   referral_answered=bool(was_answered) and case.is_open,
                   preview=previews.get(case.id) if case.id in viewable else None)
         for case, was_answered in rows
     ]
-    return Page(items=items, total=total, page=page, pages=_pages(total, per_page))
 
 
 def _count(session: Session, conditions: list[ColumnElement[bool]]) -> int:
@@ -164,41 +175,84 @@ def _pages(total: int, per_page: int) -> int:
     return max(1, math.ceil(total / per_page))
 
 
-def _counted_page(session: Session, conditions: list[ColumnElement[bool]],
-                  filters: QueueFilters, page: int, per_page: int
-                  ) -> tuple[int, int, list[int]]:
-    """The number of matches and the ids on the page, from one pass over the matches.
+def _page_ids(session: Session, conditions: list[ColumnElement[bool]], filters: QueueFilters,
+              page: int, per_page: int) -> list[int]:
+    """The page's ids in the queue's order, from the indexes alone."""
+    return list(session.scalars(
+        select(Case.id).where(*conditions).order_by(*_order(filters))
+        .limit(per_page).offset((page - 1) * per_page)))
 
-    A search has to find every match to count them; taking the page from the same pass
-    halves the work, and keeps the database from walking the whole queue in date order
-    probing each case (the plan a separate LIMIT query tends to get). Returns (total, page,
-    ids); a page past the end becomes the last one."""
+
+def _searched_page(session: Session, conditions: list[ColumnElement[bool]],
+                   search: ColumnElement[bool], filters: QueueFilters, page: int,
+                   per_page: int, cap: int) -> tuple[int, bool, int, list[int]]:
+    """(total, more, page, ids) of a search; a page past the end becomes the last one.
+
+    The matches are fetched unordered and at most ``cap`` + 1 of them, so the database may
+    stop early. When they are all there, they are ordered and paged here. When there are
+    more (a common word: tens of thousands of cases at a million), counting them all would
+    take longer than the page may; the page then comes from walking the queue in its order,
+    which finds the newest matches after a few hundred cases, and paging stops at ``cap``."""
+    found = session.execute(select(Case.id, Case.created_at, Case.due_at)
+                            .where(*conditions, search).limit(cap + 1)).all()
+    if len(found) <= cap:
+        ordered = _in_order(found, filters)
+        page = min(page, _pages(len(found), per_page))
+        start = (page - 1) * per_page
+        return len(found), False, page, [row.id for row in ordered[start:start + per_page]]
+    page = min(page, _pages(cap, per_page))
+    return cap, True, page, _newest_matches(session, conditions, search, filters, page,
+                                            per_page)
+
+
+def _newest_matches(session: Session, conditions: list[ColumnElement[bool]],
+                    search: ColumnElement[bool], filters: QueueFilters, page: int,
+                    per_page: int) -> list[int]:
+    """A page of a search with many matches, walking the queue in its order and probing each
+    case's search document.
+
+    The walk is bounded: it reaches ``WALK_FACTOR`` cases for each match the page needs. A
+    page it does not fill (the matches are rarer than that) comes from all the matches
+    through the trigram index instead, of which there are few then."""
+    newest = (select(Case.id, Case.created_at, Case.due_at).where(*conditions)
+              .order_by(*_order(filters)).limit(page * per_page * WALK_FACTOR).subquery())
+    # A scalar subquery, not IN or EXISTS, which the planner may turn into a join that
+    # hashes every match before it gives the first row: probed case by case, in order, the
+    # walk stops at the page's last match.
+    probe = select(Case.id).where(Case.id == newest.c.id, search).limit(1).scalar_subquery()
+    ids = list(session.scalars(
+        select(newest.c.id).where(probe.is_not(None))
+        .order_by(*_order(filters, newest.c)).limit(per_page).offset((page - 1) * per_page)))
+    if len(ids) == per_page:
+        return ids
     # OFFSET 0 keeps the matches a subquery of their own: planned for finding them all, not
-    # for the first few in order (which is what a LIMIT over a window invites).
-    matches = (select(Case.id, Case.created_at, Case.due_at, func.count().over().label("total"))
-               .where(*conditions).offset(0).subquery())
+    # for the first few in order (the walk that was just cut short).
+    matches = (select(Case.id, Case.created_at, Case.due_at).where(*conditions, search)
+               .offset(0).subquery())
+    return list(session.scalars(select(matches.c.id).order_by(*_order(filters, matches.c))
+                                .limit(per_page).offset((page - 1) * per_page)))
 
-    def ranked(number: int) -> list[Any]:
-        return list(session.execute(
-            select(matches.c.id, matches.c.total).order_by(*_order(filters, matches.c))
-            .limit(per_page).offset((number - 1) * per_page)))
 
-    rows = ranked(page)
-    if not rows and page > 1:  # past the end: count, then show the last page
-        page = min(page, _pages(_count(session, conditions), per_page))
-        rows = ranked(page)
-    return (rows[0][1] if rows else 0), page, [case_id for case_id, _ in rows]
+def _in_order(rows: Sequence[Row], filters: QueueFilters) -> list[Row]:
+    """``_order`` in Python, for rows of (id, created_at, due_at)."""
+    if filters.needs_action:
+        return sorted(rows, key=lambda row: (row.due_at, row.id))
+    return sorted(rows, key=lambda row: (row.created_at, row.id), reverse=True)
 
 
 def matching(session: Session, user: User, filters: QueueFilters, *,
              now: datetime | None = None, tz: tzinfo = UTC) -> list[ColumnElement[bool]]:
     """The WHERE conditions of ``find_cases``, for callers that page differently (the API)."""
-    conditions = _conditions(user, filters, now or utcnow(), tz)
-    if filters.text:
-        search = _search(session, user, filters.text)
-        if search is not None:
-            conditions.append(search)
-    return conditions
+    conditions, search = _matching_parts(session, user, filters, now or utcnow(), tz)
+    return conditions if search is None else [*conditions, search]
+
+
+def _matching_parts(session: Session, user: User, filters: QueueFilters, now: datetime,
+                    tz: tzinfo) -> tuple[list[ColumnElement[bool]], ColumnElement[bool] | None]:
+    """The conditions of every filter but the text, and the text's (None: no search)."""
+    conditions = _conditions(user, filters, now, tz)
+    search = _search(session, user, filters.text) if filters.text else None
+    return conditions, search
 
 
 def assignable_users(session: Session) -> list[User]:
@@ -380,6 +434,11 @@ def _order(filters: QueueFilters, columns: Any = Case) -> Sequence[ColumnElement
     if filters.needs_action:  # the most urgent first: every case here is still open
         return (columns.due_at.asc(), columns.id.asc())
     return (columns.created_at.desc(), columns.id.desc())
+
+
+def _order_key(filters: QueueFilters) -> tuple[Any, bool]:
+    """The first column of ``_order`` and whether it is descending."""
+    return (Case.due_at, False) if filters.needs_action else (Case.created_at, True)
 
 
 def _previews(session: Session, case_ids: set[int]) -> dict[int, str]:

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, select
 from werkzeug.test import TestResponse
 
+import casework.queue as queue_module
 from casework.access import Action, can
 from casework.models import AuditEvent, Case, CaseStatus, Referral, User, utcnow
 from casework.queue import QueueFilters, find_cases
@@ -732,3 +733,16 @@ def test_the_page_is_arabic_by_default_and_has_no_inline_script_or_style(
     html = _html(signed_in("officer").get("/admin/queue"))
     assert 'dir="rtl"' in html
     assert "<script" not in html and "style=" not in html and "<style" not in html
+
+
+def test_a_search_with_more_matches_than_it_counts_says_so(
+        signed_in: Callable[..., FlaskClient], new_case: Callable[..., Case],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(queue_module, "SEARCH_COUNT_CAP", 2)
+    for text in ("المازوت ما وصل", "وين المازوت", "المازوت غالي", "الكهرباء مقطوعة"):
+        new_case(text)
+    client = signed_in("officer")
+    html = _get(client, "view=all&q=مازوت").get_data(as_text=True)
+    assert "More than 2 cases match: add a word to narrow the search." in html
+    html = _get(client, "view=all&q=الكهرباء").get_data(as_text=True)
+    assert "1 case" in html and "More than" not in html

@@ -12,6 +12,7 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import DateTime, TextClause, bindparam, delete, inspect, select, text, update
 
+import casework.queue as queue_module
 from app import create_app
 from casework.models import (
     SEARCH_TABLE,
@@ -169,6 +170,62 @@ def test_a_search_without_matches_is_one_empty_page(make_case: MakeCase, officer
     make_case("المازوت ما وصل")
     page = find_cases(db.session, officer, QueueFilters(text="كهرباء"), 3, per_page=2)
     assert (page.total, page.pages, page.page, page.items) == (0, 1, 1, [])
+
+
+# --- many matches: the count stops at a cap; the page comes from walking the queue ------------
+
+CAPPED = [
+    # label: which cases match, oldest first ("m": the case mentions the term, ".": it does
+    # not), the count's cap, the walk's factor, page asked for, the needs-action order
+    ("under-the-cap-counted-exactly", "mm.m.....", 5, 100, 1, False),
+    ("at-the-cap-counted-exactly", "mm.m.m...", 4, 100, 2, False),
+    ("over-the-cap-newest-first", "mmmmm.m.mm", 3, 100, 1, False),
+    ("over-the-cap-second-page", "mmmmm.m.mm", 3, 100, 2, False),
+    ("over-the-cap-past-the-end-shows-the-last", "mmmmm.m.mm", 3, 100, 9, False),
+    ("walk-cut-short-falls-back-to-the-index", "mmmmm.....", 3, 1, 1, False),
+    ("walk-cut-short-on-the-second-page", "mmmm.mm...", 3, 1, 2, False),
+    ("needs-action-most-urgent-first", "mm.mmm.m..", 3, 100, 1, True),
+    ("needs-action-walk-cut-short", "....mmmmm.", 3, 1, 1, True),
+]
+PER_PAGE = 2
+
+
+def _queue_of(make_case: MakeCase, pattern: str) -> list[tuple[Case, bool]]:
+    """Cases created a minute apart, oldest first, due in another order (every fourth
+    minute, round the pattern), so that the two orders of the queue differ."""
+    start = utcnow() - timedelta(days=1)
+    queue = []
+    for number, mark in enumerate(pattern):
+        case = make_case("المازوت ما وصل" if mark == "m" else "الكهرباء مقطوعة")
+        case.created_at = start + timedelta(minutes=number)
+        case.due_at = start + timedelta(days=15, minutes=number * 4 % len(pattern))
+        queue.append((case, mark == "m"))
+    db.session.commit()
+    return queue
+
+
+@pytest.mark.parametrize(("pattern", "cap", "walk_factor", "asked", "needs_action"),
+                         [pytest.param(*case[1:], id=case[0]) for case in CAPPED])
+def test_a_search_counts_up_to_its_cap_and_pages_the_newest_matches(
+        make_case: MakeCase, officer: User, monkeypatch: pytest.MonkeyPatch, pattern: str,
+        cap: int, walk_factor: int, asked: int, needs_action: bool) -> None:
+    monkeypatch.setattr(queue_module, "WALK_FACTOR", walk_factor)
+    queue = _queue_of(make_case, pattern)
+    matches = [case for case, matched in queue if matched]
+    ordered = [case.reference for case in (
+        sorted(matches, key=lambda case: (case.due_at, case.id)) if needs_action
+        else matches[::-1])]
+    total = min(len(matches), cap)
+    pages = -(-total // PER_PAGE)
+    shown = min(asked, pages)
+
+    page = find_cases(db.session, officer, QueueFilters(text="مازوت", needs_action=needs_action),
+                      asked, per_page=PER_PAGE, count_cap=cap)
+
+    assert (page.total, page.more, page.pages, page.page) == (
+        total, len(matches) > cap, pages, shown)
+    assert [item.case.reference for item in page.items] == \
+        ordered[(shown - 1) * PER_PAGE:shown * PER_PAGE]
 
 
 # --- the index follows the messages ----------------------------------------------------------
