@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from admin import bp
-from admin.queue import CHANNELS, parse_queue_args
+from admin.queue import CHANNELS, location_options, parse_queue_args
 from admin.security import roles_required
 from casework import audit, charts, programme
 from casework.access import listed_cases
@@ -118,7 +118,7 @@ def dashboard() -> ResponseReturnValue:
         six_months=six_month_share_chart(report, labels),
         alerts=trend_alerts(db.session, now, tz=tz), alert_link=links.for_alert,
         overdue_link=links.overdue(), presets=_presets(today),
-        locations=_location_options(org, lang), formats=FORMATS,
+        locations=location_options(org, lang), formats=FORMATS,
         months=[month_start(today, back) for back in range(DOWNLOAD_MONTHS)],
         month_label=labels.month, fmt=_format,
     )
@@ -285,15 +285,6 @@ def _presets(today: date) -> list[tuple[str, date, date]]:
         (_("Last three months"), month_start(today, 2), today),
         (_("Last twelve months"), month_start(today, 11), today),
     ]
-
-
-def _location_options(org: OrgData, lang: str) -> list[tuple[str, str]]:
-    options: list[tuple[str, str]] = []
-    for governorate in org.governorates:
-        options.append((governorate.code, governorate.name(lang)))
-        options += [(district.code, f"— {district.name(lang)}")
-                    for district in governorate.districts]
-    return options
 
 
 def _day(raw: str | None, name: str, notices: list[str]) -> date | None:

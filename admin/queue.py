@@ -168,7 +168,7 @@ def queue() -> ResponseReturnValue:
         location_name=lambda code: _location_name(org, code, lang),
         level_name=lambda level: _named(org.grid.get(level), str(level), lang),
         status_labels=STATUS_LABELS, channel_labels=CHANNEL_LABELS, channels=CHANNELS,
-        locations=_location_options(org, lang), assignees=assignable_users(db.session),
+        locations=location_options(org, lang), assignees=assignable_users(db.session),
         unknown_location=UNKNOWN_LOCATION, needs_action=NEEDS_ACTION, all_cases=ALL_CASES,
         back=request.full_path,
     )
@@ -335,7 +335,8 @@ def _location_name(org: OrgData, code: str | None, lang: str) -> str:
     return _named(org.location(code), code, lang)
 
 
-def _location_options(org: OrgData, lang: str) -> list[tuple[str, str]]:
+def location_options(org: OrgData, lang: str) -> list[tuple[str, str]]:
+    """The filter's places: each governorate, its districts indented under it."""
     options: list[tuple[str, str]] = []
     for governorate in org.governorates:
         options.append((governorate.code, governorate.name(lang)))
