@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import (
@@ -123,6 +124,12 @@ class BulkError(ValueError):
         self.reason = reason
 
 
+class Order(Enum):
+    NEWEST = "newest"  # the queue: created_at, newest first
+    MOST_URGENT = "most_urgent"  # needs action: due_at, soonest first
+    LATEST_ID = "latest_id"  # the API's cursor pages: id, highest first
+
+
 def find_cases(session: Session, user: User, filters: QueueFilters, page: int = 1,
                per_page: int = 50, *, now: datetime | None = None, tz: tzinfo = UTC,
                count_cap: int | None = None) -> Page:
@@ -133,25 +140,26 @@ def find_cases(session: Session, user: User, filters: QueueFilters, page: int = 
     conditions, search = _matching_parts(session, user, filters, now, tz)
     page = max(page, 1)
     more = False
+    order = Order.MOST_URGENT if filters.needs_action else Order.NEWEST
     if search is not None:
-        total, more, page, ids = _searched_page(session, conditions, search, filters, page,
+        total, more, page, ids = _searched_page(session, conditions, search, order, page,
                                                 per_page, count_cap or SEARCH_COUNT_CAP)
     else:
         total = _count(session, conditions)
         page = min(page, _pages(total, per_page))
-        ids = _page_ids(session, conditions, filters, page, per_page)
-    items = _items(session, user, ids, filters, now)
+        ids = _page_ids(session, conditions, order, page, per_page)
+    items = _items(session, user, ids, order, now)
     return Page(items=items, total=total, page=page, pages=_pages(total, per_page), more=more)
 
 
-def _items(session: Session, user: User, ids: Sequence[int], filters: QueueFilters,
+def _items(session: Session, user: User, ids: Sequence[int], order: Order,
            now: datetime) -> list[QueueItem]:
     answered = _answered_referral().label("referral_answered")
     query: Select = (
         select(Case, answered)
         .where(Case.id.in_(ids))
         .options(selectinload(Case.assignee))
-        .order_by(*_order(filters))
+        .order_by(*_order(order))
     )
     if user.role == Role.FOCAL_POINT:  # can() looks at the referrals of the case
         query = query.options(selectinload(Case.referrals))
@@ -175,17 +183,17 @@ def _pages(total: int, per_page: int) -> int:
     return max(1, math.ceil(total / per_page))
 
 
-def _page_ids(session: Session, conditions: list[ColumnElement[bool]], filters: QueueFilters,
+def _page_ids(session: Session, conditions: list[ColumnElement[bool]], order: Order,
               page: int, per_page: int) -> list[int]:
     """The page's ids in the queue's order, from the indexes alone."""
     return list(session.scalars(
-        select(Case.id).where(*conditions).order_by(*_order(filters))
+        select(Case.id).where(*conditions).order_by(*_order(order))
         .limit(per_page).offset((page - 1) * per_page)))
 
 
 def _searched_page(session: Session, conditions: list[ColumnElement[bool]],
-                   search: ColumnElement[bool], filters: QueueFilters, page: int,
-                   per_page: int, cap: int) -> tuple[int, bool, int, list[int]]:
+                   search: ColumnElement[bool], order: Order, page: int, per_page: int,
+                   cap: int) -> tuple[int, bool, int, list[int]]:
     """(total, more, page, ids) of a search; a page past the end becomes the last one.
 
     The matches are fetched unordered and at most ``cap`` + 1 of them, so the database may
@@ -196,17 +204,17 @@ def _searched_page(session: Session, conditions: list[ColumnElement[bool]],
     found = session.execute(select(Case.id, Case.created_at, Case.due_at)
                             .where(*conditions, search).limit(cap + 1)).all()
     if len(found) <= cap:
-        ordered = _in_order(found, filters)
+        ordered = _in_order(found, order)
         page = min(page, _pages(len(found), per_page))
         start = (page - 1) * per_page
         return len(found), False, page, [row.id for row in ordered[start:start + per_page]]
     page = min(page, _pages(cap, per_page))
-    return cap, True, page, _newest_matches(session, conditions, search, filters, page,
+    return cap, True, page, _newest_matches(session, conditions, search, order, page,
                                             per_page)
 
 
 def _newest_matches(session: Session, conditions: list[ColumnElement[bool]],
-                    search: ColumnElement[bool], filters: QueueFilters, page: int,
+                    search: ColumnElement[bool], order: Order, page: int,
                     per_page: int) -> list[int]:
     """A page of a search with many matches, walking the queue in its order and probing each
     case's search document (PostgreSQL).
@@ -218,14 +226,14 @@ def _newest_matches(session: Session, conditions: list[ColumnElement[bool]],
     of its own, and FTS5 would run the query again for every case it probes."""
     if session.get_bind().dialect.name != "sqlite":
         newest = (select(Case.id, Case.created_at, Case.due_at).where(*conditions)
-                  .order_by(*_order(filters)).limit(page * per_page * WALK_FACTOR).subquery())
+                  .order_by(*_order(order)).limit(page * per_page * WALK_FACTOR).subquery())
         # A scalar subquery, not IN or EXISTS, which the planner may turn into a join that
         # hashes every match before it gives the first row: probed case by case, the walk
         # stops at the page's last match.
         probe = (select(Case.id).where(Case.id == newest.c.id, search).limit(1)
                  .scalar_subquery())
         ids = list(session.scalars(
-            select(newest.c.id).where(probe.is_not(None)).order_by(*_order(filters, newest.c))
+            select(newest.c.id).where(probe.is_not(None)).order_by(*_order(order, newest.c))
             .limit(per_page).offset((page - 1) * per_page)))
         if len(ids) == per_page:
             return ids
@@ -233,22 +241,31 @@ def _newest_matches(session: Session, conditions: list[ColumnElement[bool]],
     # for the first few in order.
     matches = (select(Case.id, Case.created_at, Case.due_at).where(*conditions, search)
                .offset(0).subquery())
-    return list(session.scalars(select(matches.c.id).order_by(*_order(filters, matches.c))
+    return list(session.scalars(select(matches.c.id).order_by(*_order(order, matches.c))
                                 .limit(per_page).offset((page - 1) * per_page)))
 
 
-def _in_order(rows: Sequence[Row], filters: QueueFilters) -> list[Row]:
+def _in_order(rows: Sequence[Row], order: Order) -> list[Row]:
     """``_order`` in Python, for rows of (id, created_at, due_at)."""
-    if filters.needs_action:
+    if order is Order.MOST_URGENT:
         return sorted(rows, key=lambda row: (row.due_at, row.id))
+    if order is Order.LATEST_ID:
+        return sorted(rows, key=lambda row: row.id, reverse=True)
     return sorted(rows, key=lambda row: (row.created_at, row.id), reverse=True)
 
 
-def matching(session: Session, user: User, filters: QueueFilters, *,
-             now: datetime | None = None, tz: tzinfo = UTC) -> list[ColumnElement[bool]]:
-    """The WHERE conditions of ``find_cases``, for callers that page differently (the API)."""
-    conditions, search = _matching_parts(session, user, filters, now or utcnow(), tz)
-    return conditions if search is None else [*conditions, search]
+def latest_ids(session: Session, user: User, filters: QueueFilters, *, below: int | None,
+               limit: int) -> list[int]:
+    """Up to ``limit`` ids of the cases this user may list that match the filters, highest
+    first and below ``below`` when it is given (the API's cursor pages). Nothing is counted:
+    a search walks the cases as the queue's pages do, and a rare word does not make it walk
+    the whole table."""
+    conditions, search = _matching_parts(session, user, filters, utcnow(), UTC)
+    if below is not None:
+        conditions.append(Case.id < below)
+    if search is None:
+        return _page_ids(session, conditions, Order.LATEST_ID, 1, limit)
+    return _newest_matches(session, conditions, search, Order.LATEST_ID, 1, limit)
 
 
 def _matching_parts(session: Session, user: User, filters: QueueFilters, now: datetime,
@@ -433,16 +450,13 @@ def _phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def _order(filters: QueueFilters, columns: Any = Case) -> Sequence[ColumnElement]:
-    """The queue's order, on Case or on the columns of a subquery of cases."""
-    if filters.needs_action:  # the most urgent first: every case here is still open
+def _order(order: Order, columns: Any = Case) -> Sequence[ColumnElement]:
+    """The order's columns, on Case or on the columns of a subquery of cases."""
+    if order is Order.MOST_URGENT:  # needs action: every case there is still open
         return (columns.due_at.asc(), columns.id.asc())
+    if order is Order.LATEST_ID:
+        return (columns.id.desc(),)
     return (columns.created_at.desc(), columns.id.desc())
-
-
-def _order_key(filters: QueueFilters) -> tuple[Any, bool]:
-    """The first column of ``_order`` and whether it is descending."""
-    return (Case.due_at, False) if filters.needs_action else (Case.created_at, True)
 
 
 def _previews(session: Session, case_ids: set[int]) -> dict[int, str]:

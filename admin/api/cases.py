@@ -37,7 +37,7 @@ from casework import cases, intake
 from casework.access import CONTENT_ROLES, Action, can, can_list
 from casework.accounts import find_user
 from casework.models import Case, CaseStatus, Direction, utcnow
-from casework.queue import QueueFilters, matching
+from casework.queue import QueueFilters, latest_ids
 from casework.replies import ReplyRefused, queue_reply
 from casework.text import ascii_digits
 from extensions import db
@@ -184,12 +184,10 @@ LIST_PARAMETERS = (
 def list_cases() -> ResponseReturnValue:
     if g.user.role not in CONTENT_ROLES:
         abort(403, description="Your role reads aggregate reports only (/reports/kpis).")
-    conditions = matching(db.session, g.user, _list_filters())
     cursor, limit = _cursor(), _int_arg("limit", 50, 1, 200)
-    if cursor is not None:
-        conditions.append(Case.id < cursor)
-    found = list(db.session.scalars(select(Case).where(*conditions)
-                                    .order_by(Case.id.desc()).limit(limit + 1)))
+    ids = latest_ids(db.session, g.user, _list_filters(), below=cursor, limit=limit + 1)
+    found = list(db.session.scalars(select(Case).where(Case.id.in_(ids))
+                                    .order_by(Case.id.desc())))
     page, more = found[:limit], len(found) > limit
     next_cursor = _encode_cursor(page[-1].id) if more and page else None
     body = CaseList(items=[summary(case) for case in page], next_cursor=next_cursor)

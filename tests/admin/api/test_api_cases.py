@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from casework import queue
 from casework.models import ApiToken, Case, Message, Project, Referral, User
 from casework.tokens import revoke
 from extensions import db
@@ -120,6 +121,33 @@ def test_search_matches_arabic_spelling_variants(api: Callable[..., ApiClient],
     new_case("المياه مقطوعة")
     items = api("officer").get("/cases?q=استلم السله").json["items"]
     assert [item["reference"] for item in items] == [wanted.reference]
+
+
+SEARCH_PAGES = [
+    # label: which cases mention the word, oldest first; the walk's factor (cases it reads
+    # for each case a page needs before it takes every match through the index instead)
+    ("walk-finds-them", "m.mmm.mm", 100),
+    ("walk-cut-short-on-rare-matches", "mm.mm.....", 1),
+    ("walk-cut-short-then-finds-them", "m.....mmmm", 1),
+]
+
+
+@pytest.mark.parametrize(("pattern", "walk_factor"),
+                         [pytest.param(*case[1:], id=case[0]) for case in SEARCH_PAGES])
+def test_search_cursor_pages_give_every_match_once_newest_first(
+        api: Callable[..., ApiClient], new_case: Callable[..., Case],
+        monkeypatch: pytest.MonkeyPatch, pattern: str, walk_factor: int) -> None:
+    monkeypatch.setattr(queue, "WALK_FACTOR", walk_factor)
+    cases = [new_case("المازوت ما وصل" if mark == "m" else "الكهرباء مقطوعة")
+             for mark in pattern]
+    officer = api("officer")
+    page = officer.get("/cases?q=مازوت&limit=2").json
+    seen = [item["reference"] for item in page["items"]]
+    while page["next_cursor"] and len(seen) <= len(pattern):  # a cursor that never ends fails
+        page = officer.get(f"/cases?q=مازوت&limit=2&cursor={page['next_cursor']}").json
+        seen += [item["reference"] for item in page["items"]]
+    assert seen == [case.reference for case, mark in zip(cases, pattern, strict=True)
+                    if mark == "m"][::-1]
 
 
 def test_triage_reply_note_refer_close_reopen(
