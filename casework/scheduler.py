@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -103,7 +103,7 @@ def daily_digest(session: Session, services: Services, now: datetime) -> int:
     end = window_end(now, zone, DIGEST_DAYS_AHEAD)
     trends: list[dict[str, Any]] | None = None
     created = 0
-    try:
+    with _committed(session):
         for user in notifications.users_with_roles(session, DIGEST_ROLES):
             key = f"digest:{user.id}:{day}"
             if _recorded(session, key):
@@ -116,10 +116,6 @@ def daily_digest(session: Session, services: Services, now: datetime) -> int:
             if notifications.create(session, user, notifications.DIGEST, params=params,
                                     now=now, dedupe_key=key):
                 created += 1
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
     return created
 
 
@@ -141,7 +137,7 @@ def referral_reminders(session: Session, services: Services, now: datetime) -> i
                Case.status != CaseStatus.CLOSED, User.active.is_(True))
         .order_by(Referral.due_at, Referral.id))
     created = 0
-    try:
+    with _committed(session):
         for referral in referrals:
             due_today = local_date(referral.due_at, zone) == today
             kind = notifications.REFERRAL_DUE if due_today else notifications.REFERRAL_DUE_SOON
@@ -151,10 +147,6 @@ def referral_reminders(session: Session, services: Services, now: datetime) -> i
             if notifications.create(session, referral.to_user, kind, params=params, now=now,
                                     case=referral.case, dedupe_key=key):
                 created += 1
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
     return created
 
 
@@ -174,15 +166,23 @@ def monthly_report(session: Session, services: Services, now: datetime) -> bool:
     last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     keep_monthly_report(session, services, last_month)
     programme.record_generated(session, last_month, now)
-    try:
+    with _committed(session):
         event = audit.record(session, "report.monthly_scheduled",
                              month=last_month.strftime("%Y-%m"))
         event.at = now  # the job's clock: what "this month" means for the next run
+    return True
+
+
+@contextlib.contextmanager
+def _committed(session: Session) -> Iterator[None]:
+    """Commit what the block wrote, or roll it back if it raised (a job's caller may be a
+    test or the command line, not only the scheduler, whose app context would)."""
+    try:
+        yield
         session.commit()
     except Exception:
         session.rollback()
         raise
-    return True
 
 
 @dataclass(frozen=True)
