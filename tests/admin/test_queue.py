@@ -504,27 +504,29 @@ def _many_cases(count: int, **values: object) -> list[Case]:
     return cases
 
 
+@pytest.mark.parametrize("view", ["all", "needs_action"])
 @pytest.mark.parametrize(("page", "expected_rows", "expected_page"), [
     pytest.param("1", 50, 1, id="first"),
     pytest.param("2", 10, 2, id="second"),
     pytest.param("٢", 10, 2, id="arabic-indic-page-number"),
     pytest.param("99", 10, 2, id="past-the-end-shows-the-last"),
 ])
-def test_pages_of_fifty(signed_in: SignedIn, page: str, expected_rows: int,
+def test_pages_of_fifty(signed_in: SignedIn, view: str, page: str, expected_rows: int,
                         expected_page: int) -> None:
     client = signed_in("officer")
-    cases = _many_cases(60)
-    response = _get(client, f"view=all&channel=simulator&page={page}")
+    cases = _many_cases(60)  # all due at once: needs action shows the first written first
+    response = _get(client, f"view={view}&channel=simulator&page={page}")
     refs = _refs(response)
     assert len(refs) == expected_rows
-    newest_first = [case.reference for case in reversed(cases)]
-    assert refs == newest_first[(expected_page - 1) * 50:expected_page * 50]
+    in_order = cases if view == "needs_action" else cases[::-1]
+    assert refs == [case.reference for case in in_order][(expected_page - 1) * 50:
+                                                        expected_page * 50]
     html = _html(response)
     assert f"Page {expected_page} of 2" in html and "60 cases" in html
     link = re.search(r'<a href="([^"]+)" rel="(?:next|prev)"', html)
     assert link is not None
     target = link.group(1).replace("&amp;", "&")
-    assert "channel=simulator" in target and "view=all" in target
+    assert "channel=simulator" in target and f"view={view}" in target
     assert f"page={3 - expected_page}" in target
 
 
