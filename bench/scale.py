@@ -647,8 +647,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dispatch-workers", default="1,2", help="flask worker counts")
     parser.add_argument("--send-rate", default=NO_SEND_RATE,
                         help=f"SAWTI_SEND_RATE of the workers (default {NO_SEND_RATE}: none)")
-    parser.add_argument("--send-concurrency", type=int, default=1,
-                        help="SAWTI_SEND_CONCURRENCY of the workers (default 1)")
+    parser.add_argument("--send-concurrency", type=int, default=4,
+                        help="SAWTI_SEND_CONCURRENCY of the workers (default 4, as shipped)")
     parser.add_argument("--runs", type=int, default=15, help="timed requests per page")
     parser.add_argument("--intake-db", choices=("auto", "scale", "fresh"), default="auto",
                         help=f"where intake and dispatch run (auto: fresh above "

@@ -140,7 +140,7 @@ class Settings(BaseSettings):
     # Sends a worker has in flight at once, each to a different person (one person's messages
     # always go one after another). More is faster with a slow provider; a worker killed
     # mid-send may then send that many messages twice.
-    sawti_send_concurrency: int = Field(1, ge=1, le=32)
+    sawti_send_concurrency: int = Field(4, ge=1, le=32)
     # Log lines as JSON objects or text; unset: json in production, text elsewhere (logs.py).
     sawti_log_format: str | None = None
     # With REDIS_URL, an idle worker is woken through Redis when messages are queued and
