@@ -26,7 +26,7 @@ from functools import cache
 from pathlib import Path
 
 from casework.text import normalize_for_matching
-from casework.triage import MessageIndex, Term, arabizi_letters, parse_terms
+from casework.triage import FirstWords, MessageIndex, Term, arabizi_letters, parse_terms
 from config.data import read_yaml
 
 MIN_MARGIN = 0.01  # a tie is not an answer
@@ -55,9 +55,27 @@ QUESTION_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
+@dataclass(frozen=True)
+class Terms:
+    """Some terms, with their first words: a message that holds none of those is passed over
+    without looking for any term in it (most messages, for most entries)."""
+
+    terms: tuple[Term, ...]
+    first_words: FirstWords
+
+    @classmethod
+    def of(cls, terms: Iterable[Term]) -> Terms:
+        kept = tuple(terms)
+        return cls(kept, FirstWords.of(kept))
+
+    def occur_in(self, index: MessageIndex) -> bool:
+        return bool(self.terms) and self.first_words.found_in(index) \
+            and any(index.term_positions(term) for term in self.terms)
+
+
 @cache
-def _question_kinds() -> dict[str, tuple[Term, ...]]:
-    return {kind: tuple(parse_terms(Path("faq.py"), kind, list(words)))
+def _question_kinds() -> dict[str, Terms]:
+    return {kind: Terms.of(parse_terms(Path("faq.py"), kind, list(words)))
             for kind, words in QUESTION_KINDS.items()}
 
 
@@ -69,8 +87,8 @@ def reads_as_question(text: str | None) -> bool:
     if "?" in text or "؟" in text:
         return True
     index = MessageIndex.of_tokens(normalize_for_matching(arabizi_letters(text)).split())
-    return any(index.term_positions(term) for kind, terms in _question_kinds().items()
-               if kind != "can" for term in terms)
+    return any(terms.occur_in(index) for kind, terms in _question_kinds().items()
+               if kind != "can")
 
 
 @dataclass(frozen=True)
@@ -129,6 +147,7 @@ class Matcher:
     def __init__(self, entries: Sequence[Entry]) -> None:
         self.entries = list(entries)
         self._kinds = _question_kinds()
+        self._conditions = [_Conditions.of(entry) for entry in self.entries]
         # How many entries use each topic word: a word many share says less.
         counts = Counter(_term_key(term) for entry in self.entries
                          for term in set(entry.keywords))
@@ -141,25 +160,27 @@ class Matcher:
         if not tokens:
             return None
         index = MessageIndex.of_tokens(tokens)
-        asked = {kind for kind, terms in self._kinds.items()
-                 if any(index.term_positions(term) for term in terms)}
+        asked = {kind for kind, terms in self._kinds.items() if terms.occur_in(index)}
         if text and ("?" in text or "؟" in text):
             asked.add("can")  # a bare question mark: at least a yes-or-no question
-        found = [match for entry in self.entries
-                 if entry.applies(location, today or date.today())
-                 and (match := self._answers(entry, tokens, index, asked)) is not None]
+        today = today or date.today()
+        found = [match for entry, conditions in zip(self.entries, self._conditions, strict=True)
+                 if conditions.topic.first_words.found_in(index)
+                 and entry.applies(location, today)
+                 and (match := self._answers(entry, conditions, tokens, index, asked))
+                 is not None]
         found.sort(key=lambda match: match.score, reverse=True)
         if not found or (len(found) > 1 and found[0].score - found[1].score < MIN_MARGIN):
             return None
         return found[0]
 
-    def _answers(self, entry: Entry, tokens: Sequence[str], index: MessageIndex,
-                 asked: set[str]) -> Match | None:
+    def _answers(self, entry: Entry, conditions: _Conditions, tokens: Sequence[str],
+                 index: MessageIndex, asked: set[str]) -> Match | None:
         if entry.asks and not asked.intersection(entry.asks):
             return None
-        if any(index.term_positions(term) for term in entry.unless):
+        if conditions.unless.occur_in(index):
             return None
-        if entry.also and not any(index.term_positions(term) for term in entry.also):
+        if entry.also and not conditions.also.occur_in(index):
             return None
         hits = [(term, start) for term in entry.keywords for start in index.term_positions(term)]
         if not hits:
@@ -168,6 +189,19 @@ class Matcher:
         words = tuple(dict.fromkeys(word for term, start in hits
                                     for word in tokens[start:start + len(term)]))
         return Match(entry, round(score, 4), words)
+
+
+@dataclass(frozen=True)
+class _Conditions:
+    """An entry's word conditions, each with the first words that let most messages skip it."""
+
+    topic: Terms
+    also: Terms
+    unless: Terms
+
+    @classmethod
+    def of(cls, entry: Entry) -> _Conditions:
+        return cls(Terms.of(entry.keywords), Terms.of(entry.also), Terms.of(entry.unless))
 
 
 def _term_key(term: Term) -> str:

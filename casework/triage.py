@@ -294,15 +294,16 @@ class MessageIndex:
 
 
 @dataclass(frozen=True)
-class _Starts:
-    """The first words of some terms, as sets a message's index is checked against in C."""
+class FirstWords:
+    """The first words of some terms, as sets a message's index is checked against in C: a
+    message holding none of them matches none of the terms, whatever follows."""
 
     exact: frozenset[str]
     prefixes: frozenset[str]
     number: bool
 
     @classmethod
-    def of(cls, terms: Sequence[Term]) -> _Starts:
+    def of(cls, terms: Sequence[Term]) -> FirstWords:
         firsts = [term[0] for term in terms]
         return cls(frozenset(word.text for word in firsts if not word.prefix),
                    frozenset(word.text for word in firsts if word.prefix),
@@ -319,12 +320,12 @@ class _RuleStarts:
     """A rule cannot match a message holding none of its terms' first words (most cannot),
     nor a "near" rule one where some slot's first words are all absent."""
 
-    terms: _Starts
-    slots: tuple[_Starts, ...]
+    terms: FirstWords
+    slots: tuple[FirstWords, ...]
 
     @classmethod
     def of(cls, rule: Rule) -> _RuleStarts:
-        return cls(_Starts.of(rule.terms), tuple(_Starts.of(slot) for slot in rule.near))
+        return cls(FirstWords.of(rule.terms), tuple(FirstWords.of(slot) for slot in rule.near))
 
     def found_in(self, index: MessageIndex) -> bool:
         if self.terms.found_in(index):

@@ -11,7 +11,9 @@ from types import ModuleType
 
 import pytest
 
-from casework.faq import Entry, Matcher, load_entries, parse_keywords
+from casework.faq import Entry, Matcher, Terms, load_entries, parse_keywords
+from casework.text import normalize_for_matching
+from casework.triage import MessageIndex, parse_terms
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRIES = ROOT / "config" / "info_entries.yaml"
@@ -66,6 +68,28 @@ def test_dates_and_places(label: str, fields: dict[str, object], location: str |
                           answers: bool) -> None:
     found = Matcher([_entry("next", **fields)]).match("متى التوزيع", location, date(2026, 11, 29))
     assert (found is not None) == answers
+
+
+# The first-word check that lets a message skip an entry must never skip one that matches.
+TERMS = [
+    ("exact-word", ["كرت"], "ضاع الكرت مني", True),
+    ("prefix-word", ["توزيع*"], "متى التوزيعات", True),
+    ("phrase", ["food basket*"], "where is the food baskets", True),
+    ("phrase-out-of-order", ["food basket*"], "basket of food", False),
+    ("number", ["#"], "بدي 3 بطانيات", True),
+    ("absent", ["كرت", "بطاقه"], "وين التوزيع", False),
+    ("none", [], "وين التوزيع", False),
+]
+
+
+@pytest.mark.parametrize(("label", "words", "text", "occurs"), TERMS,
+                         ids=[row[0] for row in TERMS])
+def test_terms_occur_exactly_when_a_term_matches(label: str, words: list[str], text: str,
+                                                 occurs: bool) -> None:
+    terms = Terms.of(parse_terms(Path("test"), label, words))  # a generator, as from a file
+    index = MessageIndex.of_tokens(normalize_for_matching(text).split())
+    assert terms.occur_in(index) is occurs
+    assert any(index.term_positions(term) for term in terms.terms) is occurs
 
 
 def test_two_entries_that_answer_alike_are_a_tie_for_an_officer() -> None:
