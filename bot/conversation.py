@@ -133,12 +133,14 @@ def _handle(session: Session, prepared: intake.Prepared, language: LanguageSigna
             case = turn.case
             if case is not None and prepared.inbound.location:
                 case.latitude, case.longitude = prepared.inbound.location
-    session.flush()  # the message, contact and case rows (and their ids) for the replies
-    case = case or received.message.case
-    if case is not None and settings.triage is not None and received.message.body:
-        # Flooded and edited messages too: a report buried in a burst must still be seen.
-        triage.flag_inbound(session, case, received.message, settings.triage,
-                            settings.org_data, now)
+        case = case or received.message.case
+        if case is not None and settings.triage is not None and received.message.body:
+            # Flooded and edited messages too: a report buried in a burst must still be seen.
+            triage.flag_inbound(session, case, received.message, settings.triage,
+                                settings.org_data, now)
+    # One flush writes every row (the ORM's unit of work costs about as much as the rest of
+    # the message): the replies below need the contact's and case's ids.
+    session.flush()
     queued = outbox.enqueue_all(session, received.contact, case, replies,
                                 language=received.contact.language, now=now)
     return Handled(received.message.id, False, _reference(case), tuple(queued))
