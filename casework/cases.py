@@ -256,6 +256,8 @@ def refer(session: Session, actor: User, case: Case, to_user: User | None,
         audit.record(session, "case.referred", case=case, actor=actor_name(actor),
                      referral_id=referral.id, to_user_id=to_user.id, due_at=_iso(due_at),
                      status=[old_status, CaseStatus.REFERRED.value])
+        if to_user.id != actor.id:
+            notifications.alert_referral(session, referral, to_user, now)
         session.commit()
     except Exception:
         session.rollback()

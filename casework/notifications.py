@@ -32,13 +32,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from casework import audit
-from casework.models import Case, Notification, Role, User
+from casework.models import Case, Notification, Referral, Role, User
 from casework.text import ascii_digits
 
 log = logging.getLogger(__name__)
 
 SENSITIVE = "case_sensitive"
 DIGEST = "digest"
+REFERRAL_NEW = "referral_new"
 REFERRAL_DUE_SOON = "referral_due_soon"
 REFERRAL_DUE = "referral_due"
 
@@ -102,6 +103,20 @@ def alert_sensitive(session: Session, case: Case, now: datetime, *,
     return created
 
 
+def referral_params(referral: Referral) -> dict[str, Any]:
+    """A referral's notification: the case's reference and level, the referral's due date."""
+    return case_params(referral.case) | {"due_at": referral.due_at.isoformat(),
+                                         "referral_id": referral.id}
+
+
+def alert_referral(session: Session, referral: Referral, recipient: User, now: datetime
+                   ) -> Notification | None:
+    """Tell the recipient at once that a case was referred to them (caller commits): the
+    reminders come only near the due date, days later."""
+    return create(session, recipient, REFERRAL_NEW, params=referral_params(referral), now=now,
+                  case=referral.case)
+
+
 def unread_count(session: Session, user: User) -> int:
     return session.scalar(select(func.count(Notification.id)).where(
         Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
@@ -158,6 +173,9 @@ def describe(notification: Notification, speaker: Translator, timezone: str) -> 
               level=level),
             (_("Only PSEA focal points can open it. It is due by %(due)s.", due=when),),
             reference)
+    if notification.kind == REFERRAL_NEW:
+        return Rendered(_("Case %(reference)s was referred to you.", reference=reference),
+                        (_("Please answer it by %(due)s.", due=when),), reference)
     if notification.kind in (REFERRAL_DUE_SOON, REFERRAL_DUE):
         title = (_("A referral to you is due today: case %(reference)s.", reference=reference)
                  if notification.kind == REFERRAL_DUE else

@@ -142,8 +142,7 @@ def referral_reminders(session: Session, services: Services, now: datetime) -> i
             due_today = local_date(referral.due_at, zone) == today
             kind = notifications.REFERRAL_DUE if due_today else notifications.REFERRAL_DUE_SOON
             key = f"referral:{referral.id}:{'due' if due_today else 'soon'}"
-            params = notifications.case_params(referral.case) | {
-                "due_at": referral.due_at.isoformat(), "referral_id": referral.id}
+            params = notifications.referral_params(referral)
             if notifications.create(session, referral.to_user, kind, params=params, now=now,
                                     case=referral.case, dedupe_key=key):
                 created += 1

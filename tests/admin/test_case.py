@@ -32,6 +32,7 @@ from casework.models import (
     Direction,
     Message,
     Note,
+    Notification,
     Referral,
     User,
     utcnow,
@@ -449,6 +450,34 @@ def test_a_referral_answered_by_the_focal_point_lands_in_the_timeline(
                        data={"answer": "مرة ثانية"})
     assert again.status_code == 400 and 'data-reason="already_answered"' in \
         again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("recipient_role", "self_referral", "alerted"), [
+    pytest.param("focal_point", False, True, id="focal-point-alerted-at-once"),
+    pytest.param("officer", True, False, id="no-alert-to-oneself"),
+])
+def test_the_recipient_of_a_referral_is_alerted_at_once(
+    app: Flask, officer: FlaskClient, case: Case, make_user: Callable[..., User],
+    recipient_role: str, self_referral: bool, alerted: bool,
+) -> None:
+    recipient = officer.user if self_referral else make_user(  # type: ignore[attr-defined]
+        recipient_role, email="focal@example.org")
+    response = officer.post(f"/admin/cases/{case.reference}/referrals", data={
+        "to_user": str(recipient.id), "due_date": _due(), "message": "هل وصلت القوائم؟"})
+    assert response.status_code == 302
+    referral = db.session.scalars(select(Referral)).one()
+    alerts = db.session.scalars(select(Notification).where(
+        Notification.user_id == recipient.id, Notification.kind == "referral_new")).all()
+    assert len(alerts) == (1 if alerted else 0)
+    if not alerted:
+        return
+    assert alerts[0].params["reference"] == case.reference
+    assert alerts[0].params["due_at"] == referral.due_at.isoformat()
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session.update(user_id=recipient.id, session_version=1, totp_ok=True)
+    page = client.get("/admin/notifications").get_data(as_text=True)
+    assert f"أُحيلت إليك الحالة {case.reference}" in page
 
 
 def test_a_focal_point_cannot_answer_someone_elses_referral(
