@@ -34,6 +34,7 @@ from casework import audit, cases
 from casework import triage as assistant
 from casework.access import Action, can, can_list
 from casework.cases import CaseActionRefused
+from casework.channel_names import channel_name
 from casework.models import (
     Attachment,
     CannedResponse,
@@ -629,9 +630,7 @@ class _Labels:
         return value or ""
 
     def channel(self, value: str) -> str:
-        return {"simulator": _("Web simulator"), "telegram": _("Telegram"),
-                "whatsapp": _("WhatsApp"), "sms": _("SMS"),
-                "voice": _("Voice call-back")}.get(value, value)
+        return channel_name(value, _)
 
     def actor(self, value: str | None) -> str:
         if value is None:

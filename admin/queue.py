@@ -24,6 +24,7 @@ from werkzeug.routing import BuildError
 from admin import bp
 from admin.security import roles_required, safe_next
 from casework.access import Action, can
+from casework.channel_names import CHANNEL_NAMES
 from casework.models import CaseStatus, Role, User
 from casework.queue import (
     UNKNOWN_LOCATION,
@@ -68,13 +69,7 @@ STATUS_LABELS = {
     CaseStatus.REFERRED: _l("Referred"),
     CaseStatus.CLOSED: _l("Closed"),
 }
-CHANNEL_LABELS = {
-    "telegram": _l("Telegram"),
-    "whatsapp": _l("WhatsApp"),
-    "sms": _l("SMS"),
-    "voice": _l("Voice call-back"),
-    "simulator": _l("Simulator"),
-}
+CHANNEL_LABELS = {code: _l(name) for code, name in CHANNEL_NAMES.items()}
 CHANNELS = tuple(dict.fromkeys([*ADAPTERS, *CHANNEL_LABELS]))
 
 

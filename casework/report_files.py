@@ -52,6 +52,7 @@ from sqlalchemy import ColumnElement, DateTime, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from casework import programme
+from casework.channel_names import channel_name
 from casework.models import Case, CaseStatus, LessonLearned, utcnow
 from casework.programme_kpis import ProgrammeKpis, Ratio, programme_kpis
 from casework.reports import (
@@ -243,13 +244,7 @@ class Labels:
         return self._cache[key]
 
     def channel(self, code: str) -> str:
-        _ = self.gettext
-        names = {"telegram": _("Telegram"), "whatsapp": _("WhatsApp"), "sms": _("SMS"),
-                 "voice": _("Voice call-back"), "simulator": _("Simulator"),
-                 "in_person": _("In person (field visit, distribution, help desk)"),
-                 "box": _("Complaint box"), "staff": _("Through a colleague"),
-                 "phone": _("Staffed phone line")}
-        return names.get(code, code)
+        return channel_name(code, self.gettext)
 
     def level(self, key: Any) -> str:
         if key in (None, UNTRIAGED):

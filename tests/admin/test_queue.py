@@ -158,7 +158,7 @@ def filter_cases(signed_in: SignedIn, new_case: NewCase
          due_at=now + 5 * DAY)
     _set(cases["B"], status=CaseStatus.REFERRED, level=3, category="health", channel="telegram",
          location="IQ-NI", created_at=datetime(2024, 5, 1, 9, tzinfo=UTC), due_at=now - DAY)
-    _set(cases["C"], status=CaseStatus.CLOSED, level=1, category="shelter", channel="sms",
+    _set(cases["C"], status=CaseStatus.CLOSED, level=1, category="shelter", channel="in_person",
          created_at=datetime(2024, 6, 1, 9, tzinfo=UTC), closed_at=now, due_at=now - DAY)
     # D stays new, created now. E is a duplicate merged into A (hidden but from "closed").
     _set(cases["E"], status=CaseStatus.CLOSED, merged_into_id=cases["A"].id, closed_at=now,
@@ -176,6 +176,7 @@ FILTERS = [
     ("category", "category=shelter", "AC"),
     ("channel", "channel=telegram", "B"),
     ("channel-simulator", "channel=simulator", "AD"),
+    ("channel-entered-by-hand", "channel=in_person", "C"),
     ("location-governorate-includes-districts", "location=SY-ID", "A"),
     ("location-district", "location=SY-ID-01", "A"),
     ("location-other-governorate", "location=IQ-NI", "B"),
@@ -217,6 +218,20 @@ def test_dates_are_shown_in_the_configured_time_zone(
     assert "2024-03-11 00:30" in html  # Asia/Damascus, UTC+3
     # The date range is in that zone too: 00:30 on the 11th belongs to the 11th.
     assert _refs(_get(client, "from=2024-03-11&to=2024-03-11")) == [cases["A"].reference]
+
+
+@pytest.mark.parametrize(("lang", "name"), [
+    pytest.param("ar", "وجهاً لوجه (زيارة ميدانية، توزيع، مكتب المساعدة)", id="arabic"),
+    pytest.param("en", "In person (field visit, distribution, help desk)", id="english"),
+])
+def test_channels_are_named_in_the_readers_language(
+    filter_cases: tuple[FlaskClient, dict[str, Case]], lang: str, name: str,
+) -> None:
+    client, _cases = filter_cases
+    html = _html(client.get(f"/admin/queue?lang={lang}&channel=in_person"))
+    assert f'<option value="in_person" selected>{name}</option>' in html  # the filter
+    assert f"<td>{name}</td>" in html  # the case's row
+    assert "<td>in_person</td>" not in html
 
 
 def test_overdue_cases_carry_a_badge(filter_cases: tuple[FlaskClient, dict[str, Case]]
