@@ -8,6 +8,8 @@ by typing the reference again. What is erased and what is kept: ``casework.reten
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -16,8 +18,10 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 
 from admin import bp
+from admin.queue import STATUS_LABELS
 from admin.security import roles_required
 from casework import intake, retention
+from casework.channel_names import channel_name
 from casework.manual import staff_actor
 from casework.models import Case, Role, utcnow
 from casework.references import is_valid_reference
@@ -92,4 +96,13 @@ def _page(case: Case | None, form: EraseForm, *, typed: str) -> ResponseReturnVa
     form.reason.choices = [("", _("Choose…"))] + [
         (code, str(REASON_LABELS[code])) for code in retention.ERASURE_REASONS]
     plan = retention.plan_erasure(db.session, services().vault, case) if case else None
-    return render_template("admin/erasure.html", case=case, plan=plan, form=form, typed=typed)
+    return render_template("admin/erasure.html", case=case, plan=plan, form=form, typed=typed,
+                           facts=_facts(case) if case else None)
+
+
+def _facts(case: Case) -> dict[str, str]:
+    """The case skeleton as the administrator reads it: names, and the local day it opened."""
+    zone = ZoneInfo(services().settings.sawti_timezone)
+    return {"opened": case.created_at.astimezone(zone).date().isoformat(),
+            "channel": channel_name(case.channel, _),
+            "status": str(STATUS_LABELS.get(case.status, case.status))}

@@ -204,7 +204,7 @@ class ErasurePlan:
 
 
 def plan_erasure(session: Session, vault: Vault, case: Case) -> ErasurePlan:
-    contact_ids = tuple(sorted(_same_person(session, vault, case.contact)))
+    contact_ids = _person_behind(session, vault, case)
     if not contact_ids:
         return ErasurePlan((), 0, 0, 0, already_erased=True)
     messages = _messages_of(contact_ids)
@@ -228,7 +228,7 @@ def erase_person(session: Session, store: AttachmentStore, vault: Vault, case: C
     """Erase the person behind the case (see the module's docstring) and commit."""
     if reason not in ERASURE_REASONS:
         raise ErasureRefused("reason")
-    if case.contact is None:
+    if not _person_behind(session, vault, case):
         raise ErasureRefused("no_contact")
     try:
         result = _erase(session, store, vault, case, now)
@@ -245,7 +245,7 @@ def erase_person(session: Session, store: AttachmentStore, vault: Vault, case: C
 
 def _erase(session: Session, store: AttachmentStore, vault: Vault, case: Case, now: datetime
            ) -> ErasureResult:
-    contact_ids = tuple(sorted(_same_person(session, vault, case.contact)))
+    contact_ids = _person_behind(session, vault, case)
     messages = _messages_of(contact_ids)
     cancelled = session.execute(
         update(Message).where(Message.contact_id.in_(contact_ids),
@@ -285,6 +285,17 @@ def _anonymise(contact: Contact, now: datetime) -> None:
 
 def _messages_of(contact_ids: tuple[int, ...]) -> Select[tuple[int]]:
     return select(Message.id).where(Message.contact_id.in_(contact_ids))
+
+
+def _person_behind(session: Session, vault: Vault, case: Case) -> tuple[int, ...]:
+    """The contacts of the person behind a case. A case entered by hand with no number has
+    no contact of its own; its messages hang on a placeholder, whose text is still theirs."""
+    if case.contact is not None:
+        return tuple(sorted(_same_person(session, vault, case.contact)))
+    return tuple(session.scalars(
+        select(Message.contact_id).where(Message.case_id == case.id,
+                                         Message.direction == Direction.INBOUND)
+        .distinct().order_by(Message.contact_id)))
 
 
 def _same_person(session: Session, vault: Vault, contact: Contact | None) -> set[int]:

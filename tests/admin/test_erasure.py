@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from casework.channel_names import CHANNEL_NAMES
 from casework.models import AuditEvent, Case, Contact, Message
 from extensions import db
 
@@ -94,3 +95,28 @@ def test_page_after_erasure_says_it_is_done(signed_in: Callable[..., FlaskClient
                 data={"reason": "person_request", "confirm": case.reference})
     page = client.get(f"/admin/erasure?reference={case.reference}&lang=en")
     assert 'id="erasure-done"' in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("received_by", ["in_person", "box"])
+def test_a_case_entered_by_hand_without_a_number_can_be_erased(
+        received_by: str, signed_in: Callable[..., FlaskClient], app_context: None) -> None:
+    # No contact of its own: its message hangs on a placeholder, and its text is the person's.
+    entered = signed_in("officer").post("/admin/cases/new", data={
+        "received_by": received_by, "received_on": "2025-03-01", "text": BODY, "location": ""})
+    assert entered.status_code == 302
+    case = db.session.scalars(select(Case)).one()
+    assert case.contact_id is None
+    admin = signed_in("admin")
+    page = admin.get(f"/admin/erasure?reference={case.reference}&lang=en").get_data(as_text=True)
+    assert 'id="erasure-done"' not in page and f"/admin/erasure/{case.reference}" in page
+    # Names, not codes; the day it opened in Damascus (midnight there is 21:00 UTC the day before).
+    assert CHANNEL_NAMES[received_by] in page and "<dd>New</dd>" in page
+    assert "2025-03-01" in page and "2025-02-28" not in page
+    response = admin.post(f"/admin/erasure/{case.reference}",
+                          data={"reason": "person_request", "confirm": case.reference})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert list(db.session.scalars(select(Message.body).where(Message.case_id == case.id))) \
+        == [None]
+    after = admin.get(f"/admin/erasure?reference={case.reference}&lang=en")
+    assert 'id="erasure-done"' in after.get_data(as_text=True)
