@@ -6,6 +6,7 @@ import sqlite3
 import time
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 from flask import Flask, Response, abort, jsonify, request
 from flask_babel import get_locale
@@ -175,10 +176,17 @@ def _template_globals() -> dict:
         "lang": locale,
         "text_direction": "rtl" if locale in RTL_LOCALES else "ltr",
         "org_name": current_app.extensions["sawti"].settings.sawti_org_name,
+        "in_language": _in_language,
         "role_names": {"admin": _("Administrator"), "officer": _("Accountability officer"),
                        "psea": _("PSEA focal point"), "focal_point": _("Focal point"),
                        "viewer": _("Viewer")},
     }
+
+
+def _in_language(code: str) -> str:
+    """This page's address in another language: its filters kept, only ``lang`` replaced."""
+    kept = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    return "?" + urlencode([*kept, ("lang", code)])
 
 
 CONTENT_SECURITY_POLICY = (

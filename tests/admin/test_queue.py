@@ -234,6 +234,21 @@ def test_channels_are_named_in_the_readers_language(
     assert "<td>in_person</td>" not in html
 
 
+@pytest.mark.parametrize(("query", "english_link"), [
+    pytest.param("lang=ar&view=all&status=closed", "?view=all&amp;status=closed&amp;lang=en",
+                 id="filters-kept"),
+    pytest.param("lang=ar&q=%D8%B3%D9%84%D8%A9", "?q=%D8%B3%D9%84%D8%A9&amp;lang=en",
+                 id="arabic-search-kept"),
+    pytest.param("lang=ar", "?lang=en", id="no-filters"),
+])
+def test_switching_language_keeps_the_filters(
+    filter_cases: tuple[FlaskClient, dict[str, Case]], query: str, english_link: str,
+) -> None:
+    client, _cases = filter_cases
+    html = _html(client.get(f"/admin/queue?{query}"))
+    assert f'<a href="{english_link}" lang="en" hreflang="en">English</a>' in html
+
+
 def test_overdue_cases_carry_a_badge(filter_cases: tuple[FlaskClient, dict[str, Case]]
                                      ) -> None:
     client, _cases = filter_cases
