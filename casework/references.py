@@ -25,15 +25,22 @@ _DAMM = (
     (2, 5, 8, 1, 4, 3, 6, 7, 9, 0),
 )
 
-# Words people put around a reference when asking about their case («حالة 1234567», "status").
+# Words people put around a reference when asking about their case («حالة 1234567», "status",
+# «ما هي حالة شكواي رقم 1234567؟», «شو صار بشكواي 1234567»), in dialect and in English.
 _QUERY_WORDS = {
     normalize_for_matching(word)
     for word in (
-        "حالة", "حاله", "الحالة", "حالتي", "رقم", "الرقم", "شكوى", "شكواي", "الشكوى", "طلب",
-        "طلبي", "وضع", "متابعة", "مرجع", "المرجع", "استعلام", "شو", "وين", "صار",
+        "حالة", "حاله", "الحالة", "حالتي", "رقم", "الرقم", "رقمها", "شكوى", "شكواي", "الشكوى",
+        "شكوتي", "طلب", "طلبي", "وضع", "وضعها", "متابعة", "مرجع", "المرجع", "استعلام", "شو",
+        "وين", "صار", "صارت", "وصلت", "ما", "ماذا", "هي", "هو", "شنو", "ايش", "شلون", "كيف",
+        "اخبار", "عن", "بخصوص", "الى", "لوين", "اريد", "بدي", "اعرف",
         "status", "case", "ref", "reference", "number", "no", "my", "check", "hala", "7ala",
+        "what", "is", "the", "of", "about", "any", "news", "update", "on", "please",
     )
 }
+# «بشكواي», «والحالة»: a word with a clitic in front is the same query word.
+_CLITICS = tuple(normalize_for_matching(prefix) for prefix in ("و", "ب", "ل", "ف", "وب", "ول"))
+MAX_QUERY_WORDS = 6
 _DIGIT_RUN = re.compile(r"\d+")
 
 
@@ -77,8 +84,13 @@ def find_reference_query(text: str) -> tuple[str, ReferenceCheck] | None:
     reference = "".join(numbers)  # people split long numbers: «123 45 67»
     if len(reference) != REFERENCE_LENGTH or len(numbers) > 3:
         return None
-    if any(word not in _QUERY_WORDS for word in others) or len(others) > 3:
+    if len(others) > MAX_QUERY_WORDS or not all(_is_query_word(word) for word in others):
         return None
     if is_valid_reference(reference):
         return reference, ReferenceCheck.VALID
     return reference, ReferenceCheck.BAD_CHECK_DIGIT
+
+
+def _is_query_word(word: str) -> bool:
+    return word in _QUERY_WORDS or any(
+        word.startswith(clitic) and word[len(clitic):] in _QUERY_WORDS for clitic in _CLITICS)

@@ -79,6 +79,12 @@ SCENARIOS = [
                  State.AWAITING_LOCATION, id="status-by-own-reference-keeps-question"),
     pytest.param([Step(COMPLAINT, ["ack", "question"]), Step("حالة {ref}", ["status"])],
                  State.AWAITING_LOCATION, id="status-with-word"),
+    # Asked as people ask, in a burst right after other messages: still a status answer.
+    pytest.param([Step(COMPLAINT, ["ack", "question"]), Step("1", ["question"]),
+                  Step("1", ["confirmation"]), Step("وكمان ما وصلني الخبز", ["added"]),
+                  Step("شو صار بشكواي {ref}؟", ["status"], ["{ref}", "بانتظار مراجعة"]),
+                  Step("ما هي حالة شكواي رقم {ref}؟", ["status"], ["{ref}"])],
+                 State.IDLE, id="status-asked-in-a-sentence-during-a-burst"),
     pytest.param([Step(COMPLAINT, ["ack", "question"]), Step("{bad_ref}", ["status"],
                                                             ["كُتب بشكل خاطئ"])],
                  State.AWAITING_LOCATION, id="status-wrong-check-digit"),
