@@ -41,6 +41,7 @@ class Services:
         org_data, lexicon = load_config(settings.sawti_config_dir)
         dialogue = DialogueSettings(
             org_name=settings.sawti_org_name,
+            org_name_en=settings.org_name_in("en"),
             org_data=org_data,
             attach_window=timedelta(hours=settings.sawti_case_attach_hours),
             followup_ack_interval=timedelta(minutes=settings.sawti_followup_ack_minutes),

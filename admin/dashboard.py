@@ -154,7 +154,7 @@ def dashboard_report() -> ResponseReturnValue:
         return send_file(kept, mimetype=MEDIA_TYPES[fmt], as_attachment=True,
                          download_name=name)
     report = build_report(db.session, month, org=services().org_data,
-                          org_name=settings.sawti_org_name,
+                          org_name=settings.org_name_in(lang),
                           tz=ZoneInfo(settings.sawti_timezone), lang=lang,
                           include_sensitive=include_sensitive, case_filter=case_filter,
                           case_list=fmt != "pdf",

@@ -43,7 +43,7 @@ def register(app: Flask) -> None:
             raise click.BadParameter(str(error), param_hint="MONTH") from error
         settings = services().settings
         result = build_report(db.session, first, org=services().org_data,
-                              org_name=settings.sawti_org_name,
+                              org_name=settings.org_name_in(lang),
                               tz=ZoneInfo(settings.sawti_timezone), lang=lang,
                               include_sensitive=include_sensitive, case_list=fmt != "pdf",
                               configured_channels=programme.configured_channels(settings),

@@ -51,6 +51,11 @@ class DialogueSettings:
     survey_timeout: timedelta = timedelta(days=3)
     # The triage assistant's lexicon (casework.triage); None runs without it.
     triage: Lexicon | None = None
+    # The name in English replies; None: ``org_name`` in every language.
+    org_name_en: str | None = None
+
+    def org_name_in(self, language: str) -> str:
+        return self.org_name_en if language == "en" and self.org_name_en else self.org_name
 
 
 @dataclass(frozen=True)
@@ -209,7 +214,7 @@ def greet(turn: Turn) -> None:
     turn.say(turn.speaker._(
         "Welcome to %(org)s. You can send us a complaint, a question or feedback here, in "
         "writing or as a voice note. What you share is confidential.",
-        org=turn.settings.org_name), "greeting")
+        org=turn.settings.org_name_in(turn.speaker.language)), "greeting")
 
 
 def answer_status(turn: Turn) -> None:
@@ -247,7 +252,7 @@ def open_or_add_to_case(turn: Turn) -> None:
     body = "\n".join((
         speaker._("Thank you for contacting %(org)s. We received your message and opened "
                   "case number %(reference)s. Keep this number to ask about your case.",
-                  org=turn.settings.org_name, reference=case.reference),
+                  org=turn.settings.org_name_in(speaker.language), reference=case.reference),
         speaker.deadline(_promised_deadline(turn, case) - case.created_at),
         speaker._("What you share is confidential: we never share your name or number "
                   "without your permission."),

@@ -969,7 +969,7 @@ def keep_monthly_report(session: Session, services: Services, month: date) -> li
     written = []
     for lang in LANGUAGES:
         report = build_report(session, month, org=services.org_data,
-                              org_name=settings.sawti_org_name, tz=tz, lang=lang,
+                              org_name=settings.org_name_in(lang), tz=tz, lang=lang,
                               configured_channels=programme.configured_channels(settings),
                               due_day=settings.sawti_report_due_day)
         for fmt in FORMATS:

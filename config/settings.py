@@ -25,6 +25,10 @@ DEFAULT_SEND_RATE = {"sms": 10, "whatsapp": 20, "telegram": 30, "voice": 1}
 CALL_HOURS = re.compile(r"((?:[01]\d|2[0-3]):[0-5]\d)-((?:[01]\d|2[0-3]):[0-5]\d)")
 
 
+DEFAULT_ORG_NAME = "صوتي"
+DEFAULT_ORG_NAME_EN = "Sawti"
+
+
 class ConfigError(RuntimeError):
     """The environment does not describe a runnable service; the message says what to set."""
 
@@ -39,7 +43,9 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     sawti_data_key: str | None = None
     public_url: str | None = None
-    sawti_org_name: str = "صوتي"
+    sawti_org_name: str = DEFAULT_ORG_NAME
+    # The name in English replies and reports; unset, the name above (or "Sawti" for ours).
+    sawti_org_name_en: str | None = None
     sawti_config_dir: Path = PROJECT_ROOT / "config"
     sawti_timezone: str = "Asia/Damascus"
 
@@ -199,6 +205,15 @@ class Settings(BaseSettings):
     def log_format(self) -> str:
         """``json`` or ``text``: SAWTI_LOG_FORMAT, else json in production."""
         return resolve_format(self.sawti_log_format, self.sawti_env)
+
+    def org_name_in(self, language: str) -> str:
+        """The organisation's name in a message or report in ``language``."""
+        if language != "en":
+            return self.sawti_org_name
+        if self.sawti_org_name_en:
+            return self.sawti_org_name_en
+        return DEFAULT_ORG_NAME_EN if self.sawti_org_name == DEFAULT_ORG_NAME \
+            else self.sawti_org_name
 
     @property
     def is_production(self) -> bool:

@@ -57,3 +57,22 @@ def test_production_disables_the_simulator_by_default(tmp_path: Path) -> None:
     assert not settings.simulator_enabled
     app = create_app(settings)
     assert app.test_client().get("/simulator").status_code == 404
+
+
+@pytest.mark.parametrize(("names", "language", "expected"), [
+    pytest.param({}, "ar", "صوتي", id="default-arabic"),
+    pytest.param({}, "en", "Sawti", id="default-english"),
+    pytest.param({"SAWTI_ORG_NAME": "منظمة الأمل"}, "en", "منظمة الأمل",
+                 id="own-name-without-english-kept"),
+    pytest.param({"SAWTI_ORG_NAME": "منظمة الأمل", "SAWTI_ORG_NAME_EN": "Hope"}, "en", "Hope",
+                 id="own-english-name"),
+    pytest.param({"SAWTI_ORG_NAME": "منظمة الأمل", "SAWTI_ORG_NAME_EN": "Hope"}, "ar",
+                 "منظمة الأمل", id="arabic-unchanged-by-english"),
+])
+def test_the_organisation_is_named_in_the_readers_language(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, names: dict[str, str], language: str,
+        expected: str) -> None:
+    for name, value in names.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings(sawti_instance_path=tmp_path)
+    assert settings.org_name_in(language) == expected

@@ -103,7 +103,7 @@ SCENARIOS = [
     pytest.param([Step("/start", ["greeting"], ["أهلاً بك في صوتي"])], State.IDLE,
                  id="telegram-start"),
     pytest.param([Step("I did not receive my food basket this month", ["ack", "question"],
-                       ["Thank you for contacting", "{ref}", "15 days", "1. Idlib"])],
+                       ["Thank you for contacting Sawti.", "{ref}", "15 days", "1. Idlib"])],
                  State.AWAITING_LOCATION, id="english-gets-english"),
     pytest.param([Step("salam, ana ma wsletni el sale hal shaher", ["ack", "question"],
                        ["شكراً لتواصلك"])],
