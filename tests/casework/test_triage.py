@@ -65,6 +65,10 @@ ASSESSED = [
      "distribution_food"),
     ("parcel-is-not-eviction", "ما استلمنا الطرد الغذائي", False, False, "distribution_food"),
     ("thanks", "شكرا على المساعدة", False, False, "appreciation"),
+    # The camp is where most people live: it says nothing about what they complain of.
+    ("water-tank-in-the-camp", "خزان الماء في المخيم مكسور والمياه مقطوعة", False, False,
+     "wash"),
+    ("tent-in-the-camp", "الخيمة بالمخيم عم تدلف", False, False, "shelter"),
     ("id-card-is-not-a-bribe", "the staff asked me for my ID card", False, False, None),
     ("negated-bribe", "ما حدا طلب مني مصاري، كلشي كان منيح", False, False, None),
     ("negated-english", "nobody harassed me, the team was respectful", False, False, None),
