@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, get_timezone_location
 from babel.lists import format_list
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -245,6 +245,15 @@ class Labels:
 
     def channel(self, code: str) -> str:
         return channel_name(code, self.gettext)
+
+    def zone(self, name: str) -> str:
+        """The time zone as people say it («توقيت سوريا», "Syria Time"); UTC as it is."""
+        if name.upper() in ("UTC", "ETC/UTC", "GMT"):
+            return "UTC"
+        try:
+            return get_timezone_location(name, locale=self.lang)
+        except LookupError:
+            return name
 
     def level(self, key: Any) -> str:
         if key in (None, UNTRIAGED):
@@ -644,7 +653,7 @@ def write_xlsx(report: MonthlyReport, out: IO[bytes]) -> None:
                     cell(summary, labels.month(report.month))])
     summary.append([cell(summary, _("Period")),
                     cell(summary, f"{report.kpis.start:%Y-%m-%d} – {report.kpis.end:%Y-%m-%d}")])
-    summary.append([cell(summary, _("Time zone")), cell(summary, report.timezone)])
+    summary.append([cell(summary, _("Time zone")), cell(summary, labels.zone(report.timezone))])
     summary.append([cell(summary, _("Generated")),
                     cell(summary, report.generated_at.replace(tzinfo=None), "date")])
     summary.append([])

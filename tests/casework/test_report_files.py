@@ -20,6 +20,7 @@ from flask import Flask
 from casework.access import listed_cases
 from casework.models import Case, CaseStatus, Role, User
 from casework.report_files import (
+    Labels,
     MonthlyReport,
     build_report,
     keep_monthly_report,
@@ -83,7 +84,7 @@ def test_xlsx_summary_cell_by_cell(march: None) -> None:
     assert summary["A1"].value == "صوتي"
     assert (summary["A2"].value, summary["B2"].value) == ("Monthly CRM report", "March 2026")
     assert summary["B3"].value == "2026-03-01 – 2026-03-31"
-    assert summary["B4"].value == "Asia/Damascus"
+    assert summary["B4"].value == "Syria Time"
     figures = {row[0]: row[1] for row in _values(summary)[7:]}
     # received in March: 1, 2, 3, 4; closed in March: 1 (2 d), 3 (20 d, late), 4 (1 d), 5
     # (Feb 20 → Mar 1: 9 d); within: 1, 4, 5
@@ -328,3 +329,15 @@ def test_cli_logs_the_report_as_generated(march: None, cli: Callable[..., object
     row = db.session.query(ReportSubmission).one()
     assert row.month == date(2026, 3, 1) and row.generated_at is not None
     assert row.submitted_at is None
+
+
+@pytest.mark.parametrize(("zone", "lang", "name"), [
+    pytest.param("Asia/Damascus", "ar", "توقيت سوريا", id="damascus-arabic"),
+    pytest.param("Asia/Damascus", "en", "Syria Time", id="damascus-english"),
+    pytest.param("Asia/Baghdad", "ar", "توقيت العراق", id="baghdad-arabic"),
+    pytest.param("UTC", "ar", "UTC", id="utc-as-it-is"),
+    pytest.param("Not/AZone", "en", "Not/AZone", id="unknown-as-it-is"),
+])
+def test_the_time_zone_is_named_as_people_say_it(app_context: None, zone: str, lang: str,
+                                                 name: str) -> None:
+    assert Labels(services().org_data, lang).zone(zone) == name
