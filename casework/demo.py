@@ -15,13 +15,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from bot.conversation import handle_inbound
 from casework import accounts, audit, deadlines, info
 from casework.intake import Inbound
-from casework.models import Case, CaseStatus, Role, User, utcnow
+from casework.models import (
+    AuditEvent,
+    Case,
+    CaseStatus,
+    InfoAnswer,
+    Message,
+    Notification,
+    Role,
+    TriageSuggestion,
+    User,
+    utcnow,
+)
 
 DEMO_DOMAIN = "demo.sawti.example"
 SIMULATOR = "simulator"
@@ -119,7 +130,7 @@ def _spread_over_weeks(session: Session, dialogue: object, now: datetime) -> Non
                                  .order_by(Case.id)).all()
     for case in demo_cases:
         started = now - timedelta(days=randomness.randint(0, 42), hours=randomness.randint(0, 9))
-        case.created_at = started
+        _move_in_time(session, case, started - case.created_at)
         case.location = case.location or _district(places.get(case.messages[0].body or ""))
         if case.status == CaseStatus.CLOSED:  # answered automatically by the information line
             case.closed_at = started + timedelta(minutes=5)
@@ -127,6 +138,24 @@ def _spread_over_weeks(session: Session, dialogue: object, now: datetime) -> Non
             _grade_and_maybe_close(session, case, grid, started, now, randomness)
         case.due_at = deadlines.due_at(started, case.level, grid)
     session.commit()
+
+
+# The rows of a case that carry moments of its story.
+_CASE_ROWS = (Message, AuditEvent, TriageSuggestion, InfoAnswer, Notification)
+
+
+def _move_in_time(session: Session, case: Case, delta: timedelta) -> None:
+    """Move a whole conversation by ``delta``: the case, its person and every row about it,
+    so that its timeline (received, acknowledged, answered) stays in order."""
+    rows = [case, case.contact, *(row for model in _CASE_ROWS for row in session.scalars(
+        select(model).where(model.case_id == case.id)))]
+    for row in rows:
+        if row is None:
+            continue
+        for attribute in inspect(row).mapper.column_attrs:
+            value = getattr(row, attribute.key)
+            if isinstance(value, datetime):
+                setattr(row, attribute.key, value + delta)
 
 
 def _grade_and_maybe_close(session: Session, case: Case, grid: object, started: datetime,
@@ -141,7 +170,8 @@ def _grade_and_maybe_close(session: Session, case: Case, grid: object, started: 
         case.status = CaseStatus.CLOSED
         case.closed_at = started + timedelta(days=randomness.uniform(1, min(age.days, 20)))
         case.resolution = "تم التواصل مع الشخص وحل المشكلة مع فريق البرنامج."
-        audit.record(session, "case.closed", case=case, actor="demo", demo=True)
+        closing = audit.record(session, "case.closed", case=case, actor="demo", demo=True)
+        closing.at = case.closed_at
 
 
 def _district(governorate: str | None) -> str | None:

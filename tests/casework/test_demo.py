@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from casework import demo
 from casework.faq import load_entries
-from casework.models import Case, InfoEntry, TriageSuggestion, User
+from casework.models import AuditEvent, Case, InfoEntry, Message, TriageSuggestion, User
 from extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,3 +48,18 @@ def test_info_import_needs_an_existing_user(app: Flask, app_context: None) -> No
     done = runner.invoke(args=["info", "import", path, "--as", "amal@example.org"])
     assert done.exit_code == 0 and f"{STARTER_ENTRIES} entries created" in done.output
     assert db.session.scalars(select(InfoEntry.approved_at)).all() == [None] * STARTER_ENTRIES
+
+
+def test_each_demo_conversation_is_in_order_in_time(app: Flask, app_context: None) -> None:
+    result = app.test_cli_runner().invoke(args=["demo", "--password", "demo password 2026"])
+    assert result.exit_code == 0, result.output
+    for case in db.session.scalars(select(Case)):
+        messages = db.session.scalars(select(Message).where(Message.case_id == case.id)).all()
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id))
+        assert min(message.received_at or message.created_at for message in messages) \
+            == case.created_at, case.reference
+        assert all(event.at >= case.created_at for event in events), case.reference
+        for moment in (case.acknowledged_at, case.first_response_at, case.closed_at):
+            assert moment is None or case.created_at <= moment, case.reference
+        if case.first_response_at is not None and case.closed_at is not None:
+            assert case.first_response_at <= case.closed_at, case.reference
