@@ -45,12 +45,13 @@ from casework.models import (
     Message,
     Referral,
     Role,
+    TriageSuggestion,
     User,
     utcnow,
 )
 from casework.programme import list_projects
 from casework.replies import MAX_AUDIO_BYTES, ReplyAudio, ReplyRefused, queue_reply
-from casework.text import ascii_digits
+from casework.text import as_written, ascii_digits
 from extensions import db
 from services import services
 
@@ -434,8 +435,7 @@ def _assistant_view(case: Case, labels: _Labels) -> AssistantView | None:
         return None
     flagged = [item for item in suggestions if item.sensitive or item.urgent]
     latest = next((item for item in reversed(suggestions) if item.category), suggestions[-1])
-    words = dict.fromkeys(word for item in flagged for hit in item.hits if hit.get("flag")
-                          for word in hit.get("words", []))
+    words = dict.fromkeys(word for item in flagged for word in _flagged_words(item))
     category = services().org_data.category(latest.category)
     return AssistantView(
         sensitive=any(item.sensitive for item in suggestions),
@@ -444,6 +444,13 @@ def _assistant_view(case: Case, labels: _Labels) -> AssistantView | None:
         else None,
         level=max((item.level for item in suggestions if item.level is not None), default=None),
         words=list(words))
+
+
+def _flagged_words(suggestion: TriageSuggestion) -> list[str]:
+    """The words a flag rests on, as the person wrote them (the assistant keeps its keys)."""
+    keys = [word for hit in suggestion.hits if hit.get("flag") for word in hit.get("words", [])]
+    body = suggestion.message.body if suggestion.message is not None else None
+    return as_written(body, keys, assistant.arabizi_letters) if body else keys
 
 
 def _triage_form(case: Case, bound: bool = False) -> TriageForm:

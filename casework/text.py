@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 
 ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _LETTER_FORMS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي",
@@ -46,6 +47,25 @@ def normalize_for_matching(text: str) -> str:
     text = _DIACRITICS.sub("", text).translate(_LETTER_FORMS)
     text = _REPEATS.sub(r"\1", text)
     return " ".join(_NOT_WORD.sub(" ", text).split())
+
+
+def as_written(text: str, keys: Iterable[str],
+               spelling: Callable[[str], str] | None = None) -> list[str]:
+    """The words of ``text`` as its writer spelt them, for matching keys («السله» → «السلة»);
+    ``spelling``: what the keys were made with before normalising (Arabizi's letters). A key
+    the text does not hold stays as it is."""
+    written: dict[str, str] = {}
+    for token in text.split():
+        for key in normalize_for_matching(spelling(token) if spelling else token).split():
+            written.setdefault(key, _without_punctuation(token))
+    return [written.get(key, key) for key in keys]
+
+
+def _without_punctuation(token: str) -> str:
+    """The token without the punctuation around it; its diacritics («مالاً») kept."""
+    marks = [index for index, char in enumerate(token)
+             if unicodedata.category(char)[0] not in "PS"]
+    return token[marks[0]:marks[-1] + 1] if marks else token
 
 
 def has_words(text: str) -> bool:

@@ -414,6 +414,18 @@ def test_lowering_a_sensitive_level_lifts_the_restriction(
     assert "case.unrestricted" in _actions(case)
 
 
+def test_the_assistant_quotes_the_words_as_the_person_wrote_them(
+    signed_in: Callable[..., FlaskClient], new_case: Callable[..., Case],
+) -> None:
+    psea = signed_in("psea")
+    case = new_case("الموظف في نقطة التوزيع طلب مني مالاً مقابل السلة", sensitive=True)
+    card = re.search(r'<div class="assistant".*?</div>', _page(psea, case), re.DOTALL)
+    assert card is not None and 'data-sensitive="true"' in card.group(0)
+    quoted = re.findall(r'<span class="matched" dir="auto">«(.*?)»</span>', card.group(0))
+    assert "مالاً" in quoted and "السلة" in quoted
+    assert not {"مالا", "السله"} & set(quoted)  # the assistant's keys, never shown
+
+
 def test_programme_case_views_are_not_audited(officer: FlaskClient, case: Case) -> None:
     _page(officer, case)
     assert _events("case.viewed") == []

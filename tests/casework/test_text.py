@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from casework.text import clean_text, has_words, normalize_for_matching
+from casework.text import as_written, clean_text, has_words, normalize_for_matching
 
 
 @pytest.mark.parametrize(
@@ -50,3 +50,14 @@ def test_clean_text(raw: str | None, cleaned: str) -> None:
 )
 def test_has_words(text: str, expected: bool) -> None:
     assert has_words(text) is expected
+
+
+@pytest.mark.parametrize(("text", "keys", "written"), [
+    pytest.param("مقابل السلة، فوراً", ["السله"], ["السلة"], id="taa-marbuta-and-comma"),
+    pytest.param("طلب مني مالاً", ["مالا"], ["مالاً"], id="diacritic-kept"),
+    pytest.param("«المسؤول» قال لا", ["المسوول"], ["المسؤول"], id="quotes-around"),
+    pytest.param("بدو ٥٠٠ دولار", ["500"], ["٥٠٠"], id="arabic-indic-number"),
+    pytest.param("ما في شي", ["غير"], ["غير"], id="key-not-in-text"),
+])
+def test_as_written(text: str, keys: list[str], written: list[str]) -> None:
+    assert as_written(text, keys) == written
