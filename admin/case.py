@@ -434,7 +434,11 @@ def _assistant_view(case: Case, labels: _Labels) -> AssistantView | None:
     if not suggestions:
         return None
     flagged = [item for item in suggestions if item.sensitive or item.urgent]
-    latest = next((item for item in reversed(suggestions) if item.category), suggestions[-1])
+    # A flag's category outweighs what later messages suggest («ما هي حالة شكواي؟» after a
+    # report of a bribe is a question about the bribe, not a request for information).
+    with_category = [item for item in suggestions if item.category]
+    preferred = [item for item in with_category if item.sensitive or item.urgent] or with_category
+    latest = preferred[-1] if preferred else suggestions[-1]
     words = dict.fromkeys(word for item in flagged for word in _flagged_words(item))
     category = services().org_data.category(latest.category)
     return AssistantView(

@@ -34,6 +34,7 @@ from casework.models import (
     Note,
     Notification,
     Referral,
+    TriageSuggestion,
     User,
     utcnow,
 )
@@ -424,6 +425,21 @@ def test_the_assistant_quotes_the_words_as_the_person_wrote_them(
     quoted = re.findall(r'<span class="matched" dir="auto">«(.*?)»</span>', card.group(0))
     assert "مالاً" in quoted and "السلة" in quoted
     assert not {"مالا", "السله"} & set(quoted)  # the assistant's keys, never shown
+
+
+def test_a_flagged_reports_category_outweighs_a_later_question(
+    signed_in: Callable[..., FlaskClient], new_case: Callable[..., Case],
+    simulate: Callable[..., TestResponse],
+) -> None:
+    psea = signed_in("psea")
+    case = new_case("الموظف في نقطة التوزيع طلب مني مالاً مقابل السلة", sensitive=True)
+    simulate("وكمان بدي اعرف متى التوزيع الجاي؟", tab="tab-case-0001")  # the same person
+    categories = [item.category for item in db.session.scalars(
+        select(TriageSuggestion).where(TriageSuggestion.case_id == case.id)
+        .order_by(TriageSuggestion.id))]
+    assert categories[0] == "fraud_corruption" and categories[-1] != "fraud_corruption"
+    page = _page(psea, case, "?lang=en")
+    assert "suggested category: Fraud and corruption" in page
 
 
 def test_programme_case_views_are_not_audited(officer: FlaskClient, case: Case) -> None:
