@@ -28,6 +28,7 @@ from werkzeug.datastructures import FileStorage
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 
 from admin import bp
+from admin.audit_labels import actor_label
 from admin.documents import MULTIPART_ALLOWANCE
 from admin.security import login_required
 from casework import audit, cases
@@ -636,9 +637,7 @@ class _Labels:
     def actor(self, value: str | None) -> str:
         if value is None:
             return _("The person")
-        if value in ("system", "cli"):
-            return _("Sawti (automatic)")
-        return self.names.get(value, value)
+        return self.names.get(value) or actor_label(value)
 
     def message_title(self, message: Message, actor: str | None) -> str:
         if message.direction == "in":

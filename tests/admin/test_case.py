@@ -664,6 +664,27 @@ def test_the_timeline_has_messages_notes_referrals_and_who_did_what(
     assert 'dir="auto">' + COMPLAINT in page
 
 
+@pytest.mark.parametrize(("actor", "action", "language", "shown"), [
+    ("triage-assistant", "psea.notified", "ar", "مساعد الفرز"),
+    ("triage-assistant", "psea.notified", "en", "Triage assistant"),
+    ("information-line", "case.closed", "ar", "خط المعلومات"),
+    ("information-line", "case.closed", "en", "Information line"),
+    ("system", "case.reopened", "ar", "صوتي (تلقائي)"),
+    ("system", "case.reopened", "en", "Sawti (automatic)"),
+], ids=["assistant-arabic", "assistant-english", "information-line-arabic",
+        "information-line-english", "system-arabic", "system-english"])
+def test_actors_that_are_not_staff_are_named_in_the_readers_language(
+    officer: FlaskClient, case: Case, actor: str, action: str, language: str, shown: str,
+) -> None:
+    db.session.add(AuditEvent(action=action, actor=actor, case=case, details={}))
+    db.session.commit()
+    page = _page(officer, case, f"?lang={language}")
+    event = re.search(rf'data-action="{re.escape(action)}">.*?</li>', page, re.S)
+    assert event is not None
+    assert f'<span class="muted">{shown}</span>' in event.group(0)
+    assert actor not in event.group(0)
+
+
 def test_times_are_shown_in_the_organisation_time_zone(officer: FlaskClient, case: Case
                                                        ) -> None:
     case.created_at = datetime(2025, 1, 10, 21, 30, tzinfo=UTC)  # 00:30 next day in Damascus
