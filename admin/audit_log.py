@@ -4,7 +4,6 @@ time zone); 50 events a page, newest first."""
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from datetime import timedelta
@@ -22,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from admin import bp
+from admin.audit_labels import ACTOR_LABELS, action_label, actor_label, detail_lines
 from admin.security import roles_required
 from casework.accounts import normalize_email
 from casework.manual import parse_date, staff_actor, start_of_day
@@ -39,7 +39,8 @@ class AuditFilterForm(FlaskForm):
         csrf = False  # a GET search form that changes nothing
 
     action = SelectField(_l("Action"), choices=[], validate_choice=True, default="")
-    actor = StringField(_l("Actor (email, or system)"), validators=[Optional(), Length(max=255)])
+    actor = StringField(_l("Actor (email, or as shown in the log)"),
+                        validators=[Optional(), Length(max=255)])
     case = StringField(_l("Case reference"), validators=[Optional(), Length(max=20)])
     date_from = StringField(_l("From (YYYY-MM-DD)"), validators=[Optional(), Length(max=20)])
     date_to = StringField(_l("To (YYYY-MM-DD)"), validators=[Optional(), Length(max=20)])
@@ -64,8 +65,7 @@ def _check_date(field: StringField) -> None:
 def audit_log() -> ResponseReturnValue:
     form = AuditFilterForm(formdata=request.args)
     form.action.choices = [SelectChoice("", _("All actions"))] + [
-        SelectChoice(action) for action in
-        db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action))
+        SelectChoice(action, action_label(action)) for action in _recorded_actions()
     ]
     if not form.validate():
         return render_template("admin/audit_log.html", form=form, rows=[], page=1, pages=1,
@@ -81,6 +81,12 @@ def audit_log() -> ResponseReturnValue:
     ))
     return render_template("admin/audit_log.html", form=form, rows=_rows(events), page=page,
                            pages=pages, total=total, page_url=_page_url)
+
+
+def _recorded_actions() -> list[str]:
+    """The actions in the log, in the order of their labels in the reader's language."""
+    actions = db.session.scalars(select(AuditEvent.action).distinct())
+    return sorted(actions, key=lambda action: (action_label(action).casefold(), action))
 
 
 def _conditions(form: AuditFilterForm) -> list[ColumnElement[bool]]:
@@ -104,8 +110,10 @@ def _conditions(form: AuditFilterForm) -> list[ColumnElement[bool]]:
 
 
 def _actor_keys(actor: str) -> set[str]:
-    """The stored spellings of an actor typed as shown: an email (any case), system, cli."""
-    keys = {actor}
+    """The stored spellings of an actor typed as shown: an email (any case), or the name of
+    an actor that is not a user (as the log shows it, or its code: system, cli…)."""
+    keys = {actor} | {code for code, label in ACTOR_LABELS.items()
+                      if str(label).casefold() == actor.casefold()}
     user = db.session.scalars(
         select(User).where(User.email == normalize_email(actor))).first()
     if user is not None:
@@ -124,11 +132,11 @@ def _rows(events: list[AuditEvent]) -> list[dict[str, Any]]:
         user = users.get(int(found.group(1))) if found else None
         rows.append({
             "at": event.at,
-            "actor": user.email if user else event.actor,
+            "actor": user.email if user else actor_label(event.actor),
             "action": event.action,
+            "action_label": action_label(event.action),
             "reference": event.case.reference if event.case else "",
-            "details": json.dumps(event.details or {}, ensure_ascii=False, sort_keys=True,
-                                  default=str),
+            "details": detail_lines(event.details),
         })
     return rows
 

@@ -28,9 +28,10 @@ from werkzeug.datastructures import FileStorage
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 
 from admin import bp
+from admin.audit_labels import actor_label
 from admin.documents import MULTIPART_ALLOWANCE
 from admin.security import login_required
-from casework import audit, cases
+from casework import audit, cases, info
 from casework import triage as assistant
 from casework.access import Action, can, can_list
 from casework.cases import CaseActionRefused
@@ -42,6 +43,7 @@ from casework.models import (
     CaseStatus,
     DeliveryStatus,
     InfoAnswer,
+    InfoEntry,
     Message,
     Referral,
     Role,
@@ -399,6 +401,7 @@ def _render(case: Case, status: int = 200, *, forms: dict[str, FlaskForm] | None
         "allowed": allowed, "refusal": refusal, "now": now, "entries": entries,
         "merged_into": db.session.get(Case, case.merged_into_id) if case.merged_into_id
         else None,
+        "resolution": cases.resolution(db.session, case),
         "answers": answers, "canned": canned,
         "canned_id": request.args.get("canned", ""),
         "outlook": cases.deliverability(case, now, services().adapters),
@@ -646,9 +649,13 @@ class _Labels:
     def actor(self, value: str | None) -> str:
         if value is None:
             return _("The person")
-        if value in ("system", "cli"):
-            return _("Sawti (automatic)")
-        return self.names.get(value, value)
+        return self.names.get(value) or actor_label(value)
+
+    def automatic_resolution(self, entry: InfoEntry | None) -> str:
+        if entry is None:
+            return _("Answered automatically by the information line.")
+        return _("Answered automatically by the information line: %(question)s",
+                 question=info.question_text(entry, self.locale))
 
     def message_title(self, message: Message, actor: str | None) -> str:
         if message.direction == "in":

@@ -12,6 +12,7 @@ text or addresses.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,8 @@ from casework.models import (
     Case,
     CaseStatus,
     Direction,
+    InfoAnswer,
+    InfoEntry,
     Message,
     Note,
     Project,
@@ -46,7 +49,10 @@ MAX_PROJECT_LENGTH = 64
 MAX_NOTE_LENGTH = 10_000
 MAX_TEXT_LENGTH = 4_000  # referral messages and answers, resolutions
 REFERRAL_ROLES = frozenset({Role.FOCAL_POINT, Role.PSEA, Role.OFFICER})
-MERGED_RESOLUTION = "Merged into {reference}"
+# Resolutions Sawti once stored itself, in English, for a merge or the information line's
+# answer; pages now say these in the reader's language from the merge link or the answer.
+_STORED_MERGE = re.compile(r"(Merged into|Duplicate of) \d+")
+_STORED_INFO_ANSWER = re.compile(r"Answered automatically by the information line( \(.*\))?")
 ACTOR_LENGTH = 64  # AuditEvent.actor
 
 
@@ -398,7 +404,8 @@ def merge(session: Session, actor: User, case: Case, into_reference: str | None,
         case.merged_into_id = into.id
         case.status = CaseStatus.CLOSED
         case.closed_at = case.closed_at if old_status == CaseStatus.CLOSED else now
-        case.resolution = MERGED_RESOLUTION.format(reference=into.reference)
+        if old_status != CaseStatus.CLOSED:
+            case.resolution = None  # the page shows the merge link; a closed case keeps its own
         audit.record(session, "case.merged", case=case, actor=actor_name(actor),
                      into_case_id=into.id, into_reference=into.reference,
                      status=[old_status, CaseStatus.CLOSED.value])
@@ -409,6 +416,41 @@ def merge(session: Session, actor: User, case: Case, into_reference: str | None,
         session.rollback()
         raise
     return into
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How a closed case was resolved: staff's words, a merge, or the information line."""
+
+    written: str | None
+    merged_into: Case | None = None
+    answered_automatically: bool = False
+    entry: InfoEntry | None = None  # the information entry that answered, when known
+
+
+def resolution(session: Session, case: Case) -> Resolution | None:
+    """None while the case is open."""
+    if case.status != CaseStatus.CLOSED:
+        return None
+    merged_into = session.get(Case, case.merged_into_id) if case.merged_into_id else None
+    written = _written_resolution(case)
+    if written or merged_into is not None:
+        return Resolution(written, merged_into)
+    answer = session.scalars(select(InfoAnswer).where(
+        InfoAnswer.case_id == case.id, InfoAnswer.satisfied.is_(True))
+        .order_by(InfoAnswer.id.desc()).limit(1)).first()
+    if answer is None:
+        return Resolution(None)
+    return Resolution(None, answered_automatically=True, entry=answer.entry)
+
+
+def _written_resolution(case: Case) -> str | None:
+    text = case.resolution
+    if not text or _STORED_INFO_ANSWER.fullmatch(text):
+        return None
+    if case.merged_into_id is not None and _STORED_MERGE.fullmatch(text):
+        return None
+    return text
 
 
 # --- whether a reply can go out now ----------------------------------------------------

@@ -95,6 +95,12 @@ def answer_text(entry: InfoEntry, language: str) -> str:
     return preferred or other
 
 
+def question_text(entry: InfoEntry, language: str) -> str:
+    preferred, other = ((entry.question_en, entry.question_ar) if language == "en"
+                        else (entry.question_ar, entry.question_en))
+    return preferred or other or entry.code
+
+
 def record(session: Session, case: Case | None, message: Message | None,
            entry: InfoEntry | None, now: datetime, *, channel: str | None = None
            ) -> InfoAnswer:
@@ -127,8 +133,7 @@ def record_feedback(session: Session, answer: InfoAnswer, satisfied: bool, now: 
     case.category = case.category or INFO_CATEGORY
     case.status, case.closed_at, case.last_activity_at = CaseStatus.CLOSED, now, now
     case.first_response_at = case.first_response_at or now
-    case.resolution = f"Answered automatically by the information line ({answer.entry.code})" \
-        if answer.entry else "Answered automatically by the information line"
+    case.resolution = None  # pages say it from this answer (cases.resolution)
     audit.record(session, "case.closed", case=case, actor=ACTOR, automatic=True,
                  entry=answer.entry.code if answer.entry else None,
                  within_deadline=now <= case.due_at)

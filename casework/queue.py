@@ -60,7 +60,6 @@ SEARCH_COUNT_CAP = 500
 WALK_FACTOR = 100
 PREVIEW_LENGTH = 140
 ASSIGNABLE_ROLES = (Role.OFFICER, Role.PSEA)
-DUPLICATE_RESOLUTION = "Duplicate of {reference}"
 OPEN_STATUSES = tuple(status.value for status in CaseStatus if status != CaseStatus.CLOSED)
 UNKNOWN_LOCATION = "none"  # the location filter's value for "not known yet"
 _REFERENCE_QUERY = re.compile(rf"\d{{{REFERENCE_LENGTH}}}")
@@ -356,7 +355,7 @@ def bulk_close_duplicate(session: Session, actor: User, case_ids: Iterable[int],
                          into_case_id=target.id, bulk=True)
             case.status = CaseStatus.CLOSED
             case.closed_at = now
-            case.resolution = DUPLICATE_RESOLUTION.format(reference=target.reference)
+            case.resolution = None  # the page shows the merge link (cases.resolution)
             case.merged_into_id = target.id
             done += 1
         session.commit()

@@ -133,9 +133,23 @@ def summary(case: Case) -> CaseSummary:
 def detail(case: Case) -> CaseDetail:
     return CaseDetail(**summary(case).model_dump(), project=case.project,
                       project_id=case.project_id, gender=case.gender,
-                      age_group=case.age_group, resolution=case.resolution,
+                      age_group=case.age_group, resolution=_resolution(case),
                       timeline=timeline(case),
                       latest_message_id=cases.latest_inbound_id(db.session, case))
+
+
+def _resolution(case: Case) -> str | None:
+    """Staff's words; for a merge or an automatic answer, a sentence in English, as the API
+    speaks (and as Sawti once stored them)."""
+    found = cases.resolution(db.session, case)
+    if found is None or found.written:
+        return case.resolution
+    if found.merged_into is not None:
+        return f"Merged into {found.merged_into.reference}"
+    if found.answered_automatically:
+        code = f" ({found.entry.code})" if found.entry is not None else ""
+        return f"Answered automatically by the information line{code}"
+    return None
 
 
 def timeline(case: Case) -> list[TimelineEntry]:

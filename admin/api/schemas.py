@@ -60,7 +60,9 @@ class CaseDetail(CaseSummary):
                                                "(GET /api/v1/projects)")
     gender: str | None
     age_group: str | None
-    resolution: str | None
+    resolution: str | None = Field(description="How the case was resolved: the officer's "
+                                                "words, or for a merge or an answer of the "
+                                                "information line, a sentence saying so")
     timeline: list[TimelineEntry]
     latest_message_id: int | None = Field(
         default=None, description="The person's latest message on the case: send it as "

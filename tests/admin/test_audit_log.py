@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -24,6 +25,12 @@ def _event(action: str, at: datetime, *, actor: str = "system", case: Case | Non
 def _rows(page: str) -> list[str]:
     body = re.search(r"<tbody>(.*?)</tbody>", page, re.S)
     return re.findall(r"<tr>.*?</tr>", body.group(1), re.S) if body else []
+
+
+def _action(row: str) -> str:
+    found = re.search(r'data-action="([a-z._]+)"', row)
+    assert found is not None, row
+    return found.group(1)
 
 
 @pytest.fixture
@@ -97,8 +104,7 @@ def test_filters(admin: FlaskClient, story: dict[str, Case], label: str, query: 
     response = admin.get(f"/admin/audit?{query}")
     assert response.status_code == 200, label
     rows = _rows(response.get_data(as_text=True))
-    assert [re.search(r"<code>([a-z._]+)</code>", row).group(1) for row in rows] == expected, \
-        label  # type: ignore[union-attr]
+    assert [_action(row) for row in rows] == expected, label
 
 
 def test_rows_show_local_time_actor_case_and_details(admin: FlaskClient,
@@ -107,7 +113,7 @@ def test_rows_show_local_time_actor_case_and_details(admin: FlaskClient,
     (row,) = _rows(page)
     assert "2025-03-02 01:30" in row  # Asia/Damascus, UTC+3
     assert "amal@example.org" in row and story["first"].reference in row
-    assert "اتصال للمتابعة" in row and "&#34;reason&#34;" in row
+    assert "<dt>Reason</dt>" in row and '<dd dir="auto">اتصال للمتابعة</dd>' in row
 
 
 def test_details_are_escaped(admin: FlaskClient, new_case: Callable[..., Case]) -> None:
@@ -136,11 +142,11 @@ def test_pages_of_fifty_newest_first(admin: FlaskClient) -> None:
                number=number)
     db.session.commit()
     first = admin.get("/admin/audit?action=case.viewed").get_data(as_text=True)
-    assert len(_rows(first)) == 50 and "&#34;number&#34;: 119" in _rows(first)[0]
+    assert len(_rows(first)) == 50 and "<dt>number</dt><dd dir=\"auto\">119</dd>" in _rows(first)[0]
     assert "120 events" in first and "Page 1 of 3" in first
     assert 'href="/admin/audit?action=case.viewed&amp;page=2"' in first
     last = admin.get("/admin/audit?action=case.viewed&page=3").get_data(as_text=True)
-    assert len(_rows(last)) == 20 and "&#34;number&#34;: 0}" in _rows(last)[-1]
+    assert len(_rows(last)) == 20 and "<dt>number</dt><dd dir=\"auto\">0</dd>" in _rows(last)[-1]
     assert 'href="/admin/audit?action=case.viewed&amp;page=2"' in last
     beyond = admin.get("/admin/audit?action=case.viewed&page=99").get_data(as_text=True)
     assert "Page 3 of 3" in beyond
@@ -164,3 +170,78 @@ def test_the_page_carries_no_inline_script_or_style(admin: FlaskClient,
                                                     story: dict[str, Case]) -> None:
     page = admin.get("/admin/audit").get_data(as_text=True)
     assert "<script" not in page and "style=" not in page and "<style" not in page
+
+
+def _text(page: str) -> str:
+    """What a reader sees: the page without its tags (and so without their attributes)."""
+    body = page.split("<main", 1)[-1]
+    return html.unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+@pytest.fixture
+def non_user_actors(new_case: Callable[..., Case]) -> Case:
+    case = new_case()
+    db.session.execute(AuditEvent.__table__.delete())
+    _event("login.succeeded", datetime(2025, 3, 1, 8, tzinfo=UTC), user_id=7)
+    _event("user.created", datetime(2025, 3, 1, 9, tzinfo=UTC), actor="cli", user_id=7,
+           role="officer")
+    _event("case.flagged_sensitive", datetime(2025, 3, 1, 10, tzinfo=UTC),
+           actor="triage-assistant", case=case, rules=["psea.ar.1"], suggested_level=5)
+    _event("case.closed", datetime(2025, 3, 1, 11, tzinfo=UTC), actor="information-line",
+           case=case, automatic=True, status=["open", "closed"])
+    db.session.commit()
+    return case
+
+
+@pytest.mark.parametrize(("language", "shown"), [
+    ("ar", ["تسجيل دخول ناجح", "أُنشئ حساب مستخدم", "نبّه مساعد الفرز إلى أنها قد تكون حساسة",
+            "أُغلقت الحالة", "صوتي (تلقائي)", "مسؤول (سطر الأوامر)", "مساعد الفرز",
+            "خط المعلومات", "رقم المستخدم", "الدور", "القواعد", "المستوى المقترح", "الوضع",
+            "open → closed", "psea.ar.1", "المنفّذ (البريد الإلكتروني، أو كما يظهر في السجل)"]),
+    ("en", ["Signed in", "User account created",
+            "Flagged as possibly sensitive by the triage assistant", "Case closed",
+            "Sawti (automatic)", "Administrator (command line)", "Triage assistant",
+            "Information line", "User number", "Role", "Rules", "Suggested level", "Status",
+            "open → closed", "psea.ar.1", "Actor (email, or as shown in the log)"]),
+], ids=["arabic", "english"])
+def test_the_log_reads_in_the_readers_language(admin: FlaskClient, non_user_actors: Case,
+                                               language: str, shown: list[str]) -> None:
+    admin.set_cookie("lang", language)
+    page = admin.get("/admin/audit").get_data(as_text=True)
+    text = _text(page)
+    assert [label for label in shown if label not in text] == []
+    raw = ["login.succeeded", "user.created", "case.flagged_sensitive", "case.closed",
+           "system", "cli", "triage-assistant", "information-line", "user_id", "{", "}"]
+    assert [code for code in raw if code in text] == []
+
+
+@pytest.mark.parametrize(("language", "option"), [
+    ("ar", '<option value="login.succeeded">تسجيل دخول ناجح</option>'),
+    ("en", '<option value="login.succeeded">Signed in</option>'),
+], ids=["arabic", "english"])
+def test_the_action_filter_lists_labels(admin: FlaskClient, non_user_actors: Case,
+                                        language: str, option: str) -> None:
+    admin.set_cookie("lang", language)
+    assert option in admin.get("/admin/audit").get_data(as_text=True)
+
+
+def test_an_unknown_action_is_shown_as_stored(admin: FlaskClient) -> None:
+    _event("something.new", datetime(2025, 3, 1, 9, tzinfo=UTC), actor="robot")
+    db.session.commit()
+    text = _text(admin.get("/admin/audit?action=something.new").get_data(as_text=True))
+    assert "something.new" in text and "robot" in text
+
+
+@pytest.mark.parametrize(("language", "actor", "expected"), [
+    ("ar", "مساعد الفرز", ["case.flagged_sensitive"]),
+    ("en", "triage assistant", ["case.flagged_sensitive"]),
+    ("en", "Sawti (automatic)", ["login.succeeded"]),
+    ("en", "cli", ["user.created"]),
+    ("ar", "Information line", []),  # the label of the other language
+], ids=["arabic-label", "english-label-any-case", "system-label", "stored-code",
+        "other-language"])
+def test_actors_are_found_as_shown(admin: FlaskClient, non_user_actors: Case, language: str,
+                                   actor: str, expected: list[str]) -> None:
+    admin.set_cookie("lang", language)
+    response = admin.get("/admin/audit", query_string={"actor": actor})
+    assert [_action(row) for row in _rows(response.get_data(as_text=True))] == expected

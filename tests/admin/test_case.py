@@ -30,6 +30,8 @@ from casework.models import (
     CaseStatus,
     DeliveryStatus,
     Direction,
+    InfoAnswer,
+    InfoEntry,
     Message,
     Note,
     Notification,
@@ -157,7 +159,7 @@ def _check_reopen(case: Case, world: dict[str, Any]) -> None:
 def _check_merge(case: Case, world: dict[str, Any]) -> None:
     into = world["other"]
     assert case.merged_into_id == into.id and case.status == CaseStatus.CLOSED
-    assert case.resolution == f"Merged into {into.reference}" and case.closed_at is not None
+    assert case.resolution is None and case.closed_at is not None  # no English text stored
     assert _events("case.merged")[-1].details["into_reference"] == into.reference
     assert _fresh(into).status == CaseStatus.NEW  # nothing moves to the case that continues
 
@@ -721,6 +723,27 @@ def test_the_timeline_has_messages_notes_referrals_and_who_did_what(
     assert 'dir="auto">' + COMPLAINT in page
 
 
+@pytest.mark.parametrize(("actor", "action", "language", "shown"), [
+    ("triage-assistant", "psea.notified", "ar", "مساعد الفرز"),
+    ("triage-assistant", "psea.notified", "en", "Triage assistant"),
+    ("information-line", "case.closed", "ar", "خط المعلومات"),
+    ("information-line", "case.closed", "en", "Information line"),
+    ("system", "case.reopened", "ar", "صوتي (تلقائي)"),
+    ("system", "case.reopened", "en", "Sawti (automatic)"),
+], ids=["assistant-arabic", "assistant-english", "information-line-arabic",
+        "information-line-english", "system-arabic", "system-english"])
+def test_actors_that_are_not_staff_are_named_in_the_readers_language(
+    officer: FlaskClient, case: Case, actor: str, action: str, language: str, shown: str,
+) -> None:
+    db.session.add(AuditEvent(action=action, actor=actor, case=case, details={}))
+    db.session.commit()
+    page = _page(officer, case, f"?lang={language}")
+    event = re.search(rf'data-action="{re.escape(action)}">.*?</li>', page, re.S)
+    assert event is not None
+    assert f'<span class="muted">{shown}</span>' in event.group(0)
+    assert actor not in event.group(0)
+
+
 def test_times_are_shown_in_the_organisation_time_zone(officer: FlaskClient, case: Case
                                                        ) -> None:
     case.created_at = datetime(2025, 1, 10, 21, 30, tzinfo=UTC)  # 00:30 next day in Damascus
@@ -762,6 +785,71 @@ def test_a_merged_case_links_to_the_case_that_continues(
     assert f"Case {case.reference} was merged into this case" in _page(officer, other)
     reopened = officer.post(f"/admin/cases/{case.reference}/reopen")
     assert reopened.status_code == 302 and _fresh(case).merged_into_id is None
+
+
+def _merge(officer: FlaskClient, case: Case, other: Case) -> None:
+    officer.post(f"/admin/cases/{case.reference}/merge", data={"into_reference": other.reference})
+
+
+def _merge_after_closing(officer: FlaskClient, case: Case, other: Case) -> None:
+    officer.post(f"/admin/cases/{case.reference}/close", data={"resolution": "تم تسليم السلة"})
+    _merge(officer, case, other)
+
+
+def _stored_before(text: str) -> Callable[[FlaskClient, Case, Case], None]:
+    """A case merged before Sawti stopped storing an English resolution for it."""
+    def setup(officer: FlaskClient, case: Case, other: Case) -> None:
+        case.status, case.closed_at, case.merged_into_id = CaseStatus.CLOSED, utcnow(), other.id
+        case.resolution = text.format(reference=other.reference)
+        db.session.commit()
+    return setup
+
+
+def _answered_by_the_line(stored: str | None) -> Callable[[FlaskClient, Case, Case], None]:
+    def setup(officer: FlaskClient, case: Case, other: Case) -> None:
+        entry = InfoEntry(code="next_distribution", question_ar="متى التوزيع القادم؟",
+                          question_en="When is the next distribution?", answer_ar="قريباً")
+        db.session.add(InfoAnswer(case=case, entry=entry, channel="simulator", satisfied=True))
+        case.status, case.closed_at, case.resolution = CaseStatus.CLOSED, utcnow(), stored
+        db.session.commit()
+    return setup
+
+
+MERGED_AR = "هذه الحالة مكررة، ودُمجت في:"
+MERGED_EN = "This case is a duplicate, merged into:"
+
+
+@pytest.mark.parametrize(("setup", "language", "shown", "hidden"), [
+    (_merge, "ar", [MERGED_AR], ["Merged into", "نتيجة المعالجة"]),
+    (_merge, "en", [MERGED_EN], ["Merged into", "Resolution"]),
+    (_stored_before("Merged into {reference}"), "ar", [MERGED_AR],
+     ["Merged into", "نتيجة المعالجة"]),
+    (_stored_before("Duplicate of {reference}"), "en", [MERGED_EN],
+     ["Duplicate of", "Resolution"]),
+    (_merge_after_closing, "ar", [MERGED_AR, "نتيجة المعالجة", "تم تسليم السلة"],
+     ["Merged into"]),
+    (_answered_by_the_line(None), "ar",
+     ["نتيجة المعالجة", "أجاب عنها خط المعلومات تلقائياً: متى التوزيع القادم؟"],
+     ["Answered automatically", MERGED_AR]),
+    (_answered_by_the_line(None), "en",
+     ["Answered automatically by the information line: When is the next distribution?"], []),
+    (_answered_by_the_line("Answered automatically by the information line (next_distribution)"),
+     "ar", ["أجاب عنها خط المعلومات تلقائياً: متى التوزيع القادم؟"],
+     ["Answered automatically", "next_distribution"]),
+], ids=["merged-arabic", "merged-english", "stored-merge-arabic", "stored-duplicate-english",
+        "merged-after-closing-keeps-the-resolution", "information-line-arabic",
+        "information-line-english", "stored-information-line-arabic"])
+def test_the_resolution_is_in_the_readers_language(
+    officer: FlaskClient, case: Case, new_case: Callable[..., Case],
+    setup: Callable[[FlaskClient, Case, Case], None], language: str, shown: list[str],
+    hidden: list[str],
+) -> None:
+    other = new_case("شكوى مكررة", location="SY-ID-01")
+    setup(officer, case, other)
+    page = _page(officer, case, f"?lang={language}")
+    header = page[:page.index('class="timeline"')]
+    assert [text for text in shown if text not in header] == []
+    assert [text for text in hidden if text in header] == []
 
 
 # --- inline media and the attachment route ------------------------------------------------

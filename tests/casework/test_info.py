@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from casework import accounts, info
+from casework import accounts, cases, info
 from casework.faq import load_entries
 from casework.models import AuditEvent, Case, CaseStatus, InfoAnswer, InfoEntry, Role, User, utcnow
 from extensions import db
@@ -104,7 +104,9 @@ def test_yes_closes_the_case_as_answered_automatically(
     db.session.commit()
     assert (case.status, case.level, case.category) == (CaseStatus.CLOSED, 1,
                                                         "information_request")
-    assert "next_distribution" in (case.resolution or "")
+    assert case.resolution is None  # said from the answer, in the reader's language
+    assert cases.resolution(db.session, case) == cases.Resolution(
+        None, answered_automatically=True, entry=entry)
     closed = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "case.closed")).one()
     assert closed.actor == info.ACTOR and closed.details["automatic"] is True
 

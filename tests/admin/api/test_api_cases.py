@@ -10,10 +10,21 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from casework import queue
-from casework.models import ApiToken, Case, Message, Project, Referral, User
+from casework import cases, info, queue
+from casework.models import (
+    ApiToken,
+    Case,
+    InfoAnswer,
+    InfoEntry,
+    Message,
+    Project,
+    Referral,
+    User,
+    utcnow,
+)
 from casework.tokens import revoke
 from extensions import db
+from services import services
 from tests.admin.api.conftest import ApiClient
 
 PROBLEM = "application/problem+json"
@@ -177,6 +188,34 @@ def test_triage_reply_note_refer_close_reopen(
     assert reopened.status_code == 200 and reopened.json["status"] == "open"
     kinds = [entry["kind"] for entry in officer.get(f"/cases/{case.reference}").json["timeline"]]
     assert {"message", "note", "referral", "event"} <= set(kinds)
+
+
+@pytest.mark.parametrize(("how", "expected"), [
+    ("closed", "وصلت السلة"),
+    ("merged", "Merged into {into}"),
+    ("bulk-duplicate", "Merged into {into}"),
+    ("information-line", "Answered automatically by the information line (next_distribution)"),
+], ids=["closed", "merged", "bulk-duplicate", "information-line"])
+def test_the_resolution_is_given_for_every_way_of_closing(
+    api: Callable[..., ApiClient], new_case: Callable[..., Case], how: str, expected: str,
+) -> None:
+    officer = api("officer")
+    case, into = new_case("لم أستلم السلة", location="SY-ID"), new_case("مكررة", location="SY-ID")
+    if how == "closed":
+        officer.post(f"/cases/{case.reference}/close", json={"resolution": "وصلت السلة"})
+    elif how == "merged":
+        cases.merge(db.session, officer.user, case, into.reference, utcnow())
+    elif how == "bulk-duplicate":
+        queue.bulk_close_duplicate(db.session, officer.user, [case.id], into.reference)
+    else:
+        entry = InfoEntry(code="next_distribution", answer_ar="قريباً")
+        answer = InfoAnswer(case=case, entry=entry, channel="simulator")
+        db.session.add(answer)
+        info.record_feedback(db.session, answer, True, utcnow(), services().org_data)
+        db.session.commit()
+    response = officer.get(f"/cases/{case.reference}")
+    assert response.status_code == 200 and response.json["status"] == "closed"
+    assert response.json["resolution"] == expected.format(into=into.reference)
 
 
 def test_triage_links_the_case_to_a_project(api: Callable[..., ApiClient],
