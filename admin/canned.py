@@ -28,20 +28,35 @@ from casework.text import clean_text
 from extensions import db
 
 PLACEHOLDER = "%(reference)s"
+# Shown inside Arabic text, "%(reference)s" would read backwards («s(reference)%»): a
+# left-to-right isolate keeps it in the order it must be typed.
+SHOWN_PLACEHOLDER = f"\u2066{PLACEHOLDER}\u2069"
 _NAMED = re.compile(r"%\(([^)]*)\)")
 _ALLOWED = re.compile(r"%\(reference\)s|%%")
+# {reference}, {{ref}}, {رقم}: another template language's placeholder, which would reach the
+# person as typed.
+_BRACED = re.compile(r"\{+[^{}\n]{1,40}\}+")
 
 
 def placeholder_error(text: str) -> str | None:
     """Why the text cannot be filled in (an unknown placeholder, a stray %), or None."""
+    braced = sorted(set(_BRACED.findall(text)))
+    if braced:
+        return _("Write the placeholder as %(placeholder)s in place of: %(names)s",
+                 placeholder=SHOWN_PLACEHOLDER, names=" ".join(_isolated(name) for name in braced))
     unknown = sorted(set(_NAMED.findall(_ALLOWED.sub("", text))) - {"reference"})
     if unknown:
         return _("Only the placeholder %(placeholder)s can be used. Remove: %(names)s",
-                 placeholder=PLACEHOLDER, names=" ".join(f"%({name})s" for name in unknown))
+                 placeholder=SHOWN_PLACEHOLDER,
+                 names=" ".join(_isolated(f"%({name})s") for name in unknown))
     if "%" in _ALLOWED.sub("", text):
         return _("Write the placeholder exactly as %(placeholder)s, and a percent sign as ٪ "
-                 "or %(escaped)s.", placeholder=PLACEHOLDER, escaped="%%")
+                 "or %(escaped)s.", placeholder=SHOWN_PLACEHOLDER, escaped=_isolated("%%"))
     return None
+
+
+def _isolated(code: str) -> str:
+    return f"\u2066{code}\u2069"
 
 
 def fill(text: str, reference: str) -> str:
@@ -91,7 +106,7 @@ def canned_responses() -> ResponseReturnValue:
         select(CannedResponse).order_by(CannedResponse.active.desc(), CannedResponse.title)))
     status = 400 if form.is_submitted() else 200
     return render_template("admin/canned.html", form=form, items=items, item=None,
-                           placeholder=PLACEHOLDER), status
+                           placeholder=SHOWN_PLACEHOLDER), status
 
 
 @bp.route("/canned/<int:canned_id>", methods=["GET", "POST"])
@@ -115,7 +130,7 @@ def edit_canned(canned_id: int) -> ResponseReturnValue:
         return redirect(url_for("admin.canned_responses"))
     status = 400 if form.is_submitted() else 200
     return render_template("admin/canned.html", form=form, items=[], item=item,
-                           placeholder=PLACEHOLDER), status
+                           placeholder=SHOWN_PLACEHOLDER), status
 
 
 @bp.post("/canned/<int:canned_id>/deactivate")
