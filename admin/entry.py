@@ -11,10 +11,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
 from admin import bp
 from admin.documents import case_path
+from admin.forms import max_length
 from admin.security import roles_required
 from casework.access import Action, can
 from casework.manual import (
@@ -54,11 +55,11 @@ class EntryForm(FlaskForm):
     received_by = SelectField(_l("How the complaint was received"), choices=RECEIVED_BY_CHOICES,
                               validators=[DataRequired()])
     received_on = StringField(_l("Date received (YYYY-MM-DD)"),
-                              validators=[DataRequired(), Length(max=20)])
+                              validators=[DataRequired(), max_length(20)])
     text = TextAreaField(_l("The complaint, as the person gave it"),
-                         validators=[DataRequired(), Length(max=MAX_TEXT_LENGTH)])
+                         validators=[DataRequired(), max_length(MAX_TEXT_LENGTH)])
     location = SelectField(_l("Location"), choices=[], validate_choice=True, default="")
-    phone = StringField(_l("Phone number"), validators=[Optional(), Length(max=40)])
+    phone = StringField(_l("Phone number"), validators=[Optional(), max_length(40)])
     consent = BooleanField(_l("The person agreed to be contacted on this number"))
 
     def validate_received_on(self, field: StringField) -> None:

@@ -269,6 +269,26 @@ def test_invalid_entries_are_refused_with_a_reason(signed_in: Callable[..., Flas
     assert db.session.scalars(select(Contact)).all() == []
 
 
+@pytest.mark.parametrize(("fields", "arabic"), [
+    pytest.param({"text": "ن" * 10_001}, "لا يمكن أن يزيد النص على 10,000 حرف.",
+                 id="text-too-long"),
+    pytest.param({"phone": "+963 " + "9" * 40, "consent": "y"},
+                 "لا يمكن أن يزيد النص على 40 حرفاً.", id="phone-too-long"),
+    pytest.param({"received_by": "pigeon"}, "اختيار غير صحيح.", id="unknown-kind"),
+])
+def test_refusals_are_in_arabic_on_an_arabic_page(signed_in: Callable[..., FlaskClient],
+                                                  fields: dict[str, object],
+                                                  arabic: str) -> None:
+    client = signed_in("officer")
+    client.set_cookie("lang", "ar")
+    response = _post(client, **fields)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f'<span class="error">{arabic}</span>' in page
+    assert "Field cannot be longer" not in page and "Not a valid" not in page
+    assert db.session.scalars(select(Case)).all() == []
+
+
 def test_entered_text_is_escaped_when_the_form_comes_back(
     signed_in: Callable[..., FlaskClient],
 ) -> None:

@@ -227,7 +227,7 @@ def test_training_with_participants_and_headcount(signed_in: Callable[..., Flask
     pytest.param("/admin/programme/reports", {"month": "2099-01"},
                  "not in the future", id="future-month"),
     pytest.param("/admin/programme/headcount", {"location": "SY-ID", "headcount": "x"},
-                 "Not a valid integer value", id="bad-headcount"),
+                 "Enter a whole number.", id="bad-headcount"),
 ])
 def test_bad_input_shows_the_form_again(signed_in: Callable[..., FlaskClient], path: str,
                                         data: dict[str, object], message: str) -> None:
@@ -236,6 +236,77 @@ def test_bad_input_shows_the_form_again(signed_in: Callable[..., FlaskClient], p
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert _counts() == before
+
+
+# What WTForms' own Arabic catalogue leaves in English (most plural forms: "Field cannot be
+# longer than…"), gets wrong ("invalid real-number value" for an integer) or a plain
+# wtforms.Form never translates ("Number must be between…" in a training's participant rows).
+UNTRANSLATED = ("Field cannot be", "Number must be", "Not a valid", "not a valid choice",
+                "العدد الحقيقي")
+TRAINING = {"held_on": "2026-03-02", "participants-0-organisation": "Sawti"}
+
+
+@pytest.mark.parametrize(("path", "data", "arabic"), [
+    pytest.param("/admin/programme/projects/new", {"name": "م" * 201},
+                 "لا يمكن أن يزيد النص على 200 حرف.", id="project-name-too-long"),
+    pytest.param("/admin/programme/projects/new", {"name": "X", "locations": ["XX-00"]},
+                 "اختر من القائمة فقط.", id="project-unknown-location"),
+    pytest.param("/admin/programme/trainings/new", {**TRAINING, "notes": "x" * 5001},
+                 "لا يمكن أن يزيد النص على 5,000 حرف.", id="training-notes-too-long"),
+    pytest.param("/admin/programme/trainings/new",
+                 {**TRAINING, "participants-0-count": "2000000"},
+                 "يجب أن يكون الرقم عدداً صحيحاً من 0 إلى 1,000,000.",
+                 id="participants-above-range"),
+    pytest.param("/admin/programme/trainings/new", {**TRAINING, "participants-0-count": "1.5"},
+                 "أدخل عدداً صحيحاً.", id="participants-not-whole"),
+    pytest.param("/admin/programme/trainings/new",
+                 {**TRAINING, "participants-0-organisation": "م" * 201},
+                 "لا يمكن أن يزيد النص على 200 حرف.", id="participant-organisation-too-long"),
+    pytest.param("/admin/programme/headcount", {"location": "SY-ID", "headcount": "x"},
+                 "أدخل عدداً صحيحاً.", id="headcount-not-a-number"),
+    pytest.param("/admin/programme/sessions/new", {"held_on": "2026-03-01", "men": "-3"},
+                 "يجب أن يكون الرقم عدداً صحيحاً من 0 إلى 1,000,000.", id="session-negative"),
+    pytest.param("/admin/programme/sessions/new",
+                 {"held_on": "2026-03-01", "channels_promoted": ["pigeon"]},
+                 "اختر من القائمة فقط.", id="session-unknown-channel"),
+    pytest.param("/admin/programme/surveys/new",
+                 {"location": "SY-ID", "period_start": "2026-03-01", "period_end": "2026-03-31",
+                  "interviewed": "عشرة"}, "أدخل عدداً صحيحاً.", id="survey-words-for-number"),
+    pytest.param("/admin/programme/lessons/new",
+                 {"title": "T", "status": "open", "case_reference": "1" * 21},
+                 "لا يمكن أن يزيد النص على 20 حرفاً.", id="lesson-reference-too-long"),
+    pytest.param("/admin/programme/reports", {"month": "2026-01", "note": "x" * 501},
+                 "لا يمكن أن يزيد النص على 500 حرف.", id="report-note-too-long"),
+])
+def test_field_errors_are_in_arabic(signed_in: Callable[..., FlaskClient], path: str,
+                                    data: dict[str, object], arabic: str) -> None:
+    before = _counts()
+    response = signed_in("officer").post(path, data=data, query_string={"lang": "ar"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f'<span class="error">{arabic}</span>' in page
+    assert not [text for text in UNTRANSLATED if text in page]
+    assert _counts() == before
+
+
+def test_participant_rows_need_no_csrf_token_of_their_own(
+    app: object, make_user: Callable[..., User],
+) -> None:
+    """The training form's token covers its participant rows (they are FlaskForms too)."""
+    user = make_user("officer")
+    client = app.test_client()  # type: ignore[attr-defined]
+    with client.session_transaction() as session:
+        session.update(user_id=user.id, session_version=user.session_version, totp_ok=True)
+    page = client.get("/admin/programme/trainings/new").get_data(as_text=True)
+    assert "participants-0-csrf_token" not in page
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token
+    data = {**TRAINING, "participants-0-count": "٧"}
+    assert client.post("/admin/programme/trainings/new", data=data).status_code == 400
+    assert client.post("/admin/programme/trainings/new",
+                       data={**data, "csrf_token": token.group(1)}).status_code == 302
+    training = db.session.scalars(select(Training)).one()
+    assert [(row.organisation, row.count) for row in training.participants] == [("Sawti", 7)]
 
 
 def test_survey_results_and_preferred_channels(signed_in: Callable[..., FlaskClient]) -> None:
