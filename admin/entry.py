@@ -15,14 +15,13 @@ from wtforms.validators import DataRequired, Optional
 
 from admin import bp
 from admin.documents import case_path
-from admin.forms import max_length
+from admin.forms import max_length, organisation_today
 from admin.security import roles_required
 from casework.access import Action, can
 from casework.manual import (
     MAX_TEXT_LENGTH,
     EntryRefused,
     enter_case,
-    local_today,
     parse_date,
     parse_phone,
 )
@@ -66,7 +65,7 @@ class EntryForm(FlaskForm):
         day = parse_date(field.data)
         if day is None:
             raise ValidationError(_("Enter the date as YYYY-MM-DD, for example 2025-03-31."))
-        if day > local_today(utcnow(), services().settings.sawti_timezone):
+        if day > organisation_today():
             raise ValidationError(_refusal_messages()["future_date"])
 
     def validate_phone(self, field: StringField) -> None:
@@ -84,8 +83,7 @@ def new_case() -> ResponseReturnValue:
     form = EntryForm()
     form.location.choices = _location_choices(g.user)
     if request.method == "GET":
-        form.received_on.data = local_today(utcnow(), services().settings.sawti_timezone
-                                            ).isoformat()
+        form.received_on.data = organisation_today().isoformat()
     if form.validate_on_submit():
         location = form.location.data or None
         if not _may_work_on(g.user, location):

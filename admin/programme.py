@@ -46,7 +46,7 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 
 from admin import bp
 from admin.documents import MULTIPART_ALLOWANCE
-from admin.forms import MultiCheckboxField, WholeNumberField, max_length
+from admin.forms import MultiCheckboxField, NotInFuture, WholeNumberField, max_length
 from admin.security import roles_required
 from casework import programme
 from casework.access import can_list
@@ -64,6 +64,9 @@ EDITORS = (Role.ADMIN, Role.OFFICER)
 MAX_COUNT = 1_000_000
 PARTICIPANT_ROWS = 5
 STRATEGY_TYPES = ("application/pdf", "image/")
+SESSION_PEOPLE = ("women", "men", "girls", "boys")
+NOBODY_ATTENDED = _l("A session needs at least one participant: give the number of women, men, "
+                     "girls or boys.")
 
 REFUSALS = {
     "required": _l("Fill in the required fields."),
@@ -147,7 +150,7 @@ class ParticipantForm(FlaskForm):
 
 
 class TrainingForm(FlaskForm):
-    held_on = DayField(_l("Date"), validators=[InputRequired()])
+    held_on = DayField(_l("Date"), validators=[InputRequired(), NotInFuture()])
     location = SelectField(_l("Location"))
     title = StringField(_l("Title"), validators=[max_length(200)])
     topics = TextAreaField(_l("Topics, one per line"))
@@ -163,7 +166,7 @@ class HeadcountForm(FlaskForm):
 
 
 class SessionForm(FlaskForm):
-    held_on = DayField(_l("Date"), validators=[InputRequired()])
+    held_on = DayField(_l("Date"), validators=[InputRequired(), NotInFuture()])
     location = SelectField(_l("Location"))
     project_id = SelectField(_l("Project"))
     women = CountField(_l("Women (approximate)"))
@@ -174,11 +177,21 @@ class SessionForm(FlaskForm):
     materials = TextAreaField(_l("Materials used, one per line"))
     notes = TextAreaField(_l("Notes"), validators=[max_length(5000)])
 
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Also: someone attended. The four counts are one question, so the first of them
+        carries its error (a per-field validator would not run on an empty count)."""
+        valid = super().validate(extra_validators)
+        counts = [getattr(self, name) for name in SESSION_PEOPLE]
+        if any(count.errors for count in counts) or any(count.data for count in counts):
+            return valid
+        self.women.errors.append(str(NOBODY_ATTENDED))
+        return False
+
 
 class SurveyForm(FlaskForm):
     location = SelectField(_l("Location"), validators=[DataRequired()])
-    period_start = DayField(_l("Period from"), validators=[InputRequired()])
-    period_end = DayField(_l("Period to"), validators=[InputRequired()])
+    period_start = DayField(_l("Period from"), validators=[InputRequired(), NotInFuture()])
+    period_end = DayField(_l("Period to"), validators=[InputRequired(), NotInFuture()])
     project_id = SelectField(_l("Project"))
     interviewed = CountField(_l("People interviewed"))
     aware = CountField(_l("Aware of the CRM"))
@@ -591,8 +604,7 @@ def _session_form(record: Any) -> ResponseReturnValue:
                   "project_id": _id(form.project_id.data),
                   "channels_promoted": form.channels_promoted.data or [],
                   "materials": _lines(form.materials.data), "notes": clean_text(form.notes.data)}
-        values |= {name: getattr(form, name).data or 0 for name in ("women", "men", "girls",
-                                                                     "boys")}
+        values |= {name: getattr(form, name).data or 0 for name in SESSION_PEOPLE}
         programme.save_awareness_session(db.session, g.user, record, values, _now())
     title = _("Edit awareness session") if record else _("New awareness session")
     back = url_for("admin.programme_sessions")

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from casework import programme
 from casework.models import (
+    AwarenessSession,
     AwarenessSurvey,
     Case,
     ChannelAvailability,
@@ -64,7 +65,8 @@ ROUTES: dict[str, tuple[str, str, dict[str, object], str]] = {
                   {"location": "SY-ID", "headcount": "12"}, WRITE),
     "sessions": ("GET", "/admin/programme/sessions", {}, READ),
     "session-new-page": ("GET", "/admin/programme/sessions/new", {}, WRITE_PAGE),
-    "session-new": ("POST", "/admin/programme/sessions/new", {"held_on": "2026-03-04"}, WRITE),
+    "session-new": ("POST", "/admin/programme/sessions/new",
+                    {"held_on": "2026-03-04", "girls": "12"}, WRITE),
     "session-page": ("GET", "/admin/programme/sessions/{session}", {}, WRITE_PAGE),
     "session-edit": ("POST", "/admin/programme/sessions/{session}",
                      {"held_on": "2026-03-05", "women": "4"}, WRITE),
@@ -151,8 +153,8 @@ def test_programme_routes_enforce_roles(
 
 
 def _counts() -> tuple[object, ...]:
-    models = (Project, Training, AwarenessSurvey, LessonLearned, StaffHeadcount,
-              ChannelAvailability)
+    models = (Project, Training, AwarenessSession, AwarenessSurvey, LessonLearned,
+              StaffHeadcount, ChannelAvailability)
     counts = [db.session.scalar(select(func.count()).select_from(model)) for model in models]
     submitted = db.session.scalars(select(ReportSubmission.submitted_at)
                                    .order_by(ReportSubmission.month)).all()
@@ -287,6 +289,65 @@ def test_field_errors_are_in_arabic(signed_in: Callable[..., FlaskClient], path:
     assert f'<span class="error">{arabic}</span>' in page
     assert not [text for text in UNTRANSLATED if text in page]
     assert _counts() == before
+
+
+# 22:30 UTC on 15 March is already 16 March in Damascus, where the organisation works.
+LATE_EVENING_UTC = datetime(2026, 3, 15, 22, 30, tzinfo=UTC)
+FUTURE = "لا يمكن أن يكون التاريخ في المستقبل."
+NOBODY = ("تحتاج الجلسة إلى مشارك واحد على الأقل: أدخل عدد النساء أو الرجال أو الفتيات أو "
+          "الفتيان.")
+SURVEY = {"location": "SY-ID", "period_start": "2026-03-01", "interviewed": "10"}
+
+
+@pytest.mark.parametrize(("path", "data", "field", "arabic"), [
+    pytest.param("/admin/programme/trainings/new", {**TRAINING, "held_on": "2031-03-02"},
+                 "held_on", FUTURE, id="training-in-2031"),
+    pytest.param("/admin/programme/trainings/new", {**TRAINING, "held_on": "2026-03-17"},
+                 "held_on", FUTURE, id="training-tomorrow-in-damascus"),
+    pytest.param("/admin/programme/sessions/new", {"held_on": "٢٠٣١-٠١-٠١", "women": "5"},
+                 "held_on", FUTURE, id="session-in-2031-arabic-digits"),
+    pytest.param("/admin/programme/sessions/new", {"held_on": "2026-03-01"},
+                 "women", NOBODY, id="session-without-counts"),
+    pytest.param("/admin/programme/sessions/new",
+                 {"held_on": "2026-03-01", "women": "0", "men": "٠", "girls": "", "boys": "0"},
+                 "women", NOBODY, id="session-of-zeros"),
+    pytest.param("/admin/programme/surveys/new", {**SURVEY, "period_end": "2031-03-31"},
+                 "period_end", FUTURE, id="survey-ending-in-2031"),
+    pytest.param("/admin/programme/surveys/new",
+                 {**SURVEY, "period_start": "2026-03-17", "period_end": "2026-03-20"},
+                 "period_start", FUTURE, id="survey-starting-tomorrow"),
+])
+def test_impossible_records_are_refused(
+    signed_in: Callable[..., FlaskClient], monkeypatch: pytest.MonkeyPatch, path: str,
+    data: dict[str, object], field: str, arabic: str,
+) -> None:
+    monkeypatch.setattr("admin.forms.utcnow", lambda: LATE_EVENING_UTC)
+    before = _counts()
+    response = signed_in("officer").post(path, data=data, query_string={"lang": "ar"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert re.search(rf'id="{field}"[^>]*>\s*<span class="error">{re.escape(arabic)}</span>',
+                     page), page[-3000:]
+    assert _counts() == before
+
+
+@pytest.mark.parametrize(("path", "data", "model"), [
+    pytest.param("/admin/programme/trainings/new", {**TRAINING, "held_on": "2026-03-16"},
+                 Training, id="training-today-in-damascus"),
+    pytest.param("/admin/programme/sessions/new", {"held_on": "٢٠٢٦-٠٣-١٦", "boys": "١"},
+                 AwarenessSession, id="session-today-of-one-boy"),
+    pytest.param("/admin/programme/surveys/new", {**SURVEY, "period_end": "2026-03-16"},
+                 AwarenessSurvey, id="survey-ending-today"),
+])
+def test_records_of_today_are_saved(
+    signed_in: Callable[..., FlaskClient], monkeypatch: pytest.MonkeyPatch, path: str,
+    data: dict[str, object], model: type[object],
+) -> None:
+    monkeypatch.setattr("admin.forms.utcnow", lambda: LATE_EVENING_UTC)
+    assert signed_in("officer").post(path, data=data).status_code == 302
+    record = db.session.scalars(select(model)).one()
+    assert date(2026, 3, 16) in (getattr(record, name, None)
+                                 for name in ("held_on", "period_end"))
 
 
 def test_participant_rows_need_no_csrf_token_of_their_own(
