@@ -53,7 +53,9 @@ def _refusal_messages() -> dict[str, str]:
 class EntryForm(FlaskForm):
     received_by = SelectField(_l("How the complaint was received"), choices=RECEIVED_BY_CHOICES,
                               validators=[DataRequired()])
-    received_on = StringField(_l("Date received (YYYY-MM-DD)"),
+    # A native date input, like the console's other dates. A browser without a date picker
+    # sends what was typed: parse_date also reads Arabic-Indic digits and DD/MM/YYYY.
+    received_on = StringField(_l("Date received"), render_kw={"type": "date"},
                               validators=[DataRequired(), max_length(20)])
     text = TextAreaField(_l("The complaint, as the person gave it"),
                          validators=[DataRequired(), max_length(MAX_TEXT_LENGTH)])
@@ -67,6 +69,7 @@ class EntryForm(FlaskForm):
             raise ValidationError(_("Enter the date as YYYY-MM-DD, for example 2025-03-31."))
         if day > organisation_today():
             raise ValidationError(_refusal_messages()["future_date"])
+        field.data = day.isoformat()  # what a date input shows when the form comes back
 
     def validate_phone(self, field: StringField) -> None:
         if field.data and field.data.strip() and parse_phone(field.data) is None:
@@ -113,7 +116,8 @@ def new_case() -> ResponseReturnValue:
                         "the person writes again."), "error")
             return redirect(case_path(case.reference))
     status = 400 if form.is_submitted() else 200
-    return render_template("admin/new_case.html", form=form), status
+    return render_template("admin/new_case.html", form=form,
+                           today=organisation_today().isoformat()), status
 
 
 def _may_work_on(user: User, location: str | None) -> bool:

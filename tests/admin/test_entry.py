@@ -231,6 +231,37 @@ def test_date_received_accepts_arabic_digits(signed_in: Callable[..., FlaskClien
     assert _only_case().created_at == start_of_day(expected, "Asia/Damascus")
 
 
+def _date_input(page: str) -> str:
+    found = re.search(r'<input[^>]*name="received_on"[^>]*>', page)
+    assert found, page
+    return found.group(0)
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+def test_date_received_is_a_native_date_input(signed_in: Callable[..., FlaskClient],
+                                              lang: str) -> None:
+    page = signed_in("officer").get(f"/admin/cases/new?lang={lang}").get_data(as_text=True)
+    today = local_today(utcnow(), "Asia/Damascus").isoformat()
+    field = _date_input(page)
+    assert 'type="date"' in field and f'value="{today}"' in field and f'max="{today}"' in field
+    assert "YYYY-MM-DD" not in page
+
+
+@pytest.mark.parametrize(("typed", "shown"), [
+    ("2025-03-01", "2025-03-01"),
+    ("٢٠٢٥-٠٣-٠١", "2025-03-01"),
+    ("01/03/2025", "2025-03-01"),
+    ("31/31/2025", "31/31/2025"),
+], ids=["iso", "arabic-indic", "day-first", "not-a-date"])
+def test_date_comes_back_in_the_form_a_date_input_shows(
+    signed_in: Callable[..., FlaskClient], typed: str, shown: str,
+) -> None:
+    response = _post(signed_in("officer"), received_on=typed, text="")
+    assert response.status_code == 400
+    assert f'value="{shown}"' in _date_input(response.get_data(as_text=True))
+    assert db.session.scalars(select(Case)).all() == []
+
+
 def test_psea_entry_is_sensitive_and_stays_theirs(signed_in: Callable[..., FlaskClient]) -> None:
     client = signed_in("psea")
     assert _post(client).status_code == 302
