@@ -93,7 +93,7 @@ eval-faq: $(VENV)/.dev
 
 # After changing a string a person reads: extract, merge into ar/en, translate ar, compile.
 translations: $(VENV)/.dev
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k ngettext:1,2 -k _l --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k ngettext:1,2 -k lazy_ngettext:1,2 -k _l --no-location --sort-output \
 		--ignore-dirs='.venv tests bench migrations' -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d translations --statistics

@@ -18,10 +18,11 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
 
 from admin import bp
 from admin.audit_labels import ACTOR_LABELS, action_label, actor_label, detail_lines
+from admin.forms import max_length
 from admin.security import roles_required
 from casework.accounts import normalize_email
 from casework.manual import parse_date, staff_actor, start_of_day
@@ -40,10 +41,10 @@ class AuditFilterForm(FlaskForm):
 
     action = SelectField(_l("Action"), choices=[], validate_choice=True, default="")
     actor = StringField(_l("Actor (email, or as shown in the log)"),
-                        validators=[Optional(), Length(max=255)])
-    case = StringField(_l("Case reference"), validators=[Optional(), Length(max=20)])
-    date_from = StringField(_l("From (YYYY-MM-DD)"), validators=[Optional(), Length(max=20)])
-    date_to = StringField(_l("To (YYYY-MM-DD)"), validators=[Optional(), Length(max=20)])
+                        validators=[Optional(), max_length(255)])
+    case = StringField(_l("Case reference"), validators=[Optional(), max_length(20)])
+    date_from = StringField(_l("From (YYYY-MM-DD)"), validators=[Optional(), max_length(20)])
+    date_to = StringField(_l("To (YYYY-MM-DD)"), validators=[Optional(), max_length(20)])
 
     def validate_date_from(self, field: StringField) -> None:
         _check_date(field)

@@ -12,6 +12,7 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from admin import bp
+from admin.forms import max_length
 from admin.security import load_user, login_required, safe_next, sign_in
 from casework import accounts
 from casework.accounts import AccountError, LoginResult
@@ -23,13 +24,13 @@ bp.before_request(load_user)
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=255)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), max_length(255)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), max_length(200)])
 
 
 class CodeForm(FlaskForm):
     code = StringField(_l("Code from your authenticator app"),
-                       validators=[DataRequired(), Length(max=20)])
+                       validators=[DataRequired(), max_length(20)])
 
 
 class PasswordForm(FlaskForm):

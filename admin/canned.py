@@ -16,9 +16,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, StringField, TextAreaField, ValidationError
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
 from admin import bp
+from admin.forms import max_length
 from admin.security import roles_required
 from casework import audit
 from casework.manual import staff_actor
@@ -71,12 +72,12 @@ def _placeholders_only(form: FlaskForm, field: TextAreaField) -> None:
 
 
 class CannedForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
+    title = StringField(_l("Title"), validators=[DataRequired(), max_length(120)])
     body_ar = TextAreaField(_l("Text in Arabic"),
-                            validators=[DataRequired(), Length(max=MAX_REPLY_LENGTH),
+                            validators=[DataRequired(), max_length(MAX_REPLY_LENGTH),
                                         _placeholders_only])
     body_en = TextAreaField(_l("Text in English (optional)"),
-                            validators=[Optional(), Length(max=MAX_REPLY_LENGTH),
+                            validators=[Optional(), max_length(MAX_REPLY_LENGTH),
                                         _placeholders_only])
 
 

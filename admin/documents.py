@@ -28,9 +28,10 @@ from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
 from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from admin import bp
+from admin.forms import max_length
 from admin.security import roles_required
 from casework import audit
 from casework.access import Action, can, can_list, sees_contact_details
@@ -177,7 +178,7 @@ REASON_NEEDED = _l("Give the reason you need the contact details.")
 class RevealForm(FlaskForm):
     reason = TextAreaField(_l("Why do you need the contact details?"),
                            validators=[DataRequired(message=REASON_NEEDED),
-                                       Length(max=MAX_REASON_LENGTH)])
+                                       max_length(MAX_REASON_LENGTH)])
 
 
 @bp.post("/cases/<reference>/contact")

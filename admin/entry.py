@@ -11,17 +11,17 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Optional
 
 from admin import bp
 from admin.documents import case_path
+from admin.forms import max_length, organisation_today
 from admin.security import roles_required
 from casework.access import Action, can
 from casework.manual import (
     MAX_TEXT_LENGTH,
     EntryRefused,
     enter_case,
-    local_today,
     parse_date,
     parse_phone,
 )
@@ -53,20 +53,23 @@ def _refusal_messages() -> dict[str, str]:
 class EntryForm(FlaskForm):
     received_by = SelectField(_l("How the complaint was received"), choices=RECEIVED_BY_CHOICES,
                               validators=[DataRequired()])
-    received_on = StringField(_l("Date received (YYYY-MM-DD)"),
-                              validators=[DataRequired(), Length(max=20)])
+    # A native date input, like the console's other dates. A browser without a date picker
+    # sends what was typed: parse_date also reads Arabic-Indic digits and DD/MM/YYYY.
+    received_on = StringField(_l("Date received"), render_kw={"type": "date"},
+                              validators=[DataRequired(), max_length(20)])
     text = TextAreaField(_l("The complaint, as the person gave it"),
-                         validators=[DataRequired(), Length(max=MAX_TEXT_LENGTH)])
+                         validators=[DataRequired(), max_length(MAX_TEXT_LENGTH)])
     location = SelectField(_l("Location"), choices=[], validate_choice=True, default="")
-    phone = StringField(_l("Phone number"), validators=[Optional(), Length(max=40)])
+    phone = StringField(_l("Phone number"), validators=[Optional(), max_length(40)])
     consent = BooleanField(_l("The person agreed to be contacted on this number"))
 
     def validate_received_on(self, field: StringField) -> None:
         day = parse_date(field.data)
         if day is None:
             raise ValidationError(_("Enter the date as YYYY-MM-DD, for example 2025-03-31."))
-        if day > local_today(utcnow(), services().settings.sawti_timezone):
+        if day > organisation_today():
             raise ValidationError(_refusal_messages()["future_date"])
+        field.data = day.isoformat()  # what a date input shows when the form comes back
 
     def validate_phone(self, field: StringField) -> None:
         if field.data and field.data.strip() and parse_phone(field.data) is None:
@@ -83,8 +86,7 @@ def new_case() -> ResponseReturnValue:
     form = EntryForm()
     form.location.choices = _location_choices(g.user)
     if request.method == "GET":
-        form.received_on.data = local_today(utcnow(), services().settings.sawti_timezone
-                                            ).isoformat()
+        form.received_on.data = organisation_today().isoformat()
     if form.validate_on_submit():
         location = form.location.data or None
         if not _may_work_on(g.user, location):
@@ -114,7 +116,8 @@ def new_case() -> ResponseReturnValue:
                         "the person writes again."), "error")
             return redirect(case_path(case.reference))
     status = 400 if form.is_submitted() else 200
-    return render_template("admin/new_case.html", form=form), status
+    return render_template("admin/new_case.html", form=form,
+                           today=organisation_today().isoformat()), status
 
 
 def _may_work_on(user: User, location: str | None) -> bool:

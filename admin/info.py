@@ -18,18 +18,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
-from wtforms import (
-    BooleanField,
-    DateField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-    widgets,
-)
+from wtforms import BooleanField, DateField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from admin import bp
 from admin.documents import MULTIPART_ALLOWANCE
+from admin.forms import ChoicesField, MultiCheckboxField
 from admin.security import roles_required
 from casework import info
 from casework.documents import DocumentRefused, check
@@ -40,11 +34,6 @@ from extensions import db
 from services import services
 
 EDITORS = (Role.OFFICER, Role.PSEA, Role.ADMIN)
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 class EntryForm(FlaskForm):
@@ -60,7 +49,7 @@ class EntryForm(FlaskForm):
     unless = TextAreaField(_l("Words that mean the message is about something else, one per "
                               "line (optional)"))
     examples = TextAreaField(_l("Ways people ask, one per line"))
-    locations = SelectMultipleField(_l("Locations (none chosen: everywhere)"))
+    locations = ChoicesField(_l("Locations (none chosen: everywhere)"))
     valid_from = DateField(_l("Valid from"), validators=[Optional()])
     valid_to = DateField(_l("Valid until"), validators=[Optional()])
     active = BooleanField(_l("Active"), default=True)

@@ -36,19 +36,17 @@ from wtforms import (
     BooleanField,
     DateField,
     FieldList,
-    Form,
     FormField,
-    IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from admin import bp
 from admin.documents import MULTIPART_ALLOWANCE
+from admin.forms import MultiCheckboxField, NotInFuture, WholeNumberField, max_length
 from admin.security import roles_required
 from casework import programme
 from casework.access import can_list
@@ -66,6 +64,9 @@ EDITORS = (Role.ADMIN, Role.OFFICER)
 MAX_COUNT = 1_000_000
 PARTICIPANT_ROWS = 5
 STRATEGY_TYPES = ("application/pdf", "image/")
+SESSION_PEOPLE = ("women", "men", "girls", "boys")
+NOBODY_ATTENDED = _l("A session needs at least one participant: give the number of women, men, "
+                     "girls or boys.")
 
 REFUSALS = {
     "required": _l("Fill in the required fields."),
@@ -87,14 +88,18 @@ REFUSALS = {
 
 # --- fields that accept Arabic-Indic digits ---------------------------------------------------
 
-class CountField(IntegerField):
+def _count_range() -> NumberRange:
+    return NumberRange(0, MAX_COUNT, message=REFUSALS["count"])
+
+
+class CountField(WholeNumberField):
     """A whole number from 0; Arabic-Indic and Eastern Arabic-Indic digits are accepted (a text
     input: a number input refuses them)."""
 
     widget = widgets.TextInput()
 
     def __init__(self, label: Any = None, **kwargs: Any) -> None:
-        kwargs.setdefault("validators", [Optional(), NumberRange(0, MAX_COUNT)])
+        kwargs.setdefault("validators", [Optional(), _count_range()])
         super().__init__(label, **kwargs)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
@@ -114,11 +119,6 @@ class DayField(DateField):
         super().process_formdata([ascii_digits(str(value)).strip() for value in valuelist])
 
 
-class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
 def _lines(text: str | None) -> list[str]:
     return [clean_text(line) for line in (text or "").splitlines() if clean_text(line)]
 
@@ -126,40 +126,47 @@ def _lines(text: str | None) -> list[str]:
 # --- forms ------------------------------------------------------------------------------------
 
 class ProjectForm(FlaskForm):
-    name = StringField(_l("Project name"), validators=[DataRequired(), Length(max=200)])
-    donor = StringField(_l("Donor"), validators=[Length(max=200)])
+    name = StringField(_l("Project name"), validators=[DataRequired(), max_length(200)])
+    donor = StringField(_l("Donor"), validators=[max_length(200)])
     locations = MultiCheckboxField(_l("Locations"))
     start_date = DayField(_l("Start date"))
     end_date = DayField(_l("End date"))
-    team = TextAreaField(_l("Implementing team"), validators=[Length(max=5000)])
+    team = TextAreaField(_l("Implementing team"), validators=[max_length(5000)])
     has_strategy = BooleanField(_l("Has a strategy for informing communities about the CRM"))
     focal_point_id = SelectField(_l("Focal point for referrals"))
 
 
-class ParticipantForm(Form):
-    organisation = StringField(_l("Organisation"), validators=[Length(max=200)])
+class ParticipantForm(FlaskForm):
+    """One row of a training's participants: a FlaskForm for the translated messages, without
+    a CSRF token of its own (the training form's token covers the rows)."""
+
+    class Meta:
+        csrf = False
+
+
+    organisation = StringField(_l("Organisation"), validators=[max_length(200)])
     count = CountField(_l("Participants"))
     own_staff = BooleanField(_l("Our own staff"))
 
 
 class TrainingForm(FlaskForm):
-    held_on = DayField(_l("Date"), validators=[InputRequired()])
+    held_on = DayField(_l("Date"), validators=[InputRequired(), NotInFuture()])
     location = SelectField(_l("Location"))
-    title = StringField(_l("Title"), validators=[Length(max=200)])
+    title = StringField(_l("Title"), validators=[max_length(200)])
     topics = TextAreaField(_l("Topics, one per line"))
     participants = FieldList(FormField(ParticipantForm), label=_l("Participants by organisation"),
                              min_entries=PARTICIPANT_ROWS, max_entries=20)
-    notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)])
+    notes = TextAreaField(_l("Notes"), validators=[max_length(5000)])
 
 
 class HeadcountForm(FlaskForm):
     location = SelectField(_l("Location"))
     headcount = CountField(_l("Staff headcount"), validators=[InputRequired(),
-                                                             NumberRange(0, MAX_COUNT)])
+                                                             _count_range()])
 
 
 class SessionForm(FlaskForm):
-    held_on = DayField(_l("Date"), validators=[InputRequired()])
+    held_on = DayField(_l("Date"), validators=[InputRequired(), NotInFuture()])
     location = SelectField(_l("Location"))
     project_id = SelectField(_l("Project"))
     women = CountField(_l("Women (approximate)"))
@@ -168,18 +175,28 @@ class SessionForm(FlaskForm):
     boys = CountField(_l("Boys (approximate)"))
     channels_promoted = MultiCheckboxField(_l("Channels promoted"))
     materials = TextAreaField(_l("Materials used, one per line"))
-    notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)])
+    notes = TextAreaField(_l("Notes"), validators=[max_length(5000)])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Also: someone attended. The four counts are one question, so the first of them
+        carries its error (a per-field validator would not run on an empty count)."""
+        valid = super().validate(extra_validators)
+        counts = [getattr(self, name) for name in SESSION_PEOPLE]
+        if any(count.errors for count in counts) or any(count.data for count in counts):
+            return valid
+        self.women.errors.append(str(NOBODY_ATTENDED))
+        return False
 
 
 class SurveyForm(FlaskForm):
     location = SelectField(_l("Location"), validators=[DataRequired()])
-    period_start = DayField(_l("Period from"), validators=[InputRequired()])
-    period_end = DayField(_l("Period to"), validators=[InputRequired()])
+    period_start = DayField(_l("Period from"), validators=[InputRequired(), NotInFuture()])
+    period_end = DayField(_l("Period to"), validators=[InputRequired(), NotInFuture()])
     project_id = SelectField(_l("Project"))
     interviewed = CountField(_l("People interviewed"))
     aware = CountField(_l("Aware of the CRM"))
     know_how = CountField(_l("Know how to use it"))
-    notes = TextAreaField(_l("Notes"), validators=[Length(max=5000)])
+    notes = TextAreaField(_l("Notes"), validators=[max_length(5000)])
 
 
 for _channel in programme.CHANNELS:  # one "prefer this channel" count per channel
@@ -191,22 +208,22 @@ class ChannelForm(FlaskForm):
     channel = SelectField(_l("Channel"))
     promoted = SelectField(_l("Promoted"))
     working = SelectField(_l("Working"))
-    note = StringField(_l("Note"), validators=[Length(max=500)])
+    note = StringField(_l("Note"), validators=[max_length(500)])
 
 
 class SubmissionForm(FlaskForm):
     month = StringField(_l("Month (YYYY-MM)"), validators=[DataRequired()])
     submitted_on = DayField(_l("Submitted on (empty: today)"))
-    note = StringField(_l("Note"), validators=[Length(max=500)])
+    note = StringField(_l("Note"), validators=[max_length(500)])
 
 
 class LessonForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(_l("Title"), validators=[DataRequired(), max_length(200)])
     description = TextAreaField(_l("What happened and what we learned"),
-                                validators=[Length(max=5000)])
-    recommendation = TextAreaField(_l("Recommendation"), validators=[Length(max=5000)])
+                                validators=[max_length(5000)])
+    recommendation = TextAreaField(_l("Recommendation"), validators=[max_length(5000)])
     status = SelectField(_l("Status of the recommendation"))
-    case_reference = StringField(_l("Case reference (optional)"), validators=[Length(max=20)])
+    case_reference = StringField(_l("Case reference (optional)"), validators=[max_length(20)])
     category = SelectField(_l("Category"))
     project_id = SelectField(_l("Project"))
 
@@ -587,8 +604,7 @@ def _session_form(record: Any) -> ResponseReturnValue:
                   "project_id": _id(form.project_id.data),
                   "channels_promoted": form.channels_promoted.data or [],
                   "materials": _lines(form.materials.data), "notes": clean_text(form.notes.data)}
-        values |= {name: getattr(form, name).data or 0 for name in ("women", "men", "girls",
-                                                                     "boys")}
+        values |= {name: getattr(form, name).data or 0 for name in SESSION_PEOPLE}
         programme.save_awareness_session(db.session, g.user, record, values, _now())
     title = _("Edit awareness session") if record else _("New awareness session")
     back = url_for("admin.programme_sessions")

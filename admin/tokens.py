@@ -13,9 +13,9 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.utils import redirect
 from wtforms import StringField
-from wtforms.validators import Length
 
 from admin import bp
+from admin.forms import max_length
 from admin.security import login_required
 from casework.models import ApiToken, Role, utcnow
 from casework.tokens import create_token, revoke
@@ -23,7 +23,7 @@ from extensions import db
 
 
 class TokenForm(FlaskForm):
-    name = StringField(_l("What the token is for"), validators=[Length(max=120)])
+    name = StringField(_l("What the token is for"), validators=[max_length(120)])
 
 
 @bp.route("/tokens", methods=["GET", "POST"])

@@ -39,7 +39,8 @@ def test_template_matches_the_source(tmp_path: Path) -> None:
     extracted = tmp_path / "messages.pot"
     subprocess.run(
         [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "_", "-k", "ngettext:1,2", "-k", "_l", "--no-location", "--sort-output",
+         "-k", "_", "-k", "ngettext:1,2", "-k", "lazy_ngettext:1,2", "-k", "_l",
+         "--no-location", "--sort-output",
          "--ignore-dirs=.venv tests bench migrations", "-o", str(extracted), "."],
         cwd=ROOT, check=True, capture_output=True,
     )

@@ -200,3 +200,18 @@ def test_invalid_responses_are_refused(admin: FlaskClient, label: str, data: dic
     response = admin.post("/admin/canned", data=data)
     assert response.status_code == 400 and message in response.get_data(as_text=True), label
     assert db.session.scalars(select(CannedResponse)).all() == []
+
+
+@pytest.mark.parametrize(("data", "arabic"), [
+    pytest.param({"title": "x" * 121, "body_ar": "نص"}, "لا يمكن أن يزيد النص على 120 حرفاً.",
+                 id="title-too-long"),
+    pytest.param({"title": "x", "body_ar": "ن" * 4001}, "لا يمكن أن يزيد النص على 4,000 حرف.",
+                 id="text-too-long"),
+])
+def test_length_errors_are_in_arabic(admin: FlaskClient, data: dict[str, str],
+                                     arabic: str) -> None:
+    response = admin.post("/admin/canned?lang=ar", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and arabic in page
+    assert "Field cannot be longer" not in page
+    assert db.session.scalars(select(CannedResponse)).all() == []

@@ -231,6 +231,37 @@ def test_date_received_accepts_arabic_digits(signed_in: Callable[..., FlaskClien
     assert _only_case().created_at == start_of_day(expected, "Asia/Damascus")
 
 
+def _date_input(page: str) -> str:
+    found = re.search(r'<input[^>]*name="received_on"[^>]*>', page)
+    assert found, page
+    return found.group(0)
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+def test_date_received_is_a_native_date_input(signed_in: Callable[..., FlaskClient],
+                                              lang: str) -> None:
+    page = signed_in("officer").get(f"/admin/cases/new?lang={lang}").get_data(as_text=True)
+    today = local_today(utcnow(), "Asia/Damascus").isoformat()
+    field = _date_input(page)
+    assert 'type="date"' in field and f'value="{today}"' in field and f'max="{today}"' in field
+    assert "YYYY-MM-DD" not in page
+
+
+@pytest.mark.parametrize(("typed", "shown"), [
+    ("2025-03-01", "2025-03-01"),
+    ("٢٠٢٥-٠٣-٠١", "2025-03-01"),
+    ("01/03/2025", "2025-03-01"),
+    ("31/31/2025", "31/31/2025"),
+], ids=["iso", "arabic-indic", "day-first", "not-a-date"])
+def test_date_comes_back_in_the_form_a_date_input_shows(
+    signed_in: Callable[..., FlaskClient], typed: str, shown: str,
+) -> None:
+    response = _post(signed_in("officer"), received_on=typed, text="")
+    assert response.status_code == 400
+    assert f'value="{shown}"' in _date_input(response.get_data(as_text=True))
+    assert db.session.scalars(select(Case)).all() == []
+
+
 def test_psea_entry_is_sensitive_and_stays_theirs(signed_in: Callable[..., FlaskClient]) -> None:
     client = signed_in("psea")
     assert _post(client).status_code == 302
@@ -267,6 +298,26 @@ def test_invalid_entries_are_refused_with_a_reason(signed_in: Callable[..., Flas
     assert message in response.get_data(as_text=True), label
     assert db.session.scalars(select(Case)).all() == []
     assert db.session.scalars(select(Contact)).all() == []
+
+
+@pytest.mark.parametrize(("fields", "arabic"), [
+    pytest.param({"text": "ن" * 10_001}, "لا يمكن أن يزيد النص على 10,000 حرف.",
+                 id="text-too-long"),
+    pytest.param({"phone": "+963 " + "9" * 40, "consent": "y"},
+                 "لا يمكن أن يزيد النص على 40 حرفاً.", id="phone-too-long"),
+    pytest.param({"received_by": "pigeon"}, "اختيار غير صحيح.", id="unknown-kind"),
+])
+def test_refusals_are_in_arabic_on_an_arabic_page(signed_in: Callable[..., FlaskClient],
+                                                  fields: dict[str, object],
+                                                  arabic: str) -> None:
+    client = signed_in("officer")
+    client.set_cookie("lang", "ar")
+    response = _post(client, **fields)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f'<span class="error">{arabic}</span>' in page
+    assert "Field cannot be longer" not in page and "Not a valid" not in page
+    assert db.session.scalars(select(Case)).all() == []
 
 
 def test_entered_text_is_escaped_when_the_form_comes_back(

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from casework import programme
 from casework.models import (
+    AwarenessSession,
     AwarenessSurvey,
     Case,
     ChannelAvailability,
@@ -64,7 +65,8 @@ ROUTES: dict[str, tuple[str, str, dict[str, object], str]] = {
                   {"location": "SY-ID", "headcount": "12"}, WRITE),
     "sessions": ("GET", "/admin/programme/sessions", {}, READ),
     "session-new-page": ("GET", "/admin/programme/sessions/new", {}, WRITE_PAGE),
-    "session-new": ("POST", "/admin/programme/sessions/new", {"held_on": "2026-03-04"}, WRITE),
+    "session-new": ("POST", "/admin/programme/sessions/new",
+                    {"held_on": "2026-03-04", "girls": "12"}, WRITE),
     "session-page": ("GET", "/admin/programme/sessions/{session}", {}, WRITE_PAGE),
     "session-edit": ("POST", "/admin/programme/sessions/{session}",
                      {"held_on": "2026-03-05", "women": "4"}, WRITE),
@@ -151,8 +153,8 @@ def test_programme_routes_enforce_roles(
 
 
 def _counts() -> tuple[object, ...]:
-    models = (Project, Training, AwarenessSurvey, LessonLearned, StaffHeadcount,
-              ChannelAvailability)
+    models = (Project, Training, AwarenessSession, AwarenessSurvey, LessonLearned,
+              StaffHeadcount, ChannelAvailability)
     counts = [db.session.scalar(select(func.count()).select_from(model)) for model in models]
     submitted = db.session.scalars(select(ReportSubmission.submitted_at)
                                    .order_by(ReportSubmission.month)).all()
@@ -227,7 +229,7 @@ def test_training_with_participants_and_headcount(signed_in: Callable[..., Flask
     pytest.param("/admin/programme/reports", {"month": "2099-01"},
                  "not in the future", id="future-month"),
     pytest.param("/admin/programme/headcount", {"location": "SY-ID", "headcount": "x"},
-                 "Not a valid integer value", id="bad-headcount"),
+                 "Enter a whole number.", id="bad-headcount"),
 ])
 def test_bad_input_shows_the_form_again(signed_in: Callable[..., FlaskClient], path: str,
                                         data: dict[str, object], message: str) -> None:
@@ -236,6 +238,136 @@ def test_bad_input_shows_the_form_again(signed_in: Callable[..., FlaskClient], p
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert _counts() == before
+
+
+# What WTForms' own Arabic catalogue leaves in English (most plural forms: "Field cannot be
+# longer than…"), gets wrong ("invalid real-number value" for an integer) or a plain
+# wtforms.Form never translates ("Number must be between…" in a training's participant rows).
+UNTRANSLATED = ("Field cannot be", "Number must be", "Not a valid", "not a valid choice",
+                "العدد الحقيقي")
+TRAINING = {"held_on": "2026-03-02", "participants-0-organisation": "Sawti"}
+
+
+@pytest.mark.parametrize(("path", "data", "arabic"), [
+    pytest.param("/admin/programme/projects/new", {"name": "م" * 201},
+                 "لا يمكن أن يزيد النص على 200 حرف.", id="project-name-too-long"),
+    pytest.param("/admin/programme/projects/new", {"name": "X", "locations": ["XX-00"]},
+                 "اختر من القائمة فقط.", id="project-unknown-location"),
+    pytest.param("/admin/programme/trainings/new", {**TRAINING, "notes": "x" * 5001},
+                 "لا يمكن أن يزيد النص على 5,000 حرف.", id="training-notes-too-long"),
+    pytest.param("/admin/programme/trainings/new",
+                 {**TRAINING, "participants-0-count": "2000000"},
+                 "يجب أن يكون الرقم عدداً صحيحاً من 0 إلى 1,000,000.",
+                 id="participants-above-range"),
+    pytest.param("/admin/programme/trainings/new", {**TRAINING, "participants-0-count": "1.5"},
+                 "أدخل عدداً صحيحاً.", id="participants-not-whole"),
+    pytest.param("/admin/programme/trainings/new",
+                 {**TRAINING, "participants-0-organisation": "م" * 201},
+                 "لا يمكن أن يزيد النص على 200 حرف.", id="participant-organisation-too-long"),
+    pytest.param("/admin/programme/headcount", {"location": "SY-ID", "headcount": "x"},
+                 "أدخل عدداً صحيحاً.", id="headcount-not-a-number"),
+    pytest.param("/admin/programme/sessions/new", {"held_on": "2026-03-01", "men": "-3"},
+                 "يجب أن يكون الرقم عدداً صحيحاً من 0 إلى 1,000,000.", id="session-negative"),
+    pytest.param("/admin/programme/sessions/new",
+                 {"held_on": "2026-03-01", "channels_promoted": ["pigeon"]},
+                 "اختر من القائمة فقط.", id="session-unknown-channel"),
+    pytest.param("/admin/programme/surveys/new",
+                 {"location": "SY-ID", "period_start": "2026-03-01", "period_end": "2026-03-31",
+                  "interviewed": "عشرة"}, "أدخل عدداً صحيحاً.", id="survey-words-for-number"),
+    pytest.param("/admin/programme/lessons/new",
+                 {"title": "T", "status": "open", "case_reference": "1" * 21},
+                 "لا يمكن أن يزيد النص على 20 حرفاً.", id="lesson-reference-too-long"),
+    pytest.param("/admin/programme/reports", {"month": "2026-01", "note": "x" * 501},
+                 "لا يمكن أن يزيد النص على 500 حرف.", id="report-note-too-long"),
+])
+def test_field_errors_are_in_arabic(signed_in: Callable[..., FlaskClient], path: str,
+                                    data: dict[str, object], arabic: str) -> None:
+    before = _counts()
+    response = signed_in("officer").post(path, data=data, query_string={"lang": "ar"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f'<span class="error">{arabic}</span>' in page
+    assert not [text for text in UNTRANSLATED if text in page]
+    assert _counts() == before
+
+
+# 22:30 UTC on 15 March is already 16 March in Damascus, where the organisation works.
+LATE_EVENING_UTC = datetime(2026, 3, 15, 22, 30, tzinfo=UTC)
+FUTURE = "لا يمكن أن يكون التاريخ في المستقبل."
+NOBODY = ("تحتاج الجلسة إلى مشارك واحد على الأقل: أدخل عدد النساء أو الرجال أو الفتيات أو "
+          "الفتيان.")
+SURVEY = {"location": "SY-ID", "period_start": "2026-03-01", "interviewed": "10"}
+
+
+@pytest.mark.parametrize(("path", "data", "field", "arabic"), [
+    pytest.param("/admin/programme/trainings/new", {**TRAINING, "held_on": "2031-03-02"},
+                 "held_on", FUTURE, id="training-in-2031"),
+    pytest.param("/admin/programme/trainings/new", {**TRAINING, "held_on": "2026-03-17"},
+                 "held_on", FUTURE, id="training-tomorrow-in-damascus"),
+    pytest.param("/admin/programme/sessions/new", {"held_on": "٢٠٣١-٠١-٠١", "women": "5"},
+                 "held_on", FUTURE, id="session-in-2031-arabic-digits"),
+    pytest.param("/admin/programme/sessions/new", {"held_on": "2026-03-01"},
+                 "women", NOBODY, id="session-without-counts"),
+    pytest.param("/admin/programme/sessions/new",
+                 {"held_on": "2026-03-01", "women": "0", "men": "٠", "girls": "", "boys": "0"},
+                 "women", NOBODY, id="session-of-zeros"),
+    pytest.param("/admin/programme/surveys/new", {**SURVEY, "period_end": "2031-03-31"},
+                 "period_end", FUTURE, id="survey-ending-in-2031"),
+    pytest.param("/admin/programme/surveys/new",
+                 {**SURVEY, "period_start": "2026-03-17", "period_end": "2026-03-20"},
+                 "period_start", FUTURE, id="survey-starting-tomorrow"),
+])
+def test_impossible_records_are_refused(
+    signed_in: Callable[..., FlaskClient], monkeypatch: pytest.MonkeyPatch, path: str,
+    data: dict[str, object], field: str, arabic: str,
+) -> None:
+    monkeypatch.setattr("admin.forms.utcnow", lambda: LATE_EVENING_UTC)
+    before = _counts()
+    response = signed_in("officer").post(path, data=data, query_string={"lang": "ar"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert re.search(rf'id="{field}"[^>]*>\s*<span class="error">{re.escape(arabic)}</span>',
+                     page), page[-3000:]
+    assert _counts() == before
+
+
+@pytest.mark.parametrize(("path", "data", "model"), [
+    pytest.param("/admin/programme/trainings/new", {**TRAINING, "held_on": "2026-03-16"},
+                 Training, id="training-today-in-damascus"),
+    pytest.param("/admin/programme/sessions/new", {"held_on": "٢٠٢٦-٠٣-١٦", "boys": "١"},
+                 AwarenessSession, id="session-today-of-one-boy"),
+    pytest.param("/admin/programme/surveys/new", {**SURVEY, "period_end": "2026-03-16"},
+                 AwarenessSurvey, id="survey-ending-today"),
+])
+def test_records_of_today_are_saved(
+    signed_in: Callable[..., FlaskClient], monkeypatch: pytest.MonkeyPatch, path: str,
+    data: dict[str, object], model: type[object],
+) -> None:
+    monkeypatch.setattr("admin.forms.utcnow", lambda: LATE_EVENING_UTC)
+    assert signed_in("officer").post(path, data=data).status_code == 302
+    record = db.session.scalars(select(model)).one()
+    assert date(2026, 3, 16) in (getattr(record, name, None)
+                                 for name in ("held_on", "period_end"))
+
+
+def test_participant_rows_need_no_csrf_token_of_their_own(
+    app: object, make_user: Callable[..., User],
+) -> None:
+    """The training form's token covers its participant rows (they are FlaskForms too)."""
+    user = make_user("officer")
+    client = app.test_client()  # type: ignore[attr-defined]
+    with client.session_transaction() as session:
+        session.update(user_id=user.id, session_version=user.session_version, totp_ok=True)
+    page = client.get("/admin/programme/trainings/new").get_data(as_text=True)
+    assert "participants-0-csrf_token" not in page
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token
+    data = {**TRAINING, "participants-0-count": "٧"}
+    assert client.post("/admin/programme/trainings/new", data=data).status_code == 400
+    assert client.post("/admin/programme/trainings/new",
+                       data={**data, "csrf_token": token.group(1)}).status_code == 302
+    training = db.session.scalars(select(Training)).one()
+    assert [(row.organisation, row.count) for row in training.participants] == [("Sawti", 7)]
 
 
 def test_survey_results_and_preferred_channels(signed_in: Callable[..., FlaskClient]) -> None:
