@@ -227,7 +227,8 @@ def sign_in(page: Page, base: str, lang: str) -> None:
     expect_language(page, "ar")  # the console opens in Arabic
     if lang != "ar":
         page.locator("nav.langs a[hreflang=en]").click()
-        expect(page).to_have_url(re.compile(r"/admin/login\?lang=en$"))
+        # The page's own query (where to go after signing in) is kept; only the language changes.
+        expect(page).to_have_url(re.compile(r"/admin/login\?next=%2Fadmin%2F%3F&lang=en$"))
         expect_language(page, lang)
     page.locator("#email").fill(OFFICER_EMAIL)
     page.locator("#password").fill(PASSWORD)
