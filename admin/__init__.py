@@ -14,6 +14,7 @@ from admin import (  # noqa: E402, F401  (modules register their routes on bp)
     documents,
     entry,
     erasure,
+    errors,
     home,
     info,
     notifications,
