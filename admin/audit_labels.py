@@ -212,7 +212,7 @@ def _value(value: Any, before_after: bool = False) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return str(_l("Yes") if value else _l("No"))
     if isinstance(value, list | tuple):
         if before_after and len(value) == 2:
             return f"{_value(value[0])} → {_value(value[1])}"

@@ -157,12 +157,12 @@ def test_labels_are_in_the_readers_language(app: Flask, language: str, action: s
 @pytest.mark.parametrize(("details", "lines"), [
     ({}, []),
     ({"unknown_key": "kept"}, [("unknown_key", "kept")]),
-    ({"status": ["open", "closed"], "bulk": True}, [("Several cases at once", "true"),
+    ({"status": ["open", "closed"], "bulk": True}, [("Several cases at once", "Yes"),
                                                     ("Status", "open → closed")]),
     ({"user_ids": [3, 4], "entry": None}, [("Information entry", "—"),
                                            ("User numbers", "3, 4")]),
     ({"changes": {"level": [None, 3], "urgent": [False, True]}},
-     [("Changes", "level: — → 3; urgent: false → true")]),
+     [("Changes", "level: — → 3; urgent: No → Yes")]),
 ], ids=["none", "unknown-key-raw", "before-after-and-flag", "list-and-empty", "changes"])
 def test_details_read_as_lines(app: Flask, details: dict[str, object],
                                lines: list[tuple[str, str]]) -> None:
