@@ -127,11 +127,11 @@ def confirm_enrolment(session: Session, user: User, code: str, vault: Vault, now
         return False
     secret = vault.decrypt(user.totp_secret_encrypted)
     if not pyotp.TOTP(secret).verify(_digits(code), valid_window=1):
-        audit.record(session, "totp.enrolment_failed", user_id=user.id)
+        audit.record(session, "totp.enrolment_failed", actor=user.email, user_id=user.id)
         session.commit()
         return False
     user.totp_confirmed_at = now
-    audit.record(session, "totp.enrolled", user_id=user.id)
+    audit.record(session, "totp.enrolled", actor=user.email, user_id=user.id)
     _succeeded(session, user, now)
     return True
 
@@ -146,13 +146,13 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     check_password_strength(new)
     user.password_hash = _hasher.hash(new)
     user.session_version += 1  # every other session ends
-    audit.record(session, "user.password_changed", user_id=user.id)
+    audit.record(session, "user.password_changed", actor=user.email, user_id=user.id)
     session.commit()
 
 
 def log_out_everywhere(session: Session, user: User) -> None:
     user.session_version += 1
-    audit.record(session, "user.logged_out_everywhere", user_id=user.id)
+    audit.record(session, "user.logged_out_everywhere", actor=user.email, user_id=user.id)
     session.commit()
 
 
@@ -178,7 +178,7 @@ def _failed(session: Session, user: User, now: datetime, step: str) -> Attempt:
 
 def _succeeded(session: Session, user: User, now: datetime) -> Attempt:
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
-    audit.record(session, "login.succeeded", user_id=user.id)
+    audit.record(session, "login.succeeded", actor=user.email, user_id=user.id)
     session.commit()
     return Attempt(LoginResult.OK, user)
 

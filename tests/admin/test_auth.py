@@ -51,6 +51,10 @@ def test_officer_signs_in_with_password_then_code(
     assert done.status_code == 302
     assert client.get("/admin/").status_code in (200, 302)
     assert "login.succeeded" in _actions() and "login.failed" in _actions()
+    # Who signed in is the officer; a failed try could be anyone, so the system records it.
+    actors = {event.action: event.actor for event in db.session.scalars(select(AuditEvent))}
+    assert actors["login.succeeded"] == "officer@example.org"
+    assert actors["login.failed"] == "system"
 
 
 def test_viewer_needs_no_second_factor(app: Flask, csrf_off: None,
