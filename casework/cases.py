@@ -495,6 +495,7 @@ TIMELINE_EVENTS = frozenset({
     "case.restricted", "case.unrestricted", "psea.notified", "case.assigned", "case.closed",
     "case.reopened", "case.merged", "case.merge_received", "message.held", "message.failed",
     "voice.unreachable", "attachment.fetch_failed", "document.uploaded", "contact.revealed",
+    "case.flagged_sensitive", "case.flagged_urgent",
 })
 
 

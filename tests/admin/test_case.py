@@ -427,6 +427,9 @@ def test_the_assistant_quotes_the_words_as_the_person_wrote_them(
     quoted = re.findall(r'<span class="matched" dir="auto">«(.*?)»</span>', card.group(0))
     assert "مالاً" in quoted and "السلة" in quoted
     assert not {"مالا", "السله"} & set(quoted)  # the assistant's keys, never shown
+    # Why the case is restricted stands in its timeline too.
+    assert "The triage assistant flagged the case as possibly sensitive" in _page(
+        psea, case, "?lang=en")
 
 
 def test_a_flagged_reports_category_outweighs_a_later_question(
