@@ -8,13 +8,21 @@ left a reply open past their session's lifetime must learn to reload it, not rea
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from admin import bp
+
+
+@bp.get("/<path:unknown>")
+def unknown_page(unknown: str) -> ResponseReturnValue:
+    """An address under /admin/ that no console page answers (a mistyped or old link): the
+    console's own 404, below, rather than the application's JSON. Any other method than GET
+    still gets 405 from the pages that do exist."""
+    abort(404)
 
 
 @bp.errorhandler(HTTPException)

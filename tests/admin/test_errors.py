@@ -57,3 +57,21 @@ def test_anything_but_a_browser_still_gets_json(app: Flask, make_user: Callable[
     response = client.get("/admin/cases/1234567", headers=headers)
     assert response.status_code == 404 and response.is_json
     assert response.get_json()["status"] == 404
+
+
+@pytest.mark.parametrize(("path", "accept", "page"), [
+    pytest.param("/admin/no-such-page?lang=ar", BROWSER, True, id="console-address-browser"),
+    pytest.param("/admin/no-such-page", {}, False, id="console-address-script"),
+    pytest.param("/webhooks/no-such-hook", BROWSER, False, id="not-the-console"),
+    pytest.param("/api/v1/no-such-route", BROWSER, False, id="api"),
+])
+def test_an_unknown_address(app: Flask, make_user: Callable[..., User], path: str,
+                            accept: dict[str, str], page: bool) -> None:
+    client = _client(app, make_user("officer"))
+    response = client.get(path, headers=accept)
+    assert response.status_code == 404
+    assert response.is_json is not page
+    if page:
+        html = response.get_data(as_text=True)
+        assert "هذه الصفحة غير موجودة" in html and 'dir="rtl"' in html
+        assert 'href="/admin/">' in html  # signed in: back to the console, not to sign-in
