@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import math
 import os
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
@@ -204,12 +205,36 @@ def _telegram_id(value: object) -> bool:
     return isinstance(value, int) and -(2**63) <= value < 2**63
 
 
+def _string(value: object, field: str) -> str | None:
+    """A text field of the update: python-telegram-bot keeps whatever JSON carried there."""
+    if value is None or isinstance(value, str):
+        return value
+    raise BadWebhook(f"malformed Telegram update: '{field}' must be a string")
+
+
+def _size(value: object) -> int | None:
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise BadWebhook("malformed Telegram update: 'file_size' must be an integer")
+
+
+def _coordinates(message: Message) -> tuple[float, float] | None:
+    if not message.location:
+        return None
+    latitude, longitude = message.location.latitude, message.location.longitude
+    numbers = all(isinstance(value, int | float) and not isinstance(value, bool)
+                  and math.isfinite(value) for value in (latitude, longitude))
+    if not numbers or not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise BadWebhook("malformed Telegram update: a location needs a latitude and longitude")
+    return float(latitude), float(longitude)
+
+
 def _inbound(update_id: int, message: Message, edited: bool) -> Inbound:
-    location = (message.location.latitude, message.location.longitude) \
-        if message.location else None
+    location = _coordinates(message)
+    text = _string(message.text, "text") or _string(message.caption, "caption") or ""
     return Inbound(
         channel="telegram", address=str(message.chat.id), external_id=str(update_id),
-        text=message.text or message.caption or "", received_at=utcnow(),
+        text=text, received_at=utcnow(),
         attachments=_attachments(message), location=location,
         provider_ref=str(message.message_id),
         edit_of=str(message.message_id) if edited else None,
@@ -219,19 +244,22 @@ def _inbound(update_id: int, message: Message, edited: bool) -> Inbound:
 def _attachments(message: Message) -> tuple[InboundAttachment, ...]:
     found: list[InboundAttachment] = []
     if message.voice:
-        found.append(InboundAttachment("voice", message.voice.mime_type or "audio/ogg",
-                                       message.voice.file_id, message.voice.file_size))
+        found.append(_attachment("voice", message.voice, "audio/ogg"))
     if message.audio:
-        found.append(InboundAttachment("audio", message.audio.mime_type,
-                                       message.audio.file_id, message.audio.file_size))
+        found.append(_attachment("audio", message.audio))
     if message.photo:
         largest = max(message.photo, key=lambda size: size.width * size.height)
-        found.append(InboundAttachment("image", "image/jpeg", largest.file_id,
-                                       largest.file_size))
+        found.append(_attachment("image", largest, "image/jpeg"))
     if message.document:
-        found.append(InboundAttachment("document", message.document.mime_type,
-                                       message.document.file_id, message.document.file_size))
+        found.append(_attachment("document", message.document))
     return tuple(found)
+
+
+def _attachment(kind: str, file: Any, content_type: str | None = None) -> InboundAttachment:
+    """A file Telegram announced; the worker fetches it by its id later."""
+    return InboundAttachment(
+        kind, _string(getattr(file, "mime_type", None), "mime_type") or content_type,
+        _string(file.file_id, "file_id"), _size(file.file_size))
 
 
 def _kind(payload: dict) -> str:
