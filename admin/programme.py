@@ -46,7 +46,13 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange, Optiona
 
 from admin import bp
 from admin.documents import MULTIPART_ALLOWANCE
-from admin.forms import MultiCheckboxField, NotInFuture, WholeNumberField, max_length
+from admin.forms import (
+    FUTURE_DATE,
+    MultiCheckboxField,
+    NotInFuture,
+    WholeNumberField,
+    max_length,
+)
 from admin.security import roles_required
 from casework import programme
 from casework.access import can_list
@@ -83,6 +89,9 @@ REFUSALS = {
     "submitted_at": _l("The submission date must be within or after the report's month, and "
                        "not in the future."),
     "case_reference": _l("No case you can open has this reference."),
+    "future": FUTURE_DATE,
+    "nobody_attended": NOBODY_ATTENDED,
+    "nobody_interviewed": _l("A survey needs at least one person interviewed."),
 }
 
 
@@ -193,7 +202,9 @@ class SurveyForm(FlaskForm):
     period_start = DayField(_l("Period from"), validators=[InputRequired(), NotInFuture()])
     period_end = DayField(_l("Period to"), validators=[InputRequired(), NotInFuture()])
     project_id = SelectField(_l("Project"))
-    interviewed = CountField(_l("People interviewed"))
+    interviewed = CountField(_l("People interviewed"), validators=[
+        InputRequired(REFUSALS["nobody_interviewed"]),
+        NumberRange(1, MAX_COUNT, message=REFUSALS["nobody_interviewed"])])
     aware = CountField(_l("Aware of the CRM"))
     know_how = CountField(_l("Know how to use it"))
     notes = TextAreaField(_l("Notes"), validators=[max_length(5000)])

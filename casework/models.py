@@ -762,7 +762,8 @@ class AwarenessSession(Base):
 
     @property
     def participants(self) -> int:
-        return self.women + self.men + self.girls + self.boys
+        # "or 0": a session not yet flushed has None where the column's default will go
+        return sum(count or 0 for count in (self.women, self.men, self.girls, self.boys))
 
 
 class AwarenessSurvey(Base):

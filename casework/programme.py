@@ -48,6 +48,10 @@ MAX_TEXT = 5000
 MAX_CODE = 32
 MAX_COUNT = 1_000_000
 ACTIVITY_DAYS = 90  # a channel cases came through in this many days counts as working there
+# A record of something that happened cannot be dated after today. The console checks today
+# where the organisation works; here, where no time zone is known, the date must have begun
+# somewhere on earth (UTC+14 is the furthest ahead).
+FURTHEST_AHEAD = timedelta(hours=14)
 # Every channel a person can reach the organisation by: the messaging channels and the ways a
 # complaint arrives in person (manual entries, casework.cases). The simulator is not one.
 MESSAGING_CHANNELS = ("telegram", "whatsapp", "sms", "voice")
@@ -152,6 +156,11 @@ def _date(value: Any, *, required: bool = False) -> date | None:
         return date.fromisoformat(str(value))
     except ValueError:
         raise RecordRefused("date") from None
+
+
+def _not_in_future(day: date | None, now: datetime) -> None:
+    if day is not None and day > (now + FURTHEST_AHEAD).date():
+        raise RecordRefused("future")
 
 
 def _dates_in_order(start: date | None, end: date | None) -> None:
@@ -269,6 +278,7 @@ def save_training(session: Session, actor: User | None, training: Training | Non
     """Create or change a training and commit. ``participants`` (when given) replaces the
     rows: each ``{"organisation": str, "own_staff": bool, "count": int}``."""
     cleaned = _training_values(training, values)
+    _not_in_future(cleaned.get("held_on"), now)
     rows = _participant_rows(participants) if participants is not None else None
     created = training is None
     training = training or Training(created_at=now, created_by_id=actor.id if actor else None)
@@ -353,12 +363,17 @@ SURVEY_FIELDS = ("location", "period_start", "period_end", "project_id", "interv
 def save_awareness_session(session: Session, actor: User | None,
                            record: AwarenessSession | None, values: Mapping[str, Any],
                            now: datetime) -> AwarenessSession:
-    """Create or change an awareness session and commit."""
+    """Create or change an awareness session and commit. Refused if it is dated after today or
+    nobody attended."""
     cleaned = _session_values(session, record, values)
+    _not_in_future(cleaned.get("held_on"), now)
     created = record is None
     record = record or AwarenessSession(created_at=now,
                                         created_by_id=actor.id if actor else None)
     changed = _apply(record, cleaned)
+    if not record.participants:
+        session.rollback()  # undo the values just set on a stored session
+        raise RecordRefused("nobody_attended")
     record.updated_at = now
     _commit(session, record, actor,
             "awareness_session.created" if created else "awareness_session.updated",
@@ -407,9 +422,12 @@ def list_awareness_sessions(session: Session, *, start: date | None = None,
 
 def save_survey(session: Session, actor: User | None, survey: AwarenessSurvey | None,
                 values: Mapping[str, Any], now: datetime) -> AwarenessSurvey:
-    """Create or change an awareness survey's results and commit. Refused unless aware and
-    know_how are at most interviewed, and the preferred channels add up to at most that."""
+    """Create or change an awareness survey's results and commit. Refused unless someone was
+    interviewed, aware and know_how are at most that many, the preferred channels add up to at
+    most that, and the period has begun."""
     cleaned = _survey_values(session, survey, values)
+    _not_in_future(cleaned.get("period_start"), now)
+    _not_in_future(cleaned.get("period_end"), now)
     created = survey is None
     survey = survey or AwarenessSurvey(created_at=now, created_by_id=actor.id if actor else None)
     changed = _apply(survey, cleaned)
@@ -451,6 +469,8 @@ def _survey_values(session: Session, survey: AwarenessSurvey | None,
 def _check_survey(survey: AwarenessSurvey) -> None:
     _dates_in_order(survey.period_start, survey.period_end)
     interviewed = survey.interviewed or 0
+    if not interviewed:
+        raise RecordRefused("nobody_interviewed")
     if (survey.aware or 0) > interviewed or (survey.know_how or 0) > interviewed:
         raise RecordRefused("more_than_interviewed")
     if sum((survey.preferred_channels or {}).values()) > interviewed:

@@ -74,7 +74,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, object], str]] = {
     "survey-new-page": ("GET", "/admin/programme/surveys/new", {}, WRITE_PAGE),
     "survey-new": ("POST", "/admin/programme/surveys/new",
                    {"location": "SY-ID", "period_start": "2026-03-01",
-                    "period_end": "2026-03-31"}, WRITE),
+                    "period_end": "2026-03-31", "interviewed": "5"}, WRITE),
     "survey-page": ("GET", "/admin/programme/surveys/{survey}", {}, WRITE_PAGE),
     "survey-edit": ("POST", "/admin/programme/surveys/{survey}",
                     {"location": "SY-ID", "period_start": "2026-02-01",
@@ -109,9 +109,10 @@ def records(app_context: None) -> dict[str, int]:
                                     storage_key=services().attachment_store.save(PDF), now=NOW)
     training = programme.save_training(db.session, None, None, {"held_on": "2026-03-01"}, NOW)
     session = programme.save_awareness_session(db.session, None, None,
-                                               {"held_on": "2026-03-01"}, NOW)
+                                               {"held_on": "2026-03-01", "women": 9}, NOW)
     survey = programme.save_survey(db.session, None, None, {
-        "location": "SY-ID", "period_start": "2026-03-01", "period_end": "2026-03-10"}, NOW)
+        "location": "SY-ID", "period_start": "2026-03-01", "period_end": "2026-03-10",
+        "interviewed": 20}, NOW)
     lesson = programme.save_lesson(db.session, None, None, {"title": "Lesson"}, NOW)
     programme.mark_submitted(db.session, None, date(2026, 1, 1), NOW)
     return {"project": project.id, "training": training.id, "session": session.id,
@@ -209,7 +210,8 @@ def test_training_with_participants_and_headcount(signed_in: Callable[..., Flask
                   "interviewed": "10", "aware": "11"},
                  "cannot be more than the people interviewed", id="aware-above-interviewed"),
     pytest.param("/admin/programme/surveys/new",
-                 {"location": "SY-ID", "period_start": "2026-03-31", "period_end": "2026-03-01"},
+                 {"location": "SY-ID", "period_start": "2026-03-31", "period_end": "2026-03-01",
+                  "interviewed": "10"},
                  "The end cannot be before the start", id="period-backwards"),
     pytest.param("/admin/programme/sessions/new", {"held_on": "2026-02-30"},
                  "Check the fields marked below", id="impossible-date"),
@@ -274,6 +276,14 @@ TRAINING = {"held_on": "2026-03-02", "participants-0-organisation": "Sawti"}
     pytest.param("/admin/programme/surveys/new",
                  {"location": "SY-ID", "period_start": "2026-03-01", "period_end": "2026-03-31",
                   "interviewed": "عشرة"}, "أدخل عدداً صحيحاً.", id="survey-words-for-number"),
+    pytest.param("/admin/programme/surveys/new",
+                 {"location": "SY-ID", "period_start": "2026-03-01", "period_end": "2026-03-31",
+                  "interviewed": "٠"}, "يحتاج الاستبيان إلى شخص واحد على الأقل تمت مقابلته.",
+                 id="survey-nobody-interviewed"),
+    pytest.param("/admin/programme/surveys/new",
+                 {"location": "SY-ID", "period_start": "2026-03-01", "period_end": "2026-03-31"},
+                 "يحتاج الاستبيان إلى شخص واحد على الأقل تمت مقابلته.",
+                 id="survey-interviewed-left-empty"),
     pytest.param("/admin/programme/lessons/new",
                  {"title": "T", "status": "open", "case_reference": "1" * 21},
                  "لا يمكن أن يزيد النص على 20 حرفاً.", id="lesson-reference-too-long"),

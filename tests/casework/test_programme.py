@@ -11,6 +11,7 @@ from sqlalchemy import select
 from casework import programme
 from casework.models import (
     AuditEvent,
+    AwarenessSession,
     AwarenessSurvey,
     Case,
     CaseStatus,
@@ -145,7 +146,13 @@ def test_headcount_is_one_row_per_location(officer: User) -> None:
                  "more_than_interviewed", id="preferences"),
     pytest.param({"interviewed": 10, "preferred_channels": {"pigeon": 1}}, "channel",
                  id="unknown-channel"),
-    pytest.param({"period_end": "2026-02-01"}, "dates", id="ends-before-start"),
+    pytest.param({"period_end": "2026-02-01", "interviewed": 10}, "dates",
+                 id="ends-before-start"),
+    pytest.param({"interviewed": 0}, "nobody_interviewed", id="nobody-interviewed"),
+    pytest.param({}, "nobody_interviewed", id="interviewed-not-given"),
+    pytest.param({"interviewed": 10, "period_end": "2026-03-17"}, "future", id="ends-tomorrow"),
+    pytest.param({"interviewed": 10, "period_start": "2026-03-17",
+                  "period_end": "2026-03-18"}, "future", id="starts-tomorrow"),
 ])
 def test_survey_refused(officer: User, values: dict[str, Any], reason: str) -> None:
     base = {"location": "SY-ID", "period_start": "2026-03-01", "period_end": "2026-03-10"}
@@ -153,6 +160,44 @@ def test_survey_refused(officer: User, values: dict[str, Any], reason: str) -> N
         programme.save_survey(db.session, officer, None, {**base, **values}, NOW)
     assert refused.value.reason == reason
     assert db.session.scalar(select(AwarenessSurvey.id)) is None
+
+
+@pytest.mark.parametrize(("save", "values", "reason"), [
+    pytest.param(programme.save_awareness_session, {"held_on": "2026-03-03"},
+                 "nobody_attended", id="session-nobody-counted"),
+    pytest.param(programme.save_awareness_session,
+                 {"held_on": "2026-03-03", "women": 0, "men": 0}, "nobody_attended",
+                 id="session-all-zero"),
+    pytest.param(programme.save_awareness_session, {"held_on": "2026-03-17", "women": 5},
+                 "future", id="session-tomorrow"),
+    pytest.param(programme.save_training, {"held_on": "2026-04-01"}, "future",
+                 id="training-next-month"),
+])
+def test_record_of_what_did_not_happen_refused(officer: User, save: Any,
+                                               values: dict[str, Any], reason: str) -> None:
+    with pytest.raises(RecordRefused) as refused:
+        save(db.session, officer, None, values, NOW)
+    assert refused.value.reason == reason
+    assert _actions() == []
+
+
+def test_late_evening_utc_may_record_what_happened_today_east_of_utc(officer: User) -> None:
+    # 22:30 UTC on 15 March is 16 March in Damascus and Baghdad: a session held there today
+    # is not in the future.
+    late = datetime(2026, 3, 15, 22, 30, tzinfo=UTC)
+    saved = programme.save_awareness_session(db.session, officer, None,
+                                             {"held_on": "2026-03-16", "men": 3}, late)
+    assert saved.held_on == date(2026, 3, 16)
+
+
+def test_session_changed_to_nobody_keeps_what_was_stored(officer: User) -> None:
+    record = programme.save_awareness_session(db.session, officer, None,
+                                              {"held_on": "2026-03-03", "women": 7}, NOW)
+    with pytest.raises(RecordRefused):
+        programme.save_awareness_session(db.session, officer, record, {"women": 0}, NOW)
+    db.session.expire_all()
+    assert db.session.get(AwarenessSession, record.id).women == 7
+    assert _actions() == ["awareness_session.created"]
 
 
 def test_survey_and_awareness_session_stored(officer: User) -> None:

@@ -78,9 +78,9 @@ def dataset(app_context: None) -> None:
         ("2026-01-10", "SY-HL", 2, 10),
         ("2026-02-01", None, 5, 0),  # no location: cannot be placed
     ]
-    for held_on, location, own, partners in trainings:
+    for held_on, location, own, partners in trainings:  # recorded once all had happened
         programme.save_training(session, None, None, {"held_on": held_on, "location": location},
-                                now, participants=[
+                                NOW, participants=[
                                     {"organisation": "Us", "own_staff": True, "count": own},
                                     {"organisation": "Partner", "count": partners}])
     projects = [  # name, start, end, strategy
@@ -103,7 +103,7 @@ def dataset(app_context: None) -> None:
         programme.save_survey(session, None, None, {
             "location": location, "period_start": "2025-09-01", "period_end": end,
             "interviewed": interviewed, "aware": aware, "know_how": know_how,
-            "preferred_channels": preferred}, now)
+            "preferred_channels": preferred}, NOW)
     programme.set_channel_availability(session, None, "SY-HL", "sms", promoted=True,
                                        working=False, note="no network", now=now)
     submissions = [  # month, submitted at (UTC)

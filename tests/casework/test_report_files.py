@@ -267,7 +267,7 @@ def programme_records(march: None) -> None:
     now = NOW - timedelta(days=20)  # 13 March
     programme.save_survey(db.session, None, None, {
         "location": "SY-ID", "period_start": "2026-03-01", "period_end": "2026-03-20",
-        "interviewed": 8, "aware": 6, "know_how": 2, "preferred_channels": {"voice": 5}}, now)
+        "interviewed": 8, "aware": 6, "know_how": 2, "preferred_channels": {"voice": 5}}, NOW)
     programme.save_project(db.session, None, None, {"name": "Wash", "has_strategy": True},
                            now)
     programme.set_headcount(db.session, None, "SY-ID", 4, now)
