@@ -368,10 +368,31 @@ def reopen_in_transaction(session: Session, case: Case, now: datetime, *, actor:
     if case.merged_into_id is not None:
         details["merged_into_id"] = [case.merged_into_id, None]
         case.merged_into_id = None
-    case.status, case.closed_at = CaseStatus.OPEN, None
+    kept = _keep_resolution_as_note(session, case, now)
+    if kept is not None:
+        details["resolution_note_id"] = kept.id
+    case.status, case.closed_at, case.resolution = CaseStatus.OPEN, None, None
     case.last_activity_at = now  # the person's next message joins this case again
     audit.record(session, "case.reopened", case=case, actor=actor[:ACTOR_LENGTH],
                  **details, **reason)
+
+
+def _keep_resolution_as_note(session: Session, case: Case, now: datetime) -> Note | None:
+    """The resolution staff wrote, kept in the case's history as a note by whoever closed the
+    case, dated when it was closed: a reopened case has no resolution, and its next closing
+    writes a new one without losing this."""
+    written = _written_resolution(case)
+    if written is None:
+        return None
+    closer = session.scalar(select(AuditEvent.actor).where(
+        AuditEvent.case_id == case.id, AuditEvent.action == "case.closed")
+        .order_by(AuditEvent.id.desc()).limit(1))
+    author = session.scalar(select(User.id).where(User.email == closer)) if closer else None
+    note = Note(case=case, author_id=author, body=written,
+                created_at=case.closed_at or now)
+    session.add(note)
+    session.flush()
+    return note
 
 
 def merge(session: Session, actor: User, case: Case, into_reference: str | None,

@@ -142,8 +142,10 @@ def _resolution(case: Case) -> str | None:
     """Staff's words; for a merge or an automatic answer, a sentence in English, as the API
     speaks (and as Sawti once stored them)."""
     found = cases.resolution(db.session, case)
-    if found is None or found.written:
-        return case.resolution
+    if found is None:
+        return None  # open (a reopened case's earlier resolution is a note on it)
+    if found.written:
+        return found.written
     if found.merged_into is not None:
         return f"Merged into {found.merged_into.reference}"
     if found.answered_automatically:

@@ -186,7 +186,9 @@ def test_triage_reply_note_refer_close_reopen(
     assert again.status_code == 409 and again.mimetype == PROBLEM
     reopened = officer.post(f"/cases/{case.reference}/reopen")
     assert reopened.status_code == 200 and reopened.json["status"] == "open"
-    kinds = [entry["kind"] for entry in officer.get(f"/cases/{case.reference}").json["timeline"]]
+    page = officer.get(f"/cases/{case.reference}").json
+    assert page["resolution"] is None  # open again: the earlier resolution is a note now
+    kinds = [entry["kind"] for entry in page["timeline"]]
     assert {"message", "note", "referral", "event"} <= set(kinds)
 
 
