@@ -40,7 +40,6 @@ from casework.models import (
     Attachment,
     CannedResponse,
     Case,
-    CaseStatus,
     DeliveryStatus,
     InfoAnswer,
     InfoEntry,
@@ -53,6 +52,7 @@ from casework.models import (
 )
 from casework.programme import list_projects
 from casework.replies import MAX_AUDIO_BYTES, ReplyAudio, ReplyRefused, queue_reply
+from casework.status_names import status_name
 from casework.text import as_written, ascii_digits
 from extensions import db
 from services import services
@@ -626,9 +626,7 @@ class _Labels:
         return f"{parent.name(self.locale)} / {name}" if parent else name
 
     def status(self, value: str | None) -> str:
-        return {CaseStatus.NEW: _("New"), CaseStatus.OPEN: _("Open"),
-                CaseStatus.REFERRED: _("Referred"),
-                CaseStatus.CLOSED: _("Closed")}.get(value, value or "")
+        return status_name(value, _)
 
     def delivery(self, value: str) -> str:
         return {DeliveryStatus.RECEIVED: _("Received"), DeliveryStatus.QUEUED: _("Queued"),

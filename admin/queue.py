@@ -36,6 +36,7 @@ from casework.queue import (
     bulk_close_duplicate,
     find_cases,
 )
+from casework.status_names import STATUS_NAMES
 from casework.text import ascii_digits
 from channels import ADAPTERS
 from config.data import OrgData
@@ -63,12 +64,7 @@ FILTER_LABELS = {
     "q": _l("Search"),
     "page": _l("Page"),
 }
-STATUS_LABELS = {
-    CaseStatus.NEW: _l("New"),
-    CaseStatus.OPEN: _l("Open"),
-    CaseStatus.REFERRED: _l("Referred"),
-    CaseStatus.CLOSED: _l("Closed"),
-}
+STATUS_LABELS = {CaseStatus(code): _l(name) for code, name in STATUS_NAMES.items()}
 CHANNEL_LABELS = {code: _l(name) for code, name in CHANNEL_NAMES.items()}
 CHANNELS = tuple(dict.fromkeys([*ADAPTERS, *CHANNEL_LABELS]))
 

@@ -67,6 +67,7 @@ from casework.reports import (
     month_start,
     not_duplicate,
 )
+from casework.status_names import status_name
 from casework.text import ascii_digits
 from casework.trends import TrendAlert, trend_alerts
 from config.data import OrgData
@@ -288,9 +289,7 @@ class Labels:
                 "elderly": _("Older person"), "unknown": _("Not recorded")}.get(code, code)
 
     def status(self, code: str) -> str:
-        _ = self.gettext
-        return {"new": _("New"), "open": _("Open"), "referred": _("Referred"),
-                "closed": _("Closed")}.get(code, code)
+        return status_name(code, self.gettext)
 
     def satisfaction(self, answer: str) -> str:
         _ = self.gettext
