@@ -7,12 +7,15 @@ one fails the tests until it has a label here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 from casework import info, survey, triage
+from casework.channel_names import channel_name
 
 ACTION_LABELS: dict[str, LazyString] = {
     "attachment.fetch_failed": _l("An attachment could not be downloaded"),
@@ -86,12 +89,17 @@ ACTION_LABELS: dict[str, LazyString] = {
     "training.created": _l("Training added"),
     "training.updated": _l("Training changed"),
     "user.created": _l("User account created"),
+    "user.disabled": _l("User account disabled"),
+    "user.enabled": _l("User account enabled"),
     "user.logged_out_everywhere": _l("Signed out on every device"),
     "user.password_changed": _l("Password changed"),
+    "user.password_reset": _l("Password reset by an administrator"),
     "user.telegram_link_refused": _l("Telegram link refused"),
     "user.telegram_link_started": _l("Telegram link started"),
     "user.telegram_linked": _l("Telegram linked"),
     "user.telegram_unlinked": _l("Telegram unlinked"),
+    "user.two_factor_reset": _l("Two-step verification reset"),
+    "user.unlocked": _l("Account unlocked"),
     "voice.callback_queued": _l("Call-back queued"),
     "voice.caller_withheld": _l("Call from a withheld number"),
     "voice.unreachable": _l("The person could not be reached by phone"),
@@ -109,6 +117,7 @@ ACTOR_LABELS: dict[str, LazyString] = {
 
 DETAIL_LABELS: dict[str, LazyString] = {
     "active": _l("Active"),
+    "age_group": _l("Age group"),
     "assignee_id": _l("Assignee (user number)"),
     "attachment_days": _l("Attachments kept (days)"),
     "attachment_id": _l("Attachment number"),
@@ -121,6 +130,7 @@ DETAIL_LABELS: dict[str, LazyString] = {
     "cancelled": _l("Cancelled"),
     "canned_id": _l("Canned response number"),
     "cases": _l("Cases"),
+    "category": _l("Category"),
     "changed": _l("Changed"),
     "changed_meanwhile": _l("Changed meanwhile"),
     "changes": _l("Changes"),
@@ -146,6 +156,7 @@ DETAIL_LABELS: dict[str, LazyString] = {
     "from_reference": _l("From case"),
     "into_case_id": _l("Into case (number)"),
     "into_reference": _l("Into case"),
+    "gender": _l("Gender"),
     "headcount": _l("Staff headcount"),
     "kind": _l("Kind"),
     "level": _l("Level"),
@@ -158,6 +169,7 @@ DETAIL_LABELS: dict[str, LazyString] = {
     "note_id": _l("Note number"),
     "notification_ids": _l("Notification numbers"),
     "part": _l("Part"),
+    "project": _l("Project"),
     "project_id": _l("Project number"),
     "promoted": _l("Promoted"),
     "pseudonyms_checked": _l("Pseudonyms checked"),
@@ -178,6 +190,7 @@ DETAIL_LABELS: dict[str, LazyString] = {
     "to_user_id": _l("To (user number)"),
     "token_id": _l("Token number"),
     "unreadable": _l("Unreadable"),
+    "urgent": _l("Urgent"),
     "user_id": _l("User number"),
     "user_ids": _l("User numbers"),
     "with_contact": _l("With contact details"),
@@ -188,6 +201,50 @@ DETAIL_LABELS: dict[str, LazyString] = {
 
 # Details recorded as [before, after].
 BEFORE_AFTER = frozenset({"assignee_id", "changes", "merged_into_id", "satisfaction", "status"})
+
+# Codes recorded as a detail's value, shown by their name in the reader's language.
+ROLE_LABELS: dict[str, LazyString] = {
+    "admin": _l("Administrator"), "officer": _l("Accountability officer"),
+    "psea": _l("PSEA focal point"), "focal_point": _l("Focal point"), "viewer": _l("Viewer"),
+}
+STATUS_LABELS: dict[str, LazyString] = {
+    "new": _l("New"), "open": _l("Open"), "referred": _l("Referred"), "closed": _l("Closed"),
+}
+# The fields an information entry or a canned response has (details "fields", "changed").
+FIELD_LABELS: dict[str, LazyString] = {
+    "code": _l("Short name"),
+    "question_ar": _l("Question in Arabic"),
+    "question_en": _l("Question in English"),
+    "answer_ar": _l("Answer in Arabic"),
+    "answer_en": _l("Answer in English"),
+    "keywords": _l("Topic words"),
+    "also": _l("Words one of which must also occur"),
+    "asks": _l("What the entry answers"),
+    "unless": _l("Words that mean something else"),
+    "examples": _l("Ways people ask"),
+    "locations": _l("Locations"),
+    "valid_from": _l("Valid from"),
+    "valid_to": _l("Valid until"),
+    "active": _l("Active"),
+    "title": _l("Title"),
+    "body_ar": _l("Text in Arabic"),
+    "body_en": _l("Text in English"),
+}
+FIELD_LISTS = frozenset({"fields", "changed"})
+
+
+def _named(labels: dict[str, LazyString]) -> Callable[[str], str]:
+    def name(code: str) -> str:
+        found = labels.get(code)
+        return str(found) if found is not None else code
+    return name
+
+
+VALUE_NAMES: dict[str, Callable[[str], str]] = {
+    "channel": lambda code: channel_name(code, gettext),
+    "role": _named(ROLE_LABELS),
+    "status": _named(STATUS_LABELS),
+}
 
 
 def action_label(action: str) -> str:
@@ -201,24 +258,34 @@ def actor_label(actor: str) -> str:
 
 
 def detail_lines(details: dict[str, Any] | None) -> list[tuple[str, str]]:
-    """(label, value) for each detail, sorted by code; values stay as recorded."""
-    return [(str(DETAIL_LABELS.get(key, key)), _value(value, key in BEFORE_AFTER))
+    """(label, value) for each detail, sorted by code; a code among the values (a channel, a
+    role, a status, a field's name) by its name, the rest as recorded."""
+    return [(str(DETAIL_LABELS.get(key, key)), _shown(key, value))
             for key, value in sorted((details or {}).items())]
 
 
-def _value(value: Any, before_after: bool = False) -> str:
+def _shown(key: str, value: Any) -> str:
+    if key in FIELD_LISTS and isinstance(value, list):
+        value = [_named(FIELD_LABELS)(item) if isinstance(item, str) else item
+                 for item in value]
+    return _value(value, key in BEFORE_AFTER, VALUE_NAMES.get(key))
+
+
+def _value(value: Any, before_after: bool = False,
+           name: Callable[[str], str] | None = None) -> str:
     if value is None:
         return "—"
     if isinstance(value, str):
-        return value
+        return name(value) if name else value
     if isinstance(value, bool):
         return str(_l("Yes") if value else _l("No"))
     if isinstance(value, list | tuple):
         if before_after and len(value) == 2:
-            return f"{_value(value[0])} → {_value(value[1])}"
-        return ", ".join(_value(item) for item in value) if value else "—"
+            return f"{_value(value[0], name=name)} → {_value(value[1], name=name)}"
+        return ", ".join(_value(item, name=name) for item in value) if value else "—"
     if isinstance(value, dict):
         # ``changes``: field → [before, after]
-        return "; ".join(f"{key}: {_value(item, before_after)}"
+        return "; ".join(f"{DETAIL_LABELS.get(key, key)}: "
+                         f"{_value(item, before_after, VALUE_NAMES.get(key))}"
                          for key, item in sorted(value.items()))
     return str(value)

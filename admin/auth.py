@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from admin import bp
 from admin.forms import max_length
@@ -35,7 +35,12 @@ class CodeForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=10, max=200)])
+    new = PasswordField(_l("New password"), validators=[
+        DataRequired(), Length(min=accounts.MIN_PASSWORD_LENGTH, message=_l(
+            "Use at least %(count)s characters.", count=accounts.MIN_PASSWORD_LENGTH)),
+        max_length(200)])
+    repeated = PasswordField(_l("New password again"), validators=[
+        DataRequired(), EqualTo("new", message=_l("The two new passwords are not the same."))])
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms import BooleanField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Optional
@@ -54,6 +55,16 @@ def placeholder_error(text: str) -> str | None:
         return _("Write the placeholder exactly as %(placeholder)s, and a percent sign as ٪ "
                  "or %(escaped)s.", placeholder=SHOWN_PLACEHOLDER, escaped=_isolated("%%"))
     return None
+
+
+# In a right-to-left cell the stored placeholder reads backwards too: shown isolated.
+_SHOWN_IN_TEXT = Markup('<bdi dir="ltr">%(reference)s</bdi>')
+
+
+@bp.app_template_filter("placeholder_isolated")
+def placeholder_isolated(text: str | None) -> Markup:
+    """The text, escaped, with each %(reference)s kept left to right inside Arabic."""
+    return _SHOWN_IN_TEXT.join(escape(part) for part in (text or "").split(PLACEHOLDER))
 
 
 def _isolated(code: str) -> str:

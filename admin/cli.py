@@ -1,5 +1,6 @@
 """Staff accounts, API tokens, information entries and demo data from the command line:
-``flask users create``, ``flask tokens create``, ``flask info import``, ``flask demo``."""
+``flask users create`` (and ``disable``, ``enable``, ``reset-password``, ``reset-two-factor``,
+``unlock``), ``flask tokens create``, ``flask info import``, ``flask demo``."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import click
 from flask import Flask
 
 from casework import accounts, demo, info
-from casework.accounts import AccountError
-from casework.models import Role, utcnow
+from casework.accounts import AccountError, normalize_email
+from casework.models import Role, User, utcnow
 from casework.tokens import create_token
 from extensions import db
 
@@ -39,16 +40,74 @@ def register_users(app: Flask) -> None:
     def create(email: str, role: str, name: str, locations: tuple[str, ...],
                password_stdin: bool) -> None:
         """Create a user; the password comes from a prompt or --password-stdin."""
-        if password_stdin:
-            password = sys.stdin.readline().rstrip("\n")
-        else:
-            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = _new_password(password_stdin)
         try:
             user = accounts.create_user(db.session, email, password, role, name=name,
                                         locations=list(locations))
         except AccountError as error:
             raise click.ClickException(str(error)) from error
         click.echo(f"created {user.email} ({user.role})")
+
+    register_user_changes(users)
+
+
+def register_user_changes(users: click.Group) -> None:
+    """Disable and enable accounts, reset a forgotten password or a lost authenticator,
+    lift a lock-out: each audited, as the command line."""
+
+    @users.command("disable")
+    @click.argument("email")
+    def disable(email: str) -> None:
+        """Disable a user: their sessions end and their API tokens stop working."""
+        accounts.set_active(db.session, _user(email), False, actor="cli")
+        click.echo(f"disabled {normalize_email(email)}")
+
+    @users.command("enable")
+    @click.argument("email")
+    def enable(email: str) -> None:
+        """Enable a disabled user again."""
+        accounts.set_active(db.session, _user(email), True, actor="cli")
+        click.echo(f"enabled {normalize_email(email)}")
+
+    @users.command("reset-password")
+    @click.argument("email")
+    @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+    def reset_password(email: str, password_stdin: bool) -> None:
+        """Set a new password (it also lifts a lock-out and ends every session)."""
+        user = _user(email)
+        password = _new_password(password_stdin)
+        try:
+            accounts.reset_password(db.session, user, password, actor="cli")
+        except AccountError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"password reset for {user.email}")
+
+    @users.command("reset-two-factor")
+    @click.argument("email")
+    def reset_two_factor(email: str) -> None:
+        """Forget a lost authenticator: the next sign-in sets up a new one."""
+        accounts.reset_two_factor(db.session, _user(email), actor="cli")
+        click.echo(f"two-step verification reset for {normalize_email(email)}")
+
+    @users.command("unlock")
+    @click.argument("email")
+    def unlock(email: str) -> None:
+        """Lift a lock-out after failed sign-ins."""
+        accounts.unlock(db.session, _user(email), actor="cli")
+        click.echo(f"unlocked {normalize_email(email)}")
+
+
+def _user(email: str) -> User:
+    user = accounts.find_user(db.session, email)
+    if user is None:
+        raise click.ClickException(f"no user with the email {normalize_email(email)}")
+    return user
+
+
+def _new_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
 def register_tokens(app: Flask) -> None:

@@ -156,6 +156,44 @@ def log_out_everywhere(session: Session, user: User) -> None:
     session.commit()
 
 
+def set_active(session: Session, user: User, active: bool, actor: str) -> None:
+    """Disable an account (its sessions end, its API tokens stop working) or enable it."""
+    if user.active == active:
+        return
+    user.active = active
+    if not active:
+        user.session_version += 1
+    audit.record(session, "user.enabled" if active else "user.disabled", actor=actor,
+                 user_id=user.id)
+    session.commit()
+
+
+def reset_password(session: Session, user: User, password: str, actor: str) -> None:
+    """A new password set for someone who forgot theirs: it also lifts a lock-out, and
+    every session of the account ends."""
+    check_password_strength(password)
+    user.password_hash = _hasher.hash(password)
+    user.failed_logins, user.locked_until = 0, None
+    user.session_version += 1
+    audit.record(session, "user.password_reset", actor=actor, user_id=user.id)
+    session.commit()
+
+
+def reset_two_factor(session: Session, user: User, actor: str) -> None:
+    """Forget the authenticator (a lost phone): the next sign-in shows a new QR code."""
+    user.totp_secret_encrypted, user.totp_confirmed_at = None, None
+    user.session_version += 1
+    audit.record(session, "user.two_factor_reset", actor=actor, user_id=user.id)
+    session.commit()
+
+
+def unlock(session: Session, user: User, actor: str) -> None:
+    """Lift a lock-out before its delay has passed."""
+    user.failed_logins, user.locked_until = 0, None
+    audit.record(session, "user.unlocked", actor=actor, user_id=user.id)
+    session.commit()
+
+
 def lock_delay(failures: int) -> timedelta:
     """No delay for the first few failures, then 1, 2, 4 ... minutes, at most a day."""
     if failures < FREE_ATTEMPTS:

@@ -158,11 +158,11 @@ def test_labels_are_in_the_readers_language(app: Flask, language: str, action: s
     ({}, []),
     ({"unknown_key": "kept"}, [("unknown_key", "kept")]),
     ({"status": ["open", "closed"], "bulk": True}, [("Several cases at once", "Yes"),
-                                                    ("Status", "open → closed")]),
+                                                    ("Status", "Open → Closed")]),
     ({"user_ids": [3, 4], "entry": None}, [("Information entry", "—"),
                                            ("User numbers", "3, 4")]),
     ({"changes": {"level": [None, 3], "urgent": [False, True]}},
-     [("Changes", "level: — → 3; urgent: No → Yes")]),
+     [("Changes", "Level: — → 3; Urgent: No → Yes")]),
 ], ids=["none", "unknown-key-raw", "before-after-and-flag", "list-and-empty", "changes"])
 def test_details_read_as_lines(app: Flask, details: dict[str, object],
                                lines: list[tuple[str, str]]) -> None:
@@ -174,3 +174,21 @@ def test_unknown_codes_are_shown_as_stored(app: Flask) -> None:
     with app.test_request_context(), force_locale("ar"):
         assert action_label("nothing.like.this") == "nothing.like.this"
         assert actor_label("amal@example.org") == "amal@example.org"
+
+
+@pytest.mark.parametrize(("details", "lines"), [
+    ({"channel": "simulator"}, [("القناة", "محاكي الويب")]),
+    ({"channel": "carrier-pigeon"}, [("القناة", "carrier-pigeon")]),
+    ({"role": "focal_point", "user_id": 5}, [("الدور", "جهة التنسيق"), ("رقم المستخدم", "5")]),
+    ({"status": ["referred", "closed"]}, [("الوضع", "محالة → مغلقة")]),
+    ({"changes": {"status": ["new", "open"]}}, [("التغييرات", "الوضع: جديدة → مفتوحة")]),
+    ({"fields": ["answer_ar", "keywords", "valid_to"]},
+     [("الحقول", "الجواب بالعربية, كلمات الموضوع, صالحة حتى")]),
+    ({"changed": ["active", "body_en"], "active": False},
+     [("فعّال", "لا"), ("ما تغيّر", "فعّال, النص بالإنجليزية")]),
+], ids=["channel", "unknown-channel-raw", "role", "status", "status-in-changes",
+        "entry-fields", "canned-fields"])
+def test_codes_among_the_values_read_in_arabic(app: Flask, details: dict[str, object],
+                                               lines: list[tuple[str, str]]) -> None:
+    with app.test_request_context(), force_locale("ar"):
+        assert detail_lines(details) == lines

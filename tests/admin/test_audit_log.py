@@ -197,12 +197,14 @@ def non_user_actors(new_case: Callable[..., Case]) -> Case:
     ("ar", ["تسجيل دخول ناجح", "أُنشئ حساب مستخدم", "نبّه مساعد الفرز إلى أنها قد تكون حساسة",
             "أُغلقت الحالة", "صوتي (تلقائي)", "مسؤول (سطر الأوامر)", "مساعد الفرز",
             "خط المعلومات", "رقم المستخدم", "الدور", "القواعد", "المستوى المقترح", "الوضع",
-            "open → closed", "psea.ar.1", "المنفّذ (البريد الإلكتروني، أو كما يظهر في السجل)"]),
+            "مفتوحة → مغلقة", "مسؤول المساءلة", "psea.ar.1",
+            "المنفّذ (البريد الإلكتروني، أو كما يظهر في السجل)"]),
     ("en", ["Signed in", "User account created",
             "Flagged as possibly sensitive by the triage assistant", "Case closed",
             "Sawti (automatic)", "Administrator (command line)", "Triage assistant",
             "Information line", "User number", "Role", "Rules", "Suggested level", "Status",
-            "open → closed", "psea.ar.1", "Actor (email, or as shown in the log)"]),
+            "Open → Closed", "Accountability officer", "psea.ar.1",
+            "Actor (email, or as shown in the log)"]),
 ], ids=["arabic", "english"])
 def test_the_log_reads_in_the_readers_language(admin: FlaskClient, non_user_actors: Case,
                                                language: str, shown: list[str]) -> None:
@@ -211,7 +213,8 @@ def test_the_log_reads_in_the_readers_language(admin: FlaskClient, non_user_acto
     text = _text(page)
     assert [label for label in shown if label not in text] == []
     raw = ["login.succeeded", "user.created", "case.flagged_sensitive", "case.closed",
-           "system", "cli", "triage-assistant", "information-line", "user_id", "{", "}"]
+           "system", "cli", "triage-assistant", "information-line", "user_id", "{", "}",
+           "open → closed"]
     assert [code for code in raw if code in text] == []
 
 

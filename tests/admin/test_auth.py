@@ -136,13 +136,35 @@ def test_log_out_everywhere_ends_other_sessions(signed_in: Callable[..., FlaskCl
 
 def test_password_change(signed_in: Callable[..., FlaskClient], app: Flask) -> None:
     client = signed_in("viewer")
-    bad = client.post("/admin/account/password", data={"current": "nope", "new": "x" * 12})
+    bad = client.post("/admin/account/password",
+                      data={"current": "nope", "new": "x" * 12, "repeated": "x" * 12})
     assert bad.status_code == 200
     good = client.post("/admin/account/password",
-                       data={"current": PASSWORD, "new": "a much longer passphrase"})
+                       data={"current": PASSWORD, "new": "a much longer passphrase",
+                             "repeated": "a much longer passphrase"})
     assert good.status_code == 302
     assert client.get("/admin/").status_code == 200  # this session goes on
     assert _login(app.test_client(), "viewer@example.org").status_code == 200  # old one fails
+
+
+@pytest.mark.parametrize(("language", "new", "repeated", "error"), [
+    ("en", "short", "short", "Use at least 10 characters."),
+    ("ar", "short", "short", "استخدم 10 أحرف على الأقل."),
+    ("en", "a long new passphrase", "a long new passphrase!", "The two new passwords are not "
+     "the same."),
+    ("ar", "a long new passphrase", "a long new passphrase!", "كلمتا المرور الجديدتان غير "
+     "متطابقتين."),
+    ("en", "x" * 201, "x" * 201, "The text cannot be longer than 200 characters."),
+], ids=["short-en", "short-ar", "mistyped-en", "mistyped-ar", "too-long-en"])
+def test_a_refused_new_password_says_why_in_the_readers_language(
+        signed_in: Callable[..., FlaskClient], language: str, new: str, repeated: str,
+        error: str) -> None:
+    client = signed_in("viewer")
+    client.set_cookie("lang", language)
+    response = client.post("/admin/account/password",
+                           data={"current": PASSWORD, "new": new, "repeated": repeated})
+    assert response.status_code == 200 and error in response.get_data(as_text=True)
+    assert "user.password_changed" not in _actions()
 
 
 def test_security_headers(client: FlaskClient) -> None:

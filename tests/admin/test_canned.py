@@ -215,3 +215,17 @@ def test_length_errors_are_in_arabic(admin: FlaskClient, data: dict[str, str],
     assert response.status_code == 400 and arabic in page
     assert "Field cannot be longer" not in page
     assert db.session.scalars(select(CannedResponse)).all() == []
+
+
+@pytest.mark.parametrize(("body_ar", "shown"), [
+    (BODY_AR, 'رقم حالتكم <bdi dir="ltr">%(reference)s</bdi> وسنرد'),
+    ("%(reference)s <b>x</b> %(reference)s",
+     '<bdi dir="ltr">%(reference)s</bdi> &lt;b&gt;x&lt;/b&gt; <bdi dir="ltr">%(reference)s</bdi>'),
+    ("لا رقم هنا", "لا رقم هنا"),
+], ids=["placeholder-isolated", "markup-escaped", "no-placeholder"])
+def test_the_list_keeps_the_placeholder_left_to_right_in_arabic(
+        admin: FlaskClient, item: CannedResponse, body_ar: str, shown: str) -> None:
+    item.body_ar = body_ar
+    db.session.commit()
+    admin.set_cookie("lang", "ar")
+    assert shown in admin.get("/admin/canned").get_data(as_text=True)

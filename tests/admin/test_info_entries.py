@@ -104,3 +104,21 @@ def test_the_page_is_right_to_left_in_arabic(officer: FlaskClient) -> None:
     page = officer.get("/admin/info").get_data(as_text=True)
     assert 'dir="rtl"' in page
     assert services().attachment_store is not None
+
+
+@pytest.mark.parametrize(("language", "form", "shown", "not_shown"), [
+    ("en", {**FORM, "question_en": "When is the distribution?"}, "When is the distribution?",
+     "متى التوزيع؟"),
+    ("ar", {**FORM, "question_en": "When is the distribution?"}, "متى التوزيع؟",
+     "When is the distribution?"),
+    ("en", {**FORM, "question_en": ""}, "متى التوزيع؟", None),
+    ("ar", {**FORM, "question_ar": "", "question_en": "When?"}, "When?", None),
+], ids=["english-page-english-question", "arabic-page-arabic-question",
+        "english-page-only-arabic", "arabic-page-only-english"])
+def test_the_list_shows_the_question_in_the_readers_language(
+        officer: FlaskClient, language: str, form: dict[str, object], shown: str,
+        not_shown: str | None) -> None:
+    assert officer.post("/admin/info/new", data=form).status_code == 302
+    officer.set_cookie("lang", language)
+    page = officer.get("/admin/info").get_data(as_text=True)
+    assert shown in page and (not_shown is None or not_shown not in page)
