@@ -108,8 +108,10 @@ def records_size(size: int) -> str:
     if size < 1024:
         return ngettext("%(num)s byte", "%(num)s bytes", size)
     if size < 1024 * 1024:
-        return _("%(size)s KB", size=f"{size / 1024:.0f}")
-    return _("%(size)s MB", size=f"{size / (1024 * 1024):.1f}")
+        kilobytes = format(size / 1024, ".0f")
+        return _("%(size)s KB", size=kilobytes)
+    megabytes = format(size / (1024 * 1024), ".1f")
+    return _("%(size)s MB", size=megabytes)
 
 
 # --- documents ------------------------------------------------------------------------------
