@@ -15,7 +15,7 @@ from admin import bp
 from admin.forms import max_length
 from admin.security import load_user, login_required, safe_next, sign_in
 from casework import accounts
-from casework.accounts import AccountError, LoginResult
+from casework.accounts import AccountError, AccountLocked, Attempt, LoginResult
 from casework.models import User, utcnow
 from extensions import db
 from services import services
@@ -76,9 +76,7 @@ def totp() -> ResponseReturnValue:
                                       services().vault, utcnow())
         if attempt.result is LoginResult.OK:
             return _finish_sign_in(user)
-        message = (_("Too many failed attempts. Try again later.")
-                   if attempt.result is LoginResult.LOCKED else _("The code is not correct."))
-        flash(message, "error")
+        flash(_code_refusal(attempt), "error")
     return render_template("admin/totp.html", form=form)
 
 
@@ -90,9 +88,11 @@ def enrol() -> ResponseReturnValue:
     vault = services().vault
     form = CodeForm()
     if form.validate_on_submit():
-        if accounts.confirm_enrolment(db.session, user, form.code.data or "", vault, utcnow()):
+        attempt = accounts.confirm_enrolment(db.session, user, form.code.data or "", vault,
+                                             utcnow())
+        if attempt.result is LoginResult.OK:
             return _finish_sign_in(user)
-        flash(_("The code is not correct."), "error")
+        flash(_code_refusal(attempt), "error")
     if not user.totp_secret_encrypted or request.method == "GET":
         secret = accounts.start_enrolment(db.session, user, vault)
     else:
@@ -126,7 +126,9 @@ def change_password() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             accounts.change_password(db.session, g.user, form.current.data or "",
-                                     form.new.data or "")
+                                     form.new.data or "", utcnow())
+        except AccountLocked:
+            flash(_("Too many failed attempts. Try again later."), "error")
         except AccountError:
             flash(_("The password was not changed: check the current password, and use at "
                     "least 10 characters for the new one."), "error")
@@ -135,6 +137,12 @@ def change_password() -> ResponseReturnValue:
             flash(_("Your password was changed. Other sessions were signed out."), "info")
             return redirect(url_for("admin.home"))
     return render_template("admin/password.html", form=form)
+
+
+def _code_refusal(attempt: Attempt) -> str:
+    if attempt.result is LoginResult.LOCKED:
+        return _("Too many failed attempts. Try again later.")
+    return _("The code is not correct.")
 
 
 def _pending_user() -> User | None:

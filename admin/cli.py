@@ -59,7 +59,10 @@ def register_user_changes(users: click.Group) -> None:
     @click.argument("email")
     def disable(email: str) -> None:
         """Disable a user: their sessions end and their API tokens stop working."""
-        accounts.set_active(db.session, _user(email), False, actor="cli")
+        try:
+            accounts.set_active(db.session, _user(email), False, actor="cli")
+        except AccountError as error:
+            raise click.ClickException(str(error)) from error
         click.echo(f"disabled {normalize_email(email)}")
 
     @users.command("enable")

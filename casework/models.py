@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     DDL,
     JSON,
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
@@ -410,6 +411,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     totp_secret_encrypted: Mapped[str | None] = mapped_column(Text)
     totp_confirmed_at: Mapped[datetime | None]
+    # The 30-second step of the last code accepted: a code seen once is refused after.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     # Location codes (governorates or districts) an officer works on; empty means all.
     locations: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(default=True)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from casework.accounts import lock_delay
 from casework.models import AuditEvent, User, utcnow
 from extensions import db
+from services import services
 from tests.admin.conftest import PASSWORD, current_code
 
 
@@ -57,6 +58,64 @@ def test_officer_signs_in_with_password_then_code(
     assert actors["login.failed"] == "system"
 
 
+@pytest.mark.parametrize(("role", "second_step"), [
+    pytest.param("admin", "/admin/login/code", id="admin-erases-data"),
+    pytest.param("officer", "/admin/login/code", id="officer"),
+    pytest.param("psea", "/admin/login/code", id="psea"),
+    pytest.param("focal_point", "/admin/login/code", id="focal-point"),
+    pytest.param("viewer", "/admin/", id="viewer-sees-aggregates-only"),
+])
+def test_who_needs_the_second_factor(app: Flask, csrf_off: None,
+                                     make_user: Callable[..., User], role: str,
+                                     second_step: str) -> None:
+    make_user(role)
+    client = app.test_client()
+    assert _login(client, f"{role}@example.org").location.endswith(second_step)
+
+
+def test_a_code_signs_in_once(app: Flask, csrf_off: None,
+                              make_user: Callable[..., User]) -> None:
+    make_user("officer")
+    code = current_code()
+    first, second = app.test_client(), app.test_client()
+    _login(first, "officer@example.org")
+    assert first.post("/admin/login/code", data={"code": code}).status_code == 302
+    _login(second, "officer@example.org")  # the same code, seen over a shoulder
+    replayed = second.post("/admin/login/code", data={"code": code})
+    assert _flash(replayed) == "الرمز غير صحيح."
+    assert second.get("/admin/").status_code == 302
+
+
+def test_wrong_codes_while_enrolling_lock_the_account(app: Flask, csrf_off: None,
+                                                      make_user: Callable[..., User]) -> None:
+    user = make_user("officer", enrolled=False)
+    client = app.test_client()
+    assert _login(client, "officer@example.org").location.endswith("/admin/login/enrol")
+    client.get("/admin/login/enrol")
+    for _ in range(5):
+        client.post("/admin/login/enrol", data={"code": "000000"})
+    db.session.refresh(user)
+    secret = services().vault.decrypt(user.totp_secret_encrypted or "")
+    locked = client.post("/admin/login/enrol", data={"code": pyotp.TOTP(secret).now()})
+    assert _flash(locked) == "محاولات فاشلة كثيرة. حاول مرة أخرى لاحقاً."
+    db.session.refresh(user)
+    assert user.totp_confirmed_at is None and user.locked_until is not None
+    assert client.get("/admin/").status_code == 302
+
+
+def test_guessing_the_current_password_locks_the_account(
+        signed_in: Callable[..., FlaskClient], app: Flask) -> None:
+    client = signed_in("viewer")
+    for _ in range(5):
+        client.post("/admin/account/password",
+                    data={"current": "a guess", "new": "x" * 12, "repeated": "x" * 12})
+    right = client.post("/admin/account/password",
+                        data={"current": PASSWORD, "new": "y" * 12, "repeated": "y" * 12})
+    assert _flash(right) == "محاولات فاشلة كثيرة. حاول مرة أخرى لاحقاً."
+    assert _login(app.test_client(), "viewer@example.org").status_code == 200  # locked out
+    assert _actions().count("login.failed") >= 5 and "login.lockout" in _actions()
+
+
 def test_viewer_needs_no_second_factor(app: Flask, csrf_off: None,
                                        make_user: Callable[..., User]) -> None:
     make_user("viewer")
@@ -74,7 +133,6 @@ def test_first_sign_in_enrols_the_authenticator(app: Flask, csrf_off: None,
     page = client.get("/admin/login/enrol").get_data(as_text=True)
     assert "<svg" in page
     db.session.refresh(user)
-    from services import services
     secret = services().vault.decrypt(user.totp_secret_encrypted or "")
     assert secret in page
     response = client.post("/admin/login/enrol", data={"code": pyotp.TOTP(secret).now()})
