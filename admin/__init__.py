@@ -21,4 +21,5 @@ from admin import (  # noqa: E402, F401  (modules register their routes on bp)
     programme,
     queue,
     tokens,
+    users,
 )

@@ -16,6 +16,7 @@ from flask_babel.speaklater import LazyString
 
 from casework import info, survey, triage
 from casework.channel_names import channel_name
+from casework.status_names import STATUS_NAMES
 
 ACTION_LABELS: dict[str, LazyString] = {
     "attachment.fetch_failed": _l("An attachment could not be downloaded"),
@@ -100,6 +101,7 @@ ACTION_LABELS: dict[str, LazyString] = {
     "user.telegram_unlinked": _l("Telegram unlinked"),
     "user.two_factor_reset": _l("Two-step verification reset"),
     "user.unlocked": _l("Account unlocked"),
+    "user.updated": _l("User account changed"),
     "voice.callback_queued": _l("Call-back queued"),
     "voice.caller_withheld": _l("Call from a withheld number"),
     "voice.unreachable": _l("The person could not be reached by phone"),
@@ -200,16 +202,15 @@ DETAIL_LABELS: dict[str, LazyString] = {
 
 
 # Details recorded as [before, after].
-BEFORE_AFTER = frozenset({"assignee_id", "changes", "merged_into_id", "satisfaction", "status"})
+BEFORE_AFTER = frozenset({"assignee_id", "changes", "merged_into_id", "role", "satisfaction",
+                          "status"})
 
 # Codes recorded as a detail's value, shown by their name in the reader's language.
 ROLE_LABELS: dict[str, LazyString] = {
     "admin": _l("Administrator"), "officer": _l("Accountability officer"),
     "psea": _l("PSEA focal point"), "focal_point": _l("Focal point"), "viewer": _l("Viewer"),
 }
-STATUS_LABELS: dict[str, LazyString] = {
-    "new": _l("New"), "open": _l("Open"), "referred": _l("Referred"), "closed": _l("Closed"),
-}
+STATUS_LABELS: dict[str, LazyString] = {code: _l(name) for code, name in STATUS_NAMES.items()}
 # The fields an information entry or a canned response has (details "fields", "changed").
 FIELD_LABELS: dict[str, LazyString] = {
     "code": _l("Short name"),
@@ -229,6 +230,8 @@ FIELD_LABELS: dict[str, LazyString] = {
     "title": _l("Title"),
     "body_ar": _l("Text in Arabic"),
     "body_en": _l("Text in English"),
+    "name": _l("Name"),
+    "role": _l("Role"),
 }
 FIELD_LISTS = frozenset({"fields", "changed"})
 
