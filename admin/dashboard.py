@@ -31,7 +31,7 @@ from admin import bp
 from admin.queue import CHANNELS, location_options, parse_queue_args
 from admin.security import roles_required
 from casework import audit, charts, programme
-from casework.access import listed_cases
+from casework.access import REPORT_ROLES, listed_cases
 from casework.models import Role, User, utcnow
 from casework.programme_kpis import programme_kpis
 from casework.report_files import (
@@ -60,7 +60,7 @@ from config.data import OrgData
 from extensions import db
 from services import services
 
-DASHBOARD_ROLES = (Role.ADMIN, Role.OFFICER, Role.PSEA, Role.VIEWER)
+DASHBOARD_ROLES = tuple(REPORT_ROLES)
 QUEUE_ROLES = (Role.OFFICER, Role.PSEA)  # the dashboard roles that have a case queue
 MAX_DAYS = 731
 DOWNLOAD_MONTHS = 12

@@ -18,6 +18,9 @@ from casework.models import Case, Referral, Role, User
 
 # Roles that can open case content must use two-factor authentication.
 CONTENT_ROLES = frozenset({Role.OFFICER, Role.PSEA, Role.FOCAL_POINT})
+# Roles that read the organisation's figures (dashboard, KPIs, monthly report). A focal point
+# works only on the cases referred to them, and sees none of the rest, counted or not.
+REPORT_ROLES = frozenset({Role.ADMIN, Role.OFFICER, Role.PSEA, Role.VIEWER})
 
 
 class Action(StrEnum):

@@ -14,7 +14,7 @@ from admin.api import bp
 from admin.api.openapi import QUERY_TEXT, Operation, Parameter, operation
 from admin.api.schemas import Kpis
 from casework import programme
-from casework.models import Role
+from casework.access import REPORT_ROLES
 from casework.programme_kpis import Ratio, programme_kpis
 from casework.reports import DeadlineShare, KpiReport, MonthFigures, kpis
 from casework.text import ascii_digits
@@ -22,7 +22,6 @@ from extensions import db
 from services import services
 
 DATE = {"type": "string", "format": "date"}
-REPORT_ROLES = set(Role)  # aggregates only: every role may read them
 
 
 @operation(bp, Operation(

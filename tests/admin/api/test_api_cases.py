@@ -286,6 +286,10 @@ def test_kpis(api: Callable[..., ApiClient], new_case: Callable[..., Case]) -> N
     assert response.json["received"] == 1 and response.json["closed"] == 0
     assert response.json["median_days_to_close"] is None
     assert viewer.get("/reports/kpis?from=2026-02-01&to=2026-01-01").status_code == 400
+    # A focal point sees only the cases referred to them: no organisation-wide figures, as
+    # on the dashboard.
+    assert api("focal_point").get("/reports/kpis?from=2020-01-01&to=2099-12-31"
+                                  ).status_code == 403
 
 
 @pytest.mark.parametrize("settings_overrides", [{"sawti_api_rate_limit": "3 per minute"}])
