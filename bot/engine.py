@@ -295,7 +295,7 @@ def save_location(turn: Turn) -> None:
         intake.attach(turn.case, turn.message, turn.now)
         if turn.case.location is None:
             turn.case.location = location.code
-        if turn.case.messages and _info_awaiting(turn) is None:
+        if turn.case.messages and not info.was_answered(turn.session, turn.case):
             first = turn.case.messages[0]  # the question may only now have its place's answer
             turn.info_entry = _entry_for(turn, first.body, location.code)
 
