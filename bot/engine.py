@@ -29,8 +29,16 @@ def _keys(*words: str) -> frozenset[str]:
 
 OPT_OUT_WORDS = _keys("stop", "توقف", "الغاء", "إلغاء", "unsubscribe")
 START_WORDS = {"/start", "start"}
-YES_WORDS = _keys("1", "نعم", "ايوه", "أيوه", "اي", "موافق", "yes", "y", "ok", "aywa", "na3am")
-NO_WORDS = _keys("2", "لا", "كلا", "مو موافق", "no", "n", "la")
+# Yes and no as people in Syria and Iraq write them: MSA, dialect («ايه», «إي», «ما بدي»),
+# Arabizi and English.
+YES_WORDS = _keys("1", "نعم", "ايوه", "أيوه", "ايوا", "أيوا", "اي", "إي", "ايه", "إيه", "اكيد",
+                  "أكيد", "طبعا", "موافق", "موافقة", "تمام", "اوكي", "yes", "y", "ok", "okay",
+                  "yeah", "yep", "sure", "aywa", "eh", "ee", "na3am", "akid", "tamam")
+NO_WORDS = _keys("2", "لا", "لاء", "لأ", "كلا", "لا شكرا", "مو موافق", "مش موافق", "غير موافق",
+                 "ما بدي", "مابدي", "لا ما بدي", "ما اريد", "لا اريد", "ما ابي", "no", "n",
+                 "nope", "no thanks", "la", "la2", "laa")
+# Answers that say nothing about the language a person reads (bot.conversation).
+ANSWER_WORDS = YES_WORDS | NO_WORDS | _keys("status", "case", "ref")
 # "/link 12345678" (or "/link@sawti_bot 12345678") from a staff member's Telegram chat.
 LINK_COMMAND = re.compile(r"\s*/link(?:@\w+)?(?:\s+(?P<code>.*))?", re.IGNORECASE | re.DOTALL)
 LINK_CHANNELS = frozenset({"telegram"})

@@ -148,6 +148,8 @@ def test_answers_are_stored_on_the_case(person: Callable) -> None:
     pytest.param("نينوى", "نعم", id="ninawa-yes"),
     pytest.param("٣", "no", id="digit-no"),
     pytest.param("انا من الباب", "ايوه", id="from-al-bab-aywa"),
+    pytest.param("حلب", "لا ما بدي", id="aleppo-no-i-dont-want"),
+    pytest.param("1", "ايه", id="idlib-eh"),
 ])
 def test_answering_the_questions_raises_no_triage_flag(person: Callable, place: str,
                                                        consent: str) -> None:
@@ -265,3 +267,49 @@ def test_writing_after_opt_out_opts_back_in_and_is_answered(person: Callable) ->
     replies = someone.says("رجعت، عندي سؤال")
     assert someone.contact.opted_out is False
     assert [reply.kind for reply in replies] == ["added"]
+
+
+@pytest.mark.parametrize(("answer", "consent"), [
+    pytest.param("ايه", True, id="syrian-eh"),
+    pytest.param("إيه", True, id="syrian-eh-hamza"),
+    pytest.param("ايوا", True, id="aywa-alef"),
+    pytest.param("إي", True, id="iraqi-ee-hamza"),
+    pytest.param("أكيد", True, id="of-course"),
+    pytest.param("تمام", True, id="tamam"),
+    pytest.param("نعم.", True, id="yes-with-full-stop"),
+    pytest.param("eh", True, id="arabizi-eh"),
+    pytest.param("yeah", True, id="english-yeah"),
+    pytest.param("لاء", False, id="laa-with-hamza"),
+    pytest.param("لا شكرا", False, id="no-thanks"),
+    pytest.param("ما بدي", False, id="syrian-i-dont-want"),
+    pytest.param("لا أريد", False, id="msa-i-dont-want"),
+    pytest.param("la2", False, id="arabizi-la2"),
+])
+def test_consent_in_everyday_words(person: Callable, answer: str, consent: bool) -> None:
+    someone = person()
+    someone.says(COMPLAINT)
+    someone.says("1")
+    [reply] = someone.says(answer)
+    assert reply.kind == "confirmation" and reply.language == "ar"
+    assert someone.cases[0].consent_to_contact is consent
+
+
+@pytest.mark.parametrize(("first", "answer", "language"), [
+    pytest.param(COMPLAINT, "yes", "ar", id="yes-keeps-arabic"),
+    pytest.param(COMPLAINT, "OK", "ar", id="ok-keeps-arabic"),
+    pytest.param(COMPLAINT, "no", "ar", id="no-keeps-arabic"),
+    pytest.param(COMPLAINT, "STATUS {ref}", "ar", id="status-keyword-keeps-arabic"),
+    pytest.param("I did not receive my food basket this month", "نعم", "en",
+                 id="naam-keeps-english"),
+    pytest.param(COMPLAINT, "yes I agree, please call me", "en", id="a-sentence-switches"),
+])
+def test_a_one_word_answer_keeps_the_conversations_language(
+        person: Callable, first: str, answer: str, language: str) -> None:
+    # The language is remembered for every later message (an officer's answer, the survey):
+    # an Arabic speaker who types "yes" on a Latin keyboard must not be switched to English.
+    someone = person()
+    someone.says(first)
+    someone.says("1")
+    [reply] = someone.says(_fill(answer, someone))
+    assert reply.language == language
+    assert someone.contact.language == language
