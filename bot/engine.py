@@ -37,6 +37,19 @@ YES_WORDS = _keys("1", "نعم", "ايوه", "أيوه", "ايوا", "أيوا",
 NO_WORDS = _keys("2", "لا", "لاء", "لأ", "كلا", "لا شكرا", "مو موافق", "مش موافق", "غير موافق",
                  "ما بدي", "مابدي", "لا ما بدي", "ما اريد", "لا اريد", "ما ابي", "no", "n",
                  "nope", "no thanks", "la", "la2", "laa")
+# A message of these words alone (and no other) is a greeting or thanks, not a complaint: with
+# no open case it is answered in kind and opens none. Filler words count only beside them.
+GREETING_WORDS = _keys("مرحبا", "مرحبتين", "مراحب", "اهلا", "اهلين", "هلا", "هلو", "هاي", "السلام",
+                       "سلام", "عليكم", "وعليكم", "عليكن", "ورحمة", "وبركاته", "صباح", "مساء",
+                       "الخير", "النور", "hi", "hello", "hey", "salam", "salaam", "marhaba",
+                       "ahlan", "hala", "good", "morning", "evening", "alaykum", "alaikum")
+THANKS_WORDS = _keys("شكرا", "مشكور", "مشكورين", "مشكورة", "يعطيكم", "يعطيك", "العافية",
+                     "تسلم", "تسلمو", "تسلموا", "يسلمو", "يسلموا", "ممنون", "ممنونين",
+                     "جزاكم", "يجزيكم", "تمام", "طيب", "حسنا", "thanks", "thank", "thx",
+                     "shukran", "shokran", "ok", "okay")
+COURTESY_FILLER = _keys("الله", "خير", "خيرا", "جزيلا", "كتير", "كثيرا", "جدا", "لكم", "الكم",
+                        "الك", "لك", "الكن", "يا", "اخي", "اخوي", "خيو", "استاذ", "you", "so",
+                        "much", "very", "a", "lot", "all", "dear")
 # Answers that say nothing about the language a person reads (bot.conversation).
 ANSWER_WORDS = YES_WORDS | NO_WORDS | _keys("status", "case", "ref")
 # "/link 12345678" (or "/link@sawti_bot 12345678") from a staff member's Telegram chat.
@@ -253,6 +266,8 @@ def open_or_add_to_case(turn: Turn) -> None:
         turn.case = existing
         _add(turn)
         return
+    if _answered_in_kind(turn):
+        return
     case = intake.open_case(turn.session, turn.contact, turn.message,
                             turn.settings.org_data.grid, turn.now)
     turn.case, turn.opened_case = case, True
@@ -267,6 +282,23 @@ def open_or_add_to_case(turn: Turn) -> None:
     ))
     turn.say(body, "ack")
     _look_for_an_answer(turn, case)
+
+
+def _answered_in_kind(turn: Turn) -> bool:
+    """A greeting or thanks alone, with nothing attached, is answered in kind (no case)."""
+    message = turn.message
+    words = normalize_for_matching(message.body or "").split()
+    if message.attachments or message.kind == "location" or not words \
+            or not all(word in GREETING_WORDS | THANKS_WORDS | COURTESY_FILLER for word in words):
+        return False
+    if any(word in THANKS_WORDS for word in words):
+        turn.say(turn.speaker._("You are welcome. If you need anything else, write to us at "
+                                "any time."), "courtesy")
+    elif any(word in GREETING_WORDS for word in words):
+        greet(turn)
+    else:
+        return False  # filler alone («الله»): read as a message
+    return True
 
 
 def _promised_deadline(turn: Turn, case: Case) -> datetime:

@@ -313,3 +313,45 @@ def test_a_one_word_answer_keeps_the_conversations_language(
     [reply] = someone.says(_fill(answer, someone))
     assert reply.language == language
     assert someone.contact.language == language
+
+
+@pytest.mark.parametrize(("text", "kind", "fragment"), [
+    pytest.param("مرحبا", "greeting", "أهلاً بك في صوتي", id="marhaba"),
+    pytest.param("السلام عليكم", "greeting", "أهلاً بك في صوتي", id="salam-alaykum"),
+    pytest.param("السلام عليكم ورحمة الله وبركاته", "greeting", "أهلاً بك", id="full-salam"),
+    pytest.param("صباح الخير", "greeting", "أهلاً بك", id="good-morning"),
+    pytest.param("مرحباااا 🌹", "greeting", "أهلاً بك", id="stretched-with-emoji"),
+    pytest.param("marhaba", "greeting", "أهلاً بك", id="arabizi-marhaba"),
+    pytest.param("hello", "greeting", "Welcome to Sawti", id="english-hello"),
+    pytest.param("شكرا", "courtesy", "عفواً", id="shukran"),
+    pytest.param("شكراً إلكم", "courtesy", "عفواً", id="thanks-to-you"),
+    pytest.param("الله يعطيكم العافية", "courtesy", "عفواً", id="god-give-you-health"),
+    pytest.param("thank you so much", "courtesy", "You are welcome", id="english-thanks"),
+])
+def test_a_greeting_or_thanks_alone_opens_no_case(person: Callable, text: str, kind: str,
+                                                  fragment: str) -> None:
+    # «مرحبا» is how people start: a case number and a deadline for it, then the location
+    # question, would make their real message look like an answer; officers get empty cases.
+    someone = person()
+    [reply] = someone.says(text)
+    assert reply.kind == kind and fragment in reply.body
+    assert someone.cases == [] and someone.contact.dialogue_state == State.IDLE
+    replies = someone.says(COMPLAINT)  # then the complaint itself opens the case
+    assert [r.kind for r in replies] == ["ack", "question"]
+    assert [m.body for m in someone.cases[0].messages if m.direction == "in"] == [COMPLAINT]
+
+
+@pytest.mark.parametrize(("text", "kinds"), [
+    pytest.param("شكرا", ["added"], id="thanks-joins-the-open-case"),
+    pytest.param("مرحبا، ما وصلني الخبز كمان", ["added"], id="greeting-with-content"),
+])
+def test_a_greeting_or_thanks_during_a_case_is_kept_on_it(person: Callable, text: str,
+                                                          kinds: list[str]) -> None:
+    someone = person()
+    someone.says(COMPLAINT)
+    someone.says("1")
+    someone.says("1")
+    assert [r.kind for r in someone.says(text)] == kinds
+    inbound = [m.body for m in someone.cases[0].messages if m.direction == "in"]
+    assert inbound[-1] == text and len(someone.cases) == 1
+

@@ -170,3 +170,13 @@ def test_the_answer_is_not_sent_again_once_the_location_is_known(
     assert _kinds(replies) == ["question"]  # then: may we contact you?
     assert amal.contact.dialogue_state == State.AWAITING_CONSENT
     assert amal.cases[0].status != CaseStatus.CLOSED
+
+
+def test_thanks_after_the_information_line_closed_the_case_opens_no_case(
+        person: Callable) -> None:
+    _entry()
+    someone = person()
+    someone.says("ايمت التوزيع الجاي؟")
+    assert _kinds(someone.says("1")) == ["info_thanks"]  # the case is closed
+    [reply] = someone.says("شكراً كتير")
+    assert reply.kind == "courtesy" and len(someone.cases) == 1
