@@ -137,7 +137,8 @@ def classify(turn: Turn, state: State) -> Event:
     text = turn.message.body or ""
     key = normalize_for_matching(text)
     if not has_words(text) and not turn.message.attachments and turn.message.kind != "location":
-        return Event.EMPTY
+        # 👍 to a question that waits is a try at answering it: the question comes again.
+        return Event.NOT_A_CHOICE if _question_waits(turn, state) else Event.EMPTY
     if key in OPT_OUT_WORDS:
         return Event.OPT_OUT
     if text.strip().lower() in START_WORDS:
@@ -392,14 +393,17 @@ def answer_reopen_offer(turn: Turn) -> None:
 
 
 def ask_again(turn: Turn) -> None:
-    """A number that is none of the choices: keep it on the case, and ask once more."""
+    """A number that is none of the choices, or an answer with no words (👍): keep it on the
+    case, and ask once more."""
     turn.case = turn.contact.dialogue_case or intake.current_case(
         turn.session, turn.contact, turn.now, turn.settings.attach_window)
     if turn.case is not None:
         intake.attach(turn.case, turn.message, turn.now)
     speaker = turn.speaker
     if turn.state is State.AWAITING_LOCATION:
-        body = speaker._("That number is not in the list.") + "\n" + _location_question(turn)
+        body = _location_question(turn)
+        if has_words(turn.message.body or ""):  # a number, not an emoji
+            body = speaker._("That number is not in the list.") + "\n" + body
     elif turn.state is State.AWAITING_SURVEY:
         body = speaker._("Please reply 1 if you are satisfied, 2 if partly, 3 if you are not "
                          "satisfied.")

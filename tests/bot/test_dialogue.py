@@ -360,3 +360,26 @@ def test_a_greeting_or_thanks_during_a_case_is_kept_on_it(person: Callable, text
     inbound = [m.body for m in someone.cases[0].messages if m.direction == "in"]
     assert inbound[-1] == text and len(someone.cases) == 1
 
+
+
+@pytest.mark.parametrize(("answers", "fragment", "state"), [
+    pytest.param(["1", "👍"], "يرجى الرد بـ 1 لنعم أو 2 للا", State.AWAITING_CONSENT,
+                 id="thumbs-up-to-consent"),
+    pytest.param(["🙏"], "في أي محافظة أنت؟", State.AWAITING_LOCATION,
+                 id="emoji-to-location"),
+])
+def test_an_answer_without_words_gets_the_question_again(
+        person: Callable, answers: list[str], fragment: str, state: State) -> None:
+    # "We received an empty message, write your complaint" to a 👍 that answers "may we call
+    # you?" reads as if the complaint was lost.
+    someone = person()
+    someone.says(COMPLAINT)
+    *before, last = answers
+    for answer in before:
+        someone.says(answer)
+    [reply] = someone.says(last)
+    assert reply.kind == "question" and fragment in reply.body
+    assert "رسالة فارغة" not in reply.body and "ليس في القائمة" not in reply.body
+    assert someone.contact.dialogue_state == state
+    inbound = [m.body for m in someone.cases[0].messages if m.direction == "in"]
+    assert inbound[-1] == last  # kept on the case
