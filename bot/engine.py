@@ -27,7 +27,9 @@ def _keys(*words: str) -> frozenset[str]:
     return frozenset(normalize_for_matching(word) for word in words)
 
 
-OPT_OUT_WORDS = _keys("stop", "توقف", "الغاء", "إلغاء", "unsubscribe")
+OPT_OUT_WORDS = _keys("stop", "توقف", "الغاء", "إلغاء", "unsubscribe", "الغاء الاشتراك",
+                      "إلغاء الاشتراك", "ايقاف", "إيقاف", "ايقاف الرسائل", "وقف الرسائل",
+                      "stop messages")
 START_WORDS = {"/start", "start"}
 # Yes and no as people in Syria and Iraq write them: MSA, dialect («ايه», «إي», «ما بدي»),
 # Arabizi and English.

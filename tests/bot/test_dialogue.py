@@ -383,3 +383,18 @@ def test_an_answer_without_words_gets_the_question_again(
     assert someone.contact.dialogue_state == state
     inbound = [m.body for m in someone.cases[0].messages if m.direction == "in"]
     assert inbound[-1] == last  # kept on the case
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("الغاء الاشتراك", id="cancel-subscription"),
+    pytest.param("إلغاء الاشتراك", id="cancel-subscription-hamza"),
+    pytest.param("إيقاف", id="iqaf"),
+    pytest.param("ايقاف الرسائل", id="stop-the-messages"),
+    pytest.param("Stop messages", id="english-stop-messages"),
+])
+def test_opting_out_in_other_words(person: Callable, text: str) -> None:
+    someone = person()
+    someone.says(COMPLAINT)
+    [reply] = someone.says(text)
+    assert reply.kind == "opt_out" and reply.language == "ar"
+    assert someone.contact.opted_out is True
