@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.engine import ANSWER_WORDS, OPT_OUT_WORDS, DialogueSettings, Turn, step
+from bot.engine import OPT_OUT_WORDS, DialogueSettings, Turn, is_answer_word, step
 from bot.language import DEFAULT as DEFAULT_LANGUAGE
 from bot.language import SUPPORTED, detect_language
 from bot.messages import Speaker
@@ -52,7 +52,7 @@ class LanguageSignal:
         key = normalize_for_matching(text)
         if key in OPT_OUT_WORDS or text.strip().startswith("/"):
             return cls(None, keyword=True)
-        return cls(detect_language(text), answer=_is_answer_word(key))
+        return cls(detect_language(text), answer=is_answer_word(key))
 
     def reply_language(self, previous: str | None) -> str:
         if self.keyword:
@@ -62,11 +62,6 @@ class LanguageSignal:
         if self.detected is not None:
             return self.detected
         return previous if previous in SUPPORTED else DEFAULT_LANGUAGE
-
-
-def _is_answer_word(key: str) -> bool:
-    words = " ".join(word for word in key.split() if not word.isdigit())
-    return words in ANSWER_WORDS
 
 
 def handle_inbound(session: Session, inbound: Inbound, vault: Vault,

@@ -52,8 +52,33 @@ THANKS_WORDS = _keys("شكرا", "مشكور", "مشكورين", "مشكورة",
 COURTESY_FILLER = _keys("الله", "خير", "خيرا", "جزيلا", "كتير", "كثيرا", "جدا", "لكم", "الكم",
                         "الك", "لك", "الكن", "يا", "اخي", "اخوي", "خيو", "استاذ", "you", "so",
                         "much", "very", "a", "lot", "all", "dear")
+# Said around a yes or a no: «نعم لو سمحت», "yes please", «لا شكراً».
+POLITE_WORDS = _keys("please", "pls", "plz", "thanks", "thank", "you", "لو", "سمحت", "من",
+                     "فضلك", "شكرا", "اكيد", "أكيد", "طبعا", "sure", "الله", "يخليك",
+                     "يخليكم")
 # Answers that say nothing about the language a person reads (bot.conversation).
-ANSWER_WORDS = YES_WORDS | NO_WORDS | _keys("status", "case", "ref")
+STATUS_KEYWORDS = _keys("status", "case", "ref")
+
+
+def yes_or_no(text: str) -> bool | None:
+    """True for a yes («ايه», "yes please", «اي نعم»), False for a no («لا ما بدي»), None for
+    anything else."""
+    key = normalize_for_matching(text)
+    for answer, words in ((True, YES_WORDS), (False, NO_WORDS)):
+        if key in words:
+            return answer
+    kept = [word for word in key.split() if word not in POLITE_WORDS] or key.split()
+    for answer, words in ((True, YES_WORDS), (False, NO_WORDS)):
+        if kept and (" ".join(kept) in words or all(word in words for word in kept)):
+            return answer
+    return None
+
+
+def is_answer_word(key: str) -> bool:
+    """A yes, a no or a status keyword, digits aside («STATUS 1234567»)."""
+    words = " ".join(word for word in key.split() if not word.isdigit())
+    return words in STATUS_KEYWORDS or (bool(words) and yes_or_no(words) is not None)
+
 # "/link 12345678" (or "/link@sawti_bot 12345678") from a staff member's Telegram chat.
 LINK_COMMAND = re.compile(r"\s*/link(?:@\w+)?(?:\s+(?P<code>.*))?", re.IGNORECASE | re.DOTALL)
 LINK_CHANNELS = frozenset({"telegram"})
@@ -154,13 +179,13 @@ def classify(turn: Turn, state: State) -> Event:
         if answer is not None:
             return Event.NOT_SATISFIED if answer == survey.NOT_SATISFIED else Event.ANSWER
     if state is State.AWAITING_REOPEN and _surveyed_case(turn) is not None \
-            and (key in YES_WORDS or key in NO_WORDS):
+            and yes_or_no(key) is not None:
         return Event.ANSWER
     if state is State.AWAITING_LOCATION and match_location(turn.settings.org_data, key):
         return Event.ANSWER
-    if state is State.AWAITING_CONSENT and (key in YES_WORDS or key in NO_WORDS):
+    if state is State.AWAITING_CONSENT and yes_or_no(key) is not None:
         return Event.ANSWER
-    if state is State.AWAITING_INFO_FEEDBACK and (key in YES_WORDS or key in NO_WORDS) \
+    if state is State.AWAITING_INFO_FEEDBACK and yes_or_no(key) is not None \
             and _info_awaiting(turn) is not None:
         return Event.ANSWER
     if key.isdigit() and len(key) <= CHOICE_DIGITS and _question_waits(turn, state):
@@ -189,6 +214,7 @@ def match_location(org_data: OrgData, key: str) -> Location | None:
     """A governorate chosen by its number in the list, or a governorate or district by name:
     the whole answer, or the one place a short answer names."""
     governorates = org_data.governorates
+    key = _without_number_word(key)
     if key.isdigit():
         index = int(key) - 1
         return governorates[index] if 0 <= index < len(governorates) else None
@@ -202,6 +228,15 @@ def match_location(org_data: OrgData, key: str) -> Location | None:
                                                 for name in place.match_keys())]
     names = {place.name_en for place in named}  # a district may share its governorate's name
     return named[0] if len(names) == 1 else None
+
+
+NUMBER_WORDS = _keys("رقم", "الرقم", "number", "no")
+
+
+def _without_number_word(key: str) -> str:
+    """«رقم 2», "number 2": the number alone."""
+    first, _, rest = key.partition(" ")
+    return rest if first in NUMBER_WORDS and rest.isdigit() else key
 
 
 def _names(words: list[str], name: list[str]) -> bool:
@@ -344,7 +379,7 @@ def save_location(turn: Turn) -> None:
 
 
 def save_consent(turn: Turn) -> None:
-    consent = normalize_for_matching(turn.message.body or "") in YES_WORDS
+    consent = yes_or_no(turn.message.body or "") is True
     turn.contact.consent_to_contact = consent
     turn.case = _case_of_dialogue(turn)
     if turn.case is not None:
@@ -384,7 +419,7 @@ def answer_reopen_offer(turn: Turn) -> None:
     turn.case = case
     intake.attach(case, turn.message, turn.now)
     speaker = turn.speaker
-    if normalize_for_matching(turn.message.body or "") in YES_WORDS:
+    if yes_or_no(turn.message.body or "") is True:
         survey.reopen_on_request(turn.session, case, turn.now)
         turn.say(speaker._("We reopened case %(reference)s. Our team will look at it again "
                            "and answer you.", reference=case.reference), "survey_reopened")
@@ -436,7 +471,7 @@ def save_info_feedback(turn: Turn) -> None:
     assert answer is not None and answer.case is not None  # classified as ANSWER only then
     turn.case, turn.opened_case = answer.case, True
     intake.attach(answer.case, turn.message, turn.now)
-    satisfied = normalize_for_matching(turn.message.body or "") in YES_WORDS
+    satisfied = yes_or_no(turn.message.body or "") is True
     info.record_feedback(turn.session, answer, satisfied, turn.now, turn.settings.org_data)
     if satisfied:
         turn.say(turn.speaker._("We are glad it helped. Case %(reference)s is closed; write to "

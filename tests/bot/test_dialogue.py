@@ -289,8 +289,15 @@ def test_writing_after_opt_out_opts_back_in_and_is_answered(person: Callable) ->
     pytest.param("ما بدي", False, id="syrian-i-dont-want"),
     pytest.param("لا أريد", False, id="msa-i-dont-want"),
     pytest.param("la2", False, id="arabizi-la2"),
+    pytest.param("yes please", True, id="yes-please"),
+    pytest.param("اي نعم", True, id="ee-naam"),
+    pytest.param("نعم لو سمحت", True, id="yes-if-you-please"),
+    pytest.param("نعم موافق", True, id="yes-i-agree"),
+    pytest.param("لا لا", False, id="no-no"),
+    pytest.param("no thank you", False, id="no-thank-you"),
 ])
 def test_consent_in_everyday_words(person: Callable, answer: str, consent: bool) -> None:
+    # An answer not understood skips the question: consent never asked again, never stored.
     someone = person()
     someone.says(COMPLAINT)
     someone.says("1")
@@ -398,3 +405,15 @@ def test_opting_out_in_other_words(person: Callable, text: str) -> None:
     [reply] = someone.says(text)
     assert reply.kind == "opt_out" and reply.language == "ar"
     assert someone.contact.opted_out is True
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("لا ما وصلني شي لهلق", id="no-then-a-complaint"),
+    pytest.param("yes but the basket is still missing", id="yes-then-a-complaint"),
+])
+def test_a_yes_or_no_inside_a_message_is_not_an_answer(person: Callable, text: str) -> None:
+    someone = person()
+    someone.says(COMPLAINT)
+    someone.says("1")
+    assert [reply.kind for reply in someone.says(text)] == ["added"]
+    assert someone.cases[0].consent_to_contact is None
