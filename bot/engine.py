@@ -44,11 +44,12 @@ NO_WORDS = _keys("2", "لا", "لاء", "لأ", "كلا", "لا شكرا", "مو
 GREETING_WORDS = _keys("مرحبا", "مرحبتين", "مراحب", "اهلا", "اهلين", "هلا", "هلو", "هاي", "السلام",
                        "سلام", "عليكم", "وعليكم", "عليكن", "ورحمة", "وبركاته", "صباح", "مساء",
                        "الخير", "النور", "hi", "hello", "hey", "salam", "salaam", "marhaba",
-                       "ahlan", "hala", "good", "morning", "evening", "alaykum", "alaikum")
+                       "ahlan", "hala", "good", "morning", "evening", "alaykum", "alaikum",
+                       "3alaykum", "3alaikum", "3likom", "3lykom", "3aleikum")
 THANKS_WORDS = _keys("شكرا", "مشكور", "مشكورين", "مشكورة", "يعطيكم", "يعطيك", "العافية",
                      "تسلم", "تسلمو", "تسلموا", "يسلمو", "يسلموا", "ممنون", "ممنونين",
                      "جزاكم", "يجزيكم", "تمام", "طيب", "حسنا", "thanks", "thank", "thx",
-                     "shukran", "shokran", "ok", "okay")
+                     "shukran", "shokran", "ok", "okay", "مرسي", "merci")
 COURTESY_FILLER = _keys("الله", "خير", "خيرا", "جزيلا", "كتير", "كثيرا", "جدا", "لكم", "الكم",
                         "الك", "لك", "الكن", "يا", "اخي", "اخوي", "خيو", "استاذ", "you", "so",
                         "much", "very", "a", "lot", "all", "dear")

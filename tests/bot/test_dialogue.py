@@ -339,6 +339,8 @@ def test_a_one_word_answer_keeps_the_conversations_language(
     pytest.param("شكراً إلكم", "courtesy", "عفواً", id="thanks-to-you"),
     pytest.param("الله يعطيكم العافية", "courtesy", "عفواً", id="god-give-you-health"),
     pytest.param("thank you so much", "courtesy", "You are welcome", id="english-thanks"),
+    pytest.param("مرسي كتير", "courtesy", "عفواً", id="levantine-merci"),
+    pytest.param("salam 3alaykum", "greeting", "أهلاً بك", id="arabizi-salam-alaykum"),
 ])
 def test_a_greeting_or_thanks_alone_opens_no_case(person: Callable, text: str, kind: str,
                                                   fragment: str) -> None:
