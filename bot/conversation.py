@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.engine import OPT_OUT_WORDS, DialogueSettings, Turn, step
+from bot.engine import OPT_OUT_WORDS, DialogueSettings, Turn, is_answer_word, step
 from bot.language import DEFAULT as DEFAULT_LANGUAGE
 from bot.language import SUPPORTED, detect_language
 from bot.messages import Speaker
@@ -43,17 +43,22 @@ class LanguageSignal:
 
     detected: str | None  # "ar", "en" or None: no clear signal
     keyword: bool = False  # a command or an opt-out word: says nothing
+    # A one-word answer ("yes", "ok", "STATUS 1234567"): people who read Arabic type these
+    # in Latin letters too, so it keeps the language of the conversation so far.
+    answer: bool = False
 
     @classmethod
     def of(cls, text: str) -> LanguageSignal:
         key = normalize_for_matching(text)
         if key in OPT_OUT_WORDS or text.strip().startswith("/"):
             return cls(None, keyword=True)
-        return cls(detect_language(text))
+        return cls(detect_language(text), answer=is_answer_word(key))
 
     def reply_language(self, previous: str | None) -> str:
         if self.keyword:
             return previous or DEFAULT_LANGUAGE
+        if self.answer and previous in SUPPORTED:
+            return previous
         if self.detected is not None:
             return self.detected
         return previous if previous in SUPPORTED else DEFAULT_LANGUAGE

@@ -27,10 +27,59 @@ def _keys(*words: str) -> frozenset[str]:
     return frozenset(normalize_for_matching(word) for word in words)
 
 
-OPT_OUT_WORDS = _keys("stop", "توقف", "الغاء", "إلغاء", "unsubscribe")
+OPT_OUT_WORDS = _keys("stop", "توقف", "الغاء", "إلغاء", "unsubscribe", "الغاء الاشتراك",
+                      "إلغاء الاشتراك", "ايقاف", "إيقاف", "ايقاف الرسائل", "وقف الرسائل",
+                      "stop messages")
 START_WORDS = {"/start", "start"}
-YES_WORDS = _keys("1", "نعم", "ايوه", "أيوه", "اي", "موافق", "yes", "y", "ok", "aywa", "na3am")
-NO_WORDS = _keys("2", "لا", "كلا", "مو موافق", "no", "n", "la")
+# Yes and no as people in Syria and Iraq write them: MSA, dialect («ايه», «إي», «ما بدي»),
+# Arabizi and English.
+YES_WORDS = _keys("1", "نعم", "ايوه", "أيوه", "ايوا", "أيوا", "اي", "إي", "ايه", "إيه", "اكيد",
+                  "أكيد", "طبعا", "موافق", "موافقة", "تمام", "اوكي", "yes", "y", "ok", "okay",
+                  "yeah", "yep", "sure", "aywa", "eh", "ee", "na3am", "akid", "tamam")
+NO_WORDS = _keys("2", "لا", "لاء", "لأ", "كلا", "لا شكرا", "مو موافق", "مش موافق", "غير موافق",
+                 "ما بدي", "مابدي", "لا ما بدي", "ما اريد", "لا اريد", "ما ابي", "no", "n",
+                 "nope", "no thanks", "la", "la2", "laa")
+# A message of these words alone (and no other) is a greeting or thanks, not a complaint: with
+# no open case it is answered in kind and opens none. Filler words count only beside them.
+GREETING_WORDS = _keys("مرحبا", "مرحبتين", "مراحب", "اهلا", "اهلين", "هلا", "هلو", "هاي", "السلام",
+                       "سلام", "عليكم", "وعليكم", "عليكن", "ورحمة", "وبركاته", "صباح", "مساء",
+                       "الخير", "النور", "hi", "hello", "hey", "salam", "salaam", "marhaba",
+                       "ahlan", "hala", "good", "morning", "evening", "alaykum", "alaikum",
+                       "3alaykum", "3alaikum", "3likom", "3lykom", "3aleikum")
+THANKS_WORDS = _keys("شكرا", "مشكور", "مشكورين", "مشكورة", "يعطيكم", "يعطيك", "العافية",
+                     "تسلم", "تسلمو", "تسلموا", "يسلمو", "يسلموا", "ممنون", "ممنونين",
+                     "جزاكم", "يجزيكم", "تمام", "طيب", "حسنا", "thanks", "thank", "thx",
+                     "shukran", "shokran", "ok", "okay", "مرسي", "merci")
+COURTESY_FILLER = _keys("الله", "خير", "خيرا", "جزيلا", "كتير", "كثيرا", "جدا", "لكم", "الكم",
+                        "الك", "لك", "الكن", "يا", "اخي", "اخوي", "خيو", "استاذ", "you", "so",
+                        "much", "very", "a", "lot", "all", "dear")
+# Said around a yes or a no: «نعم لو سمحت», "yes please", «لا شكراً».
+POLITE_WORDS = _keys("please", "pls", "plz", "thanks", "thank", "you", "لو", "سمحت", "من",
+                     "فضلك", "شكرا", "اكيد", "أكيد", "طبعا", "sure", "الله", "يخليك",
+                     "يخليكم")
+# Answers that say nothing about the language a person reads (bot.conversation).
+STATUS_KEYWORDS = _keys("status", "case", "ref")
+
+
+def yes_or_no(text: str) -> bool | None:
+    """True for a yes («ايه», "yes please", «اي نعم»), False for a no («لا ما بدي»), None for
+    anything else."""
+    key = normalize_for_matching(text)
+    for answer, words in ((True, YES_WORDS), (False, NO_WORDS)):
+        if key in words:
+            return answer
+    kept = [word for word in key.split() if word not in POLITE_WORDS] or key.split()
+    for answer, words in ((True, YES_WORDS), (False, NO_WORDS)):
+        if kept and (" ".join(kept) in words or all(word in words for word in kept)):
+            return answer
+    return None
+
+
+def is_answer_word(key: str) -> bool:
+    """A yes, a no or a status keyword, digits aside («STATUS 1234567»)."""
+    words = " ".join(word for word in key.split() if not word.isdigit())
+    return words in STATUS_KEYWORDS or (bool(words) and yes_or_no(words) is not None)
+
 # "/link 12345678" (or "/link@sawti_bot 12345678") from a staff member's Telegram chat.
 LINK_COMMAND = re.compile(r"\s*/link(?:@\w+)?(?:\s+(?P<code>.*))?", re.IGNORECASE | re.DOTALL)
 LINK_CHANNELS = frozenset({"telegram"})
@@ -116,7 +165,8 @@ def classify(turn: Turn, state: State) -> Event:
     text = turn.message.body or ""
     key = normalize_for_matching(text)
     if not has_words(text) and not turn.message.attachments and turn.message.kind != "location":
-        return Event.EMPTY
+        # 👍 to a question that waits is a try at answering it: the question comes again.
+        return Event.NOT_A_CHOICE if _question_waits(turn, state) else Event.EMPTY
     if key in OPT_OUT_WORDS:
         return Event.OPT_OUT
     if text.strip().lower() in START_WORDS:
@@ -130,13 +180,13 @@ def classify(turn: Turn, state: State) -> Event:
         if answer is not None:
             return Event.NOT_SATISFIED if answer == survey.NOT_SATISFIED else Event.ANSWER
     if state is State.AWAITING_REOPEN and _surveyed_case(turn) is not None \
-            and (key in YES_WORDS or key in NO_WORDS):
+            and yes_or_no(key) is not None:
         return Event.ANSWER
     if state is State.AWAITING_LOCATION and match_location(turn.settings.org_data, key):
         return Event.ANSWER
-    if state is State.AWAITING_CONSENT and (key in YES_WORDS or key in NO_WORDS):
+    if state is State.AWAITING_CONSENT and yes_or_no(key) is not None:
         return Event.ANSWER
-    if state is State.AWAITING_INFO_FEEDBACK and (key in YES_WORDS or key in NO_WORDS) \
+    if state is State.AWAITING_INFO_FEEDBACK and yes_or_no(key) is not None \
             and _info_awaiting(turn) is not None:
         return Event.ANSWER
     if key.isdigit() and len(key) <= CHOICE_DIGITS and _question_waits(turn, state):
@@ -165,6 +215,7 @@ def match_location(org_data: OrgData, key: str) -> Location | None:
     """A governorate chosen by its number in the list, or a governorate or district by name:
     the whole answer, or the one place a short answer names."""
     governorates = org_data.governorates
+    key = _without_number_word(key)
     if key.isdigit():
         index = int(key) - 1
         return governorates[index] if 0 <= index < len(governorates) else None
@@ -178,6 +229,15 @@ def match_location(org_data: OrgData, key: str) -> Location | None:
                                                 for name in place.match_keys())]
     names = {place.name_en for place in named}  # a district may share its governorate's name
     return named[0] if len(names) == 1 else None
+
+
+NUMBER_WORDS = _keys("رقم", "الرقم", "number", "no")
+
+
+def _without_number_word(key: str) -> str:
+    """«رقم 2», "number 2": the number alone."""
+    first, _, rest = key.partition(" ")
+    return rest if first in NUMBER_WORDS and rest.isdigit() else key
 
 
 def _names(words: list[str], name: list[str]) -> bool:
@@ -245,6 +305,8 @@ def open_or_add_to_case(turn: Turn) -> None:
         turn.case = existing
         _add(turn)
         return
+    if _answered_in_kind(turn):
+        return
     case = intake.open_case(turn.session, turn.contact, turn.message,
                             turn.settings.org_data.grid, turn.now)
     turn.case, turn.opened_case = case, True
@@ -259,6 +321,23 @@ def open_or_add_to_case(turn: Turn) -> None:
     ))
     turn.say(body, "ack")
     _look_for_an_answer(turn, case)
+
+
+def _answered_in_kind(turn: Turn) -> bool:
+    """A greeting or thanks alone, with nothing attached, is answered in kind (no case)."""
+    message = turn.message
+    words = normalize_for_matching(message.body or "").split()
+    if message.attachments or message.kind == "location" or not words \
+            or not all(word in GREETING_WORDS | THANKS_WORDS | COURTESY_FILLER for word in words):
+        return False
+    if any(word in THANKS_WORDS for word in words):
+        turn.say(turn.speaker._("You are welcome. If you need anything else, write to us at "
+                                "any time."), "courtesy")
+    elif any(word in GREETING_WORDS for word in words):
+        greet(turn)
+    else:
+        return False  # filler alone («الله»): read as a message
+    return True
 
 
 def _promised_deadline(turn: Turn, case: Case) -> datetime:
@@ -295,13 +374,13 @@ def save_location(turn: Turn) -> None:
         intake.attach(turn.case, turn.message, turn.now)
         if turn.case.location is None:
             turn.case.location = location.code
-        if turn.case.messages and _info_awaiting(turn) is None:
+        if turn.case.messages and not info.was_answered(turn.session, turn.case):
             first = turn.case.messages[0]  # the question may only now have its place's answer
             turn.info_entry = _entry_for(turn, first.body, location.code)
 
 
 def save_consent(turn: Turn) -> None:
-    consent = normalize_for_matching(turn.message.body or "") in YES_WORDS
+    consent = yes_or_no(turn.message.body or "") is True
     turn.contact.consent_to_contact = consent
     turn.case = _case_of_dialogue(turn)
     if turn.case is not None:
@@ -341,7 +420,7 @@ def answer_reopen_offer(turn: Turn) -> None:
     turn.case = case
     intake.attach(case, turn.message, turn.now)
     speaker = turn.speaker
-    if normalize_for_matching(turn.message.body or "") in YES_WORDS:
+    if yes_or_no(turn.message.body or "") is True:
         survey.reopen_on_request(turn.session, case, turn.now)
         turn.say(speaker._("We reopened case %(reference)s. Our team will look at it again "
                            "and answer you.", reference=case.reference), "survey_reopened")
@@ -352,14 +431,17 @@ def answer_reopen_offer(turn: Turn) -> None:
 
 
 def ask_again(turn: Turn) -> None:
-    """A number that is none of the choices: keep it on the case, and ask once more."""
+    """A number that is none of the choices, or an answer with no words (👍): keep it on the
+    case, and ask once more."""
     turn.case = turn.contact.dialogue_case or intake.current_case(
         turn.session, turn.contact, turn.now, turn.settings.attach_window)
     if turn.case is not None:
         intake.attach(turn.case, turn.message, turn.now)
     speaker = turn.speaker
     if turn.state is State.AWAITING_LOCATION:
-        body = speaker._("That number is not in the list.") + "\n" + _location_question(turn)
+        body = _location_question(turn)
+        if has_words(turn.message.body or ""):  # a number, not an emoji
+            body = speaker._("That number is not in the list.") + "\n" + body
     elif turn.state is State.AWAITING_SURVEY:
         body = speaker._("Please reply 1 if you are satisfied, 2 if partly, 3 if you are not "
                          "satisfied.")
@@ -390,7 +472,7 @@ def save_info_feedback(turn: Turn) -> None:
     assert answer is not None and answer.case is not None  # classified as ANSWER only then
     turn.case, turn.opened_case = answer.case, True
     intake.attach(answer.case, turn.message, turn.now)
-    satisfied = normalize_for_matching(turn.message.body or "") in YES_WORDS
+    satisfied = yes_or_no(turn.message.body or "") is True
     info.record_feedback(turn.session, answer, satisfied, turn.now, turn.settings.org_data)
     if satisfied:
         turn.say(turn.speaker._("We are glad it helped. Case %(reference)s is closed; write to "

@@ -37,7 +37,8 @@ class Event(StrEnum):
     START = "start"  # /start (Telegram) or a greeting command
     STATUS_QUERY = "status_query"  # the message is a case reference
     ANSWER = "answer"  # a valid answer to the question the contact was asked
-    # One or two digits that are none of the question's choices (a slip: "3" to "1 or 2")
+    # One or two digits that are none of the question's choices (a slip: "3" to "1 or 2"),
+    # or no words at all (👍) while such a question waits
     NOT_A_CHOICE = "not_a_choice"
     NOT_SATISFIED = "not_satisfied"  # the survey answered with 3
     LINK = "link"  # "/link CODE" on Telegram: a staff member links their chat for alerts

@@ -112,6 +112,14 @@ def record(session: Session, case: Case | None, message: Message | None,
     return answer
 
 
+def was_answered(session: Session, case: Case) -> bool:
+    """Whether an entry already answered this case (the person may have said it did not help:
+    the same answer is not sent again)."""
+    return session.scalars(select(InfoAnswer.id).where(
+        InfoAnswer.case_id == case.id, InfoAnswer.entry_id.is_not(None)).limit(1)).first() \
+        is not None
+
+
 def awaiting_feedback(session: Session, case: Case) -> InfoAnswer | None:
     return session.scalars(select(InfoAnswer).where(
         InfoAnswer.case_id == case.id, InfoAnswer.entry_id.is_not(None),

@@ -36,11 +36,21 @@ _QUERY_WORDS = {
         "اخبار", "عن", "بخصوص", "الى", "لوين", "اريد", "بدي", "اعرف",
         "status", "case", "ref", "reference", "number", "no", "my", "check", "hala", "7ala",
         "what", "is", "the", "of", "about", "any", "news", "update", "on", "please",
+        # The rest of how people ask: «شو صار فيها», «الشكوى تبعي», «لو سمحت», «معاملتي»,
+        # «ليش ما حدا رد علي», "can you tell me what happened with my complaint".
+        "فيها", "فيه", "تبعي", "تبعها", "تبع", "الي", "اللي", "لي", "عندي", "لو", "سمحت", "من",
+        "فضلك", "ممكن", "السلام", "عليكم", "مرحبا", "اخي", "اخوي", "يا", "هل", "في", "اي",
+        "شي", "جديد", "لسا", "لسه", "بعد", "هلق", "لهلق", "لحد", "الان", "ليش", "لماذا", "حدا",
+        "احد", "رد", "الرد", "علي",
+        "علينا", "اسال", "اسأل", "استفسر", "استفسار", "معاملة", "معاملتي", "المعاملة", "قضيتي",
+        "موضوع", "موضوعي", "شكوتي", "بشكوتي", "اريد", "نريد", "بدنا", "نعرف", "تبعنا",
+        "hi", "hello", "can", "you", "tell", "me", "i", "want", "to", "know", "happened",
+        "with", "for", "has", "there", "been", "complaint", "request", "it", "s",
     )
 }
 # «بشكواي», «والحالة»: a word with a clitic in front is the same query word.
 _CLITICS = tuple(normalize_for_matching(prefix) for prefix in ("و", "ب", "ل", "ف", "وب", "ول"))
-MAX_QUERY_WORDS = 6
+MAX_QUERY_WORDS = 10
 _DIGIT_RUN = re.compile(r"\d+")
 
 

@@ -85,6 +85,11 @@ SCENARIOS = [
                   Step("شو صار بشكواي {ref}؟", ["status"], ["{ref}", "بانتظار مراجعة"]),
                   Step("ما هي حالة شكواي رقم {ref}؟", ["status"], ["{ref}"])],
                  State.IDLE, id="status-asked-in-a-sentence-during-a-burst"),
+    pytest.param([Step(COMPLAINT, ["ack", "question"]), Step("1", ["question"]),
+                  Step("1", ["confirmation"]), Step("وكمان ما وصلني الخبز", ["added"]),
+                  Step("بدي اعرف شو صار بالشكوى تبعي {ref} لو سمحت", ["status"], ["{ref}"]),
+                  Step("ليش ما حدا رد علي لهلق؟ رقم شكوتي {ref}", ["status"], ["{ref}"])],
+                 State.IDLE, id="status-asked-at-length-is-not-swallowed-by-the-burst"),
     pytest.param([Step(COMPLAINT, ["ack", "question"]), Step("{bad_ref}", ["status"],
                                                             ["كُتب بشكل خاطئ"])],
                  State.AWAITING_LOCATION, id="status-wrong-check-digit"),
@@ -148,6 +153,8 @@ def test_answers_are_stored_on_the_case(person: Callable) -> None:
     pytest.param("نينوى", "نعم", id="ninawa-yes"),
     pytest.param("٣", "no", id="digit-no"),
     pytest.param("انا من الباب", "ايوه", id="from-al-bab-aywa"),
+    pytest.param("حلب", "لا ما بدي", id="aleppo-no-i-dont-want"),
+    pytest.param("1", "ايه", id="idlib-eh"),
 ])
 def test_answering_the_questions_raises_no_triage_flag(person: Callable, place: str,
                                                        consent: str) -> None:
@@ -265,3 +272,150 @@ def test_writing_after_opt_out_opts_back_in_and_is_answered(person: Callable) ->
     replies = someone.says("رجعت، عندي سؤال")
     assert someone.contact.opted_out is False
     assert [reply.kind for reply in replies] == ["added"]
+
+
+@pytest.mark.parametrize(("answer", "consent"), [
+    pytest.param("ايه", True, id="syrian-eh"),
+    pytest.param("إيه", True, id="syrian-eh-hamza"),
+    pytest.param("ايوا", True, id="aywa-alef"),
+    pytest.param("إي", True, id="iraqi-ee-hamza"),
+    pytest.param("أكيد", True, id="of-course"),
+    pytest.param("تمام", True, id="tamam"),
+    pytest.param("نعم.", True, id="yes-with-full-stop"),
+    pytest.param("eh", True, id="arabizi-eh"),
+    pytest.param("yeah", True, id="english-yeah"),
+    pytest.param("لاء", False, id="laa-with-hamza"),
+    pytest.param("لا شكرا", False, id="no-thanks"),
+    pytest.param("ما بدي", False, id="syrian-i-dont-want"),
+    pytest.param("لا أريد", False, id="msa-i-dont-want"),
+    pytest.param("la2", False, id="arabizi-la2"),
+    pytest.param("yes please", True, id="yes-please"),
+    pytest.param("اي نعم", True, id="ee-naam"),
+    pytest.param("نعم لو سمحت", True, id="yes-if-you-please"),
+    pytest.param("نعم موافق", True, id="yes-i-agree"),
+    pytest.param("لا لا", False, id="no-no"),
+    pytest.param("no thank you", False, id="no-thank-you"),
+])
+def test_consent_in_everyday_words(person: Callable, answer: str, consent: bool) -> None:
+    # An answer not understood skips the question: consent never asked again, never stored.
+    someone = person()
+    someone.says(COMPLAINT)
+    someone.says("1")
+    [reply] = someone.says(answer)
+    assert reply.kind == "confirmation" and reply.language == "ar"
+    assert someone.cases[0].consent_to_contact is consent
+
+
+@pytest.mark.parametrize(("first", "answer", "language"), [
+    pytest.param(COMPLAINT, "yes", "ar", id="yes-keeps-arabic"),
+    pytest.param(COMPLAINT, "OK", "ar", id="ok-keeps-arabic"),
+    pytest.param(COMPLAINT, "no", "ar", id="no-keeps-arabic"),
+    pytest.param(COMPLAINT, "STATUS {ref}", "ar", id="status-keyword-keeps-arabic"),
+    pytest.param("I did not receive my food basket this month", "نعم", "en",
+                 id="naam-keeps-english"),
+    pytest.param(COMPLAINT, "yes I agree, please call me", "en", id="a-sentence-switches"),
+])
+def test_a_one_word_answer_keeps_the_conversations_language(
+        person: Callable, first: str, answer: str, language: str) -> None:
+    # The language is remembered for every later message (an officer's answer, the survey):
+    # an Arabic speaker who types "yes" on a Latin keyboard must not be switched to English.
+    someone = person()
+    someone.says(first)
+    someone.says("1")
+    [reply] = someone.says(_fill(answer, someone))
+    assert reply.language == language
+    assert someone.contact.language == language
+
+
+@pytest.mark.parametrize(("text", "kind", "fragment"), [
+    pytest.param("مرحبا", "greeting", "أهلاً بك في صوتي", id="marhaba"),
+    pytest.param("السلام عليكم", "greeting", "أهلاً بك في صوتي", id="salam-alaykum"),
+    pytest.param("السلام عليكم ورحمة الله وبركاته", "greeting", "أهلاً بك", id="full-salam"),
+    pytest.param("صباح الخير", "greeting", "أهلاً بك", id="good-morning"),
+    pytest.param("مرحباااا 🌹", "greeting", "أهلاً بك", id="stretched-with-emoji"),
+    pytest.param("marhaba", "greeting", "أهلاً بك", id="arabizi-marhaba"),
+    pytest.param("hello", "greeting", "Welcome to Sawti", id="english-hello"),
+    pytest.param("شكرا", "courtesy", "عفواً", id="shukran"),
+    pytest.param("شكراً إلكم", "courtesy", "عفواً", id="thanks-to-you"),
+    pytest.param("الله يعطيكم العافية", "courtesy", "عفواً", id="god-give-you-health"),
+    pytest.param("thank you so much", "courtesy", "You are welcome", id="english-thanks"),
+    pytest.param("مرسي كتير", "courtesy", "عفواً", id="levantine-merci"),
+    pytest.param("salam 3alaykum", "greeting", "أهلاً بك", id="arabizi-salam-alaykum"),
+])
+def test_a_greeting_or_thanks_alone_opens_no_case(person: Callable, text: str, kind: str,
+                                                  fragment: str) -> None:
+    # «مرحبا» is how people start: a case number and a deadline for it, then the location
+    # question, would make their real message look like an answer; officers get empty cases.
+    someone = person()
+    [reply] = someone.says(text)
+    assert reply.kind == kind and fragment in reply.body
+    assert someone.cases == [] and someone.contact.dialogue_state == State.IDLE
+    replies = someone.says(COMPLAINT)  # then the complaint itself opens the case
+    assert [r.kind for r in replies] == ["ack", "question"]
+    assert [m.body for m in someone.cases[0].messages if m.direction == "in"] == [COMPLAINT]
+
+
+@pytest.mark.parametrize(("text", "kinds"), [
+    pytest.param("شكرا", ["added"], id="thanks-joins-the-open-case"),
+    pytest.param("مرحبا، ما وصلني الخبز كمان", ["added"], id="greeting-with-content"),
+])
+def test_a_greeting_or_thanks_during_a_case_is_kept_on_it(person: Callable, text: str,
+                                                          kinds: list[str]) -> None:
+    someone = person()
+    someone.says(COMPLAINT)
+    someone.says("1")
+    someone.says("1")
+    assert [r.kind for r in someone.says(text)] == kinds
+    inbound = [m.body for m in someone.cases[0].messages if m.direction == "in"]
+    assert inbound[-1] == text and len(someone.cases) == 1
+
+
+
+@pytest.mark.parametrize(("answers", "fragment", "state"), [
+    pytest.param(["1", "👍"], "يرجى الرد بـ 1 لنعم أو 2 للا", State.AWAITING_CONSENT,
+                 id="thumbs-up-to-consent"),
+    pytest.param(["🙏"], "في أي محافظة أنت؟", State.AWAITING_LOCATION,
+                 id="emoji-to-location"),
+])
+def test_an_answer_without_words_gets_the_question_again(
+        person: Callable, answers: list[str], fragment: str, state: State) -> None:
+    # "We received an empty message, write your complaint" to a 👍 that answers "may we call
+    # you?" reads as if the complaint was lost.
+    someone = person()
+    someone.says(COMPLAINT)
+    *before, last = answers
+    for answer in before:
+        someone.says(answer)
+    [reply] = someone.says(last)
+    assert reply.kind == "question" and fragment in reply.body
+    assert "رسالة فارغة" not in reply.body and "ليس في القائمة" not in reply.body
+    assert someone.contact.dialogue_state == state
+    inbound = [m.body for m in someone.cases[0].messages if m.direction == "in"]
+    assert inbound[-1] == last  # kept on the case
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("الغاء الاشتراك", id="cancel-subscription"),
+    pytest.param("إلغاء الاشتراك", id="cancel-subscription-hamza"),
+    pytest.param("إيقاف", id="iqaf"),
+    pytest.param("ايقاف الرسائل", id="stop-the-messages"),
+    pytest.param("Stop messages", id="english-stop-messages"),
+])
+def test_opting_out_in_other_words(person: Callable, text: str) -> None:
+    someone = person()
+    someone.says(COMPLAINT)
+    [reply] = someone.says(text)
+    assert reply.kind == "opt_out" and reply.language == "ar"
+    assert someone.contact.opted_out is True
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("لا ما وصلني شي لهلق", id="no-then-a-complaint"),
+    pytest.param("yes but the basket is still missing", id="yes-then-a-complaint"),
+])
+def test_a_yes_or_no_inside_a_message_is_not_an_answer(person: Callable, text: str) -> None:
+    someone = person()
+    someone.says(COMPLAINT)
+    someone.says("1")
+    assert [reply.kind for reply in someone.says(text)] == ["added"]
+    assert someone.cases[0].consent_to_contact is None

@@ -147,3 +147,36 @@ def test_the_starter_entry_says_aid_is_free_but_never_to_a_report(
     assert someone.cases[0].sensitive is sensitive
     if "info_answer" in kinds:
         assert ("مجانية" in replies[1].body) or ("free" in replies[1].body)
+
+
+@pytest.mark.parametrize("feedback", [
+    pytest.param("2", id="no-by-number"),
+    pytest.param("لا", id="no-in-words"),
+    pytest.param("ما عرفت وين", id="skipped-with-text"),
+])
+@pytest.mark.parametrize("place", [
+    pytest.param("1", id="governorate-number"),
+    pytest.param("ادلب", id="governorate-name"),
+])
+def test_the_answer_is_not_sent_again_once_the_location_is_known(
+        person: Callable, feedback: str, place: str) -> None:
+    # The person said the answer did not help (or moved on): sending it again after they
+    # name their governorate, and asking "did this answer?" again, contradicts them.
+    _entry()
+    amal = person()
+    assert _kinds(amal.says("وين وايمت التوزيع؟")) == ["ack", "info_answer"]
+    assert _kinds(amal.says(feedback))[-1] == "question"  # which governorate?
+    replies = amal.says(place)
+    assert _kinds(replies) == ["question"]  # then: may we contact you?
+    assert amal.contact.dialogue_state == State.AWAITING_CONSENT
+    assert amal.cases[0].status != CaseStatus.CLOSED
+
+
+def test_thanks_after_the_information_line_closed_the_case_opens_no_case(
+        person: Callable) -> None:
+    _entry()
+    someone = person()
+    someone.says("ايمت التوزيع الجاي؟")
+    assert _kinds(someone.says("1")) == ["info_thanks"]  # the case is closed
+    [reply] = someone.says("شكراً كتير")
+    assert reply.kind == "courtesy" and len(someone.cases) == 1

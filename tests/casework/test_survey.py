@@ -173,12 +173,17 @@ def test_something_else_after_not_satisfied_is_a_new_message(person: Person,
     assert person.cases[0].status == CaseStatus.CLOSED
 
 
-@pytest.mark.parametrize("text", ["شكراً إلكم", "ok"])
-def test_a_message_that_is_no_answer_is_handled_as_today(person: Person, surveyed: Case,
-                                                         text: str) -> None:
-    assert person.says(text) == ["ack"]  # a new case; location and consent are known
+@pytest.mark.parametrize(("text", "kinds", "cases"), [
+    pytest.param("والسلة الجاية كمان ما وصلت", ["ack"], 2, id="a-new-complaint"),
+    # Thanks alone is answered in kind: a new case (and deadline) for it would be absurd.
+    pytest.param("شكراً إلكم", ["courtesy"], 1, id="thanks"),
+    pytest.param("ok", ["courtesy"], 1, id="ok"),
+])
+def test_a_message_that_is_no_answer_is_handled_as_today(
+        person: Person, surveyed: Case, text: str, kinds: list[str], cases: int) -> None:
+    assert person.says(text) == kinds  # a new case: location and consent are known
     assert _satisfaction(surveyed) is None
-    assert len(person.cases) == 2 and person.contact.dialogue_state == State.IDLE
+    assert len(person.cases) == cases and person.contact.dialogue_state == State.IDLE
 
 
 @pytest.mark.parametrize("slip", ["4", "٩", "0"])
