@@ -110,9 +110,9 @@ class TelegramAdapter(ChannelAdapter):
                              edited=update.edited_message is not None)]
         except BadWebhook:
             raise
-        except (AttributeError, KeyError, TypeError, ValueError) as error:
+        except (AttributeError, KeyError, TypeError, ValueError, OverflowError) as error:
             # Fields of the wrong type: python-telegram-bot calls .get() on them, or we
-            # compare them (fuzzing found both).
+            # compare them; a date past the platform's clock overflows (fuzzing found all).
             raise BadWebhook(f"malformed Telegram update: {type(error).__name__}") from error
 
     def webhook_response(self, handled: Sequence[Handled]) -> Response:

@@ -116,6 +116,12 @@ def test_updates(client: FlaskClient, app_context: None, label: str, update: dic
         ("latitude-a-string", location_update(14, CHAT, "36.2", 37.1), WEBHOOK_SECRET, 400),
         ("latitude-out-of-range", location_update(15, CHAT, 136.2, 37.1), WEBHOOK_SECRET,
          400),
+        # A date past what the platform's clock can hold (an OverflowError, a 500 before;
+        # `make fuzz` found it), and one before 1970.
+        ("date-past-time-t", _changed(text_update(16, CHAT, "x"), "date", 10**20),
+         WEBHOOK_SECRET, 400),
+        ("date-far-in-the-past", _changed(text_update(17, CHAT, "x"), "date", -10**20),
+         WEBHOOK_SECRET, 400),
     ],
 )
 def test_bad_requests(client: FlaskClient, app_context: None, label: str, body: object,
