@@ -38,3 +38,22 @@ ORG = load_org_data(Path(__file__).resolve().parents[2] / "config")
 def test_a_place_is_found_in_the_answer(answer: str, code: str | None) -> None:
     place = match_location(ORG, normalize_for_matching(answer))
     assert (place.code if place else None) == code
+
+
+# Where most displaced people in north-west Syria live, named by their town or camp rather than
+# their district (OCHA admin2: Atmeh, Sarmada, Dana and Kafr Lusin are in Harim).
+@pytest.mark.parametrize(("answer", "code"), [
+    pytest.param("مخيمات أطمة", "SY-ID-02", id="atmeh-camps"),
+    pytest.param("انا بسرمدا", "SY-ID-02", id="in-sarmada"),
+    pytest.param("الدانا", "SY-ID-02", id="dana"),
+    pytest.param("ساكنين بمخيم كفرلوسين", "SY-ID-02", id="kafr-lusin-camp"),
+    pytest.param("سلقين", "SY-ID-02", id="salqin"),
+    pytest.param("من سرمين", "SY-ID-01", id="sarmin-in-idlib-district"),
+    pytest.param("جنديرس", "SY-HL-02", id="jandairis-in-afrin"),
+    pytest.param("مارع", "SY-HL-03", id="marea-in-azaz"),
+    pytest.param("الراعي", "SY-HL-04", id="al-rai-in-al-bab"),
+    pytest.param("atmeh camp", "SY-ID-02", id="atmeh-in-latin"),
+])
+def test_towns_and_camps_name_their_district(answer: str, code: str) -> None:
+    place = match_location(ORG, normalize_for_matching(answer))
+    assert (place.code if place else None) == code
