@@ -17,7 +17,7 @@ from bot.messages import Speaker
 from bot.states import QUESTIONS, SURVEY_STATES, Event, Next, State, transition_for
 from casework import audit, deadlines, faq, info, intake, notifications, survey, triage
 from casework.models import Case, CaseStatus, Contact, InfoAnswer, InfoEntry, Message
-from casework.references import ReferenceCheck, find_reference_query
+from casework.references import ReferenceCheck, asks_about_status, find_reference_query
 from casework.text import has_words, normalize_for_matching
 from casework.triage import Lexicon
 from config.data import Location, OrgData
@@ -173,7 +173,7 @@ def classify(turn: Turn, state: State) -> Event:
         return Event.START
     if turn.contact.channel in LINK_CHANNELS and LINK_COMMAND.fullmatch(text):
         return Event.LINK
-    if find_reference_query(text):
+    if find_reference_query(text) or (asks_about_status(text) and _own_case(turn) is not None):
         return Event.STATUS_QUERY
     if state is State.AWAITING_SURVEY and survey.awaits_answer(turn.contact.dialogue_case):
         answer = survey.parse_answer(text)
@@ -277,9 +277,17 @@ def greet(turn: Turn) -> None:
         org=turn.settings.org_name_in(turn.speaker.language)), "greeting")
 
 
+def _own_case(turn: Turn) -> Case | None:
+    """The case a question without a number is about: the person's latest."""
+    return intake.latest_case(turn.session, turn.contact)
+
+
 def answer_status(turn: Turn) -> None:
     found = find_reference_query(turn.message.body or "")
-    assert found is not None  # classified as STATUS_QUERY
+    if found is None:  # «شو صار؟»: their own case, named so they have its number
+        case = _own_case(turn)
+        assert case is not None  # classified as STATUS_QUERY only then
+        found = (case.reference, ReferenceCheck.VALID)
     reference, check = found
     speaker = turn.speaker
     if check is ReferenceCheck.BAD_CHECK_DIGIT:

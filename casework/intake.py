@@ -173,6 +173,15 @@ def attach(case: Case, message: Message, now: datetime) -> None:
     case.last_activity_at = now
 
 
+def latest_case(session: Session, contact: Contact) -> Case | None:
+    """The contact's most recent case that was not merged into another, whatever its age."""
+    if contact.id is None:
+        return None
+    return session.scalars(
+        select(Case).where(Case.contact_id == contact.id, Case.merged_into_id.is_(None))
+        .order_by(Case.created_at.desc(), Case.id.desc()).limit(1)).first()
+
+
 def find_case(session: Session, reference: str) -> Case | None:
     return session.scalars(select(Case).where(Case.reference == reference)).first()
 

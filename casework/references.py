@@ -101,6 +101,30 @@ def find_reference_query(text: str) -> tuple[str, ReferenceCheck] | None:
     return reference, ReferenceCheck.BAD_CHECK_DIGIT
 
 
+# Of the query words, those that ask about a case's progress: a message of query words with one
+# of these and no number asks about the person's own case («شو صار؟», "any news?").
+_ASKING_WORDS = {
+    normalize_for_matching(word)
+    for word in ("حالة", "حاله", "الحالة", "حالتي", "وضع", "وضعها", "متابعة", "استعلام", "صار",
+                 "صارت", "اخبار", "جديد", "رد", "الرد", "status", "news", "update", "happened")
+}
+
+
+def asks_about_status(text: str) -> bool:
+    """Whether the message asks how the person's case is going without giving its number:
+    only query words, one of them asking («ليش ما حدا رد علي؟», «شو صار بشكواي»)."""
+    words = normalize_for_matching(text).split()
+    if not words or len(words) > MAX_QUERY_WORDS or any(_DIGIT_RUN.search(w) for w in words):
+        return False
+    return all(_is_query_word(word) for word in words) and any(
+        _is_one_of(word, _ASKING_WORDS) for word in words)
+
+
 def _is_query_word(word: str) -> bool:
-    return word in _QUERY_WORDS or any(
-        word.startswith(clitic) and word[len(clitic):] in _QUERY_WORDS for clitic in _CLITICS)
+    return _is_one_of(word, _QUERY_WORDS)
+
+
+def _is_one_of(word: str, words: set[str]) -> bool:
+    return word in words or any(
+        word.startswith(clitic) and word[len(clitic):] in words for clitic in _CLITICS)
+

@@ -4,6 +4,7 @@ import pytest
 
 from casework.references import (
     ReferenceCheck,
+    asks_about_status,
     damm_check_digit,
     find_reference_query,
     is_valid_reference,
@@ -108,3 +109,21 @@ WRONG = REFERENCE[:6] + str((int(REFERENCE[6]) + 1) % 10)
 )
 def test_find_reference_query(text: str, expected: tuple[str, ReferenceCheck] | None) -> None:
     assert find_reference_query(text) == expected
+
+
+@pytest.mark.parametrize(("text", "asks"), [
+    pytest.param("شو صار؟", True, id="what-happened"),
+    pytest.param("شو صار بشكواي", True, id="with-my-complaint"),
+    pytest.param("ليش ما حدا رد علي لهلق", True, id="why-nobody-answered"),
+    pytest.param("في شي جديد؟", True, id="anything-new"),
+    pytest.param("status", True, id="status-keyword"),
+    pytest.param("any news about my complaint?", True, id="english"),
+    pytest.param("ما وصلت", False, id="it-did-not-arrive-is-a-complaint"),
+    pytest.param("مرحبا", False, id="a-greeting-asks-nothing"),
+    pytest.param("شو صار بالسلة الغذائية؟", False, id="about-something-else"),
+    pytest.param("شو صار 1234567", False, id="with-a-number-is-a-reference-query"),
+    pytest.param("", False, id="empty"),
+    pytest.param("شو صار شو صار شو صار شو صار شو صار شو صار", False, id="too-long"),
+])
+def test_asks_about_status(text: str, asks: bool) -> None:
+    assert asks_about_status(text) is asks
