@@ -49,10 +49,11 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         attempt = accounts.check_password(db.session, form.email.data or "",
                                           form.password.data or "", utcnow())
-        if attempt.result is LoginResult.LOCKED:
-            flash(_("Too many failed attempts. Try again later."), "error")
-        elif attempt.result is LoginResult.REFUSED or attempt.user is None:
-            flash(_("Email or password is not correct."), "error")
+        if attempt.result in (LoginResult.LOCKED, LoginResult.REFUSED) or attempt.user is None:
+            # One answer for a wrong password, an unknown email and a locked account: a
+            # different one for the last would tell a guesser which emails have accounts.
+            flash(_("Email or password is not correct, or the account is locked for a while "
+                    "after too many failed attempts."), "error")
         elif attempt.result is LoginResult.OK:
             sign_in(attempt.user)
             return redirect(safe_next(request.args.get("next")) or url_for("admin.home"))

@@ -158,6 +158,8 @@ def save_entry(session: Session, actor: User, entry: InfoEntry | None,
         entry = entry or InfoEntry(created_at=now)
         changed = sorted(name for name, value in cleaned.items()
                          if getattr(entry, name, None) != value)
+        if not created and not changed:
+            return entry  # saved as it was: nothing to record, still approved
         for name, value in cleaned.items():
             setattr(entry, name, value)
         entry.updated_at = now

@@ -18,6 +18,9 @@ from extensions import db
 from services import services
 from tests.admin.conftest import PASSWORD, current_code
 
+SIGN_IN_REFUSED = ("البريد الإلكتروني أو كلمة المرور غير صحيحة، أو الحساب مقفل مؤقتاً بعد "
+                   "محاولات فاشلة كثيرة.")
+
 
 def _actions() -> list[str]:
     return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
@@ -154,7 +157,7 @@ def test_repeated_failures_lock_the_account(app: Flask, csrf_off: None,
     for _ in range(5):
         _login(client, "viewer@example.org", "wrong password")
     locked = _login(client, "viewer@example.org")  # right password, but locked
-    assert _flash(locked) == "محاولات فاشلة كثيرة. حاول مرة أخرى لاحقاً."
+    assert _flash(locked) == SIGN_IN_REFUSED
     assert client.get("/admin/").status_code == 302
     assert "login.lockout" in _actions() and "login.locked" in _actions()
     db.session.refresh(user)
@@ -169,7 +172,19 @@ def test_unknown_email_gets_the_same_answer(app: Flask, csrf_off: None,
     client = app.test_client()
     unknown = _login(client, "nobody@example.org")
     wrong = _login(client, "viewer@example.org", "wrong password")
-    assert _flash(unknown) == _flash(wrong) == "البريد الإلكتروني أو كلمة المرور غير صحيحة."
+    assert _flash(unknown) == _flash(wrong) == SIGN_IN_REFUSED
+
+
+def test_a_locked_account_answers_like_an_unknown_email(app: Flask, csrf_off: None,
+                                                        make_user: Callable[..., User]) -> None:
+    make_user("viewer")
+    client = app.test_client()
+    for _ in range(6):
+        _login(client, "viewer@example.org", "wrong password")
+    locked = _login(client, "viewer@example.org")
+    unknown = _login(client, "nobody@example.org")
+    assert _flash(locked) == _flash(unknown) == SIGN_IN_REFUSED
+    assert "login.locked" in _actions()
 
 
 def test_login_without_csrf_token_is_rejected(app: Flask, make_user: Callable[..., User]

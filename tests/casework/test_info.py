@@ -44,6 +44,17 @@ def test_an_entry_is_saved_audited_and_needs_approving(officer: User) -> None:
     assert actions == ["info.created", "info.approved", "info.updated"]
 
 
+def test_saving_an_entry_unchanged_records_nothing_and_keeps_it_approved(officer: User
+                                                                         ) -> None:
+    entry = info.save_entry(db.session, officer, None, GOOD, utcnow())
+    info.approve(db.session, officer, entry, utcnow())
+    info.save_entry(db.session, officer, entry, dict(GOOD), utcnow())
+    assert entry.approved_at is not None
+    actions = db.session.scalars(select(AuditEvent.action).where(
+        AuditEvent.action.like("info.%")).order_by(AuditEvent.id)).all()
+    assert actions == ["info.created", "info.approved"]
+
+
 REFUSED = [
     ("no-code", {**GOOD, "code": ""}, "code"),
     ("code-with-spaces", {**GOOD, "code": "next distribution"}, "code"),
