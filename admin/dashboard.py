@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from admin import bp
+from admin.forms import organisation_today
 from admin.queue import CHANNELS, location_options, parse_queue_args
 from admin.security import roles_required
 from casework import audit, charts, programme
@@ -135,6 +136,9 @@ def dashboard_report() -> ResponseReturnValue:
         month = parse_month(request.args.get("month") or "")
     except ValueError:
         flash(_("Choose a month for the report."), "error")
+        return redirect(url_for("admin.dashboard"))
+    if month > organisation_today().replace(day=1):
+        flash(_("That month has not begun: choose this month or an earlier one."), "error")
         return redirect(url_for("admin.dashboard"))
     if fmt not in FORMATS:
         flash(_("Choose Excel, PDF or CSV."), "error")

@@ -212,15 +212,20 @@ def test_download_serves_the_kept_file(signed_in: SignedIn, march: dict[str, Cas
     assert fresh.data.startswith(b"%PDF-") and fresh.data != b"%PDF kept"
 
 
-@pytest.mark.parametrize("query", ["month=2026-13&format=xlsx", "month=2026-03&format=doc",
-                                   "format=pdf"])
-def test_download_refuses_bad_values_with_a_message(signed_in: SignedIn, query: str) -> None:
+@pytest.mark.parametrize(("query", "message"), [
+    pytest.param("month=2026-13&format=xlsx", "Choose a month", id="no-13th-month"),
+    pytest.param("month=2026-03&format=doc", "Choose Excel", id="unknown-format"),
+    pytest.param("format=pdf", "Choose a month", id="no-month"),
+    pytest.param("month=2099-01&format=xlsx", "That month has not begun", id="far-future"),
+])
+def test_download_refuses_bad_values_with_a_message(signed_in: SignedIn, query: str,
+                                                    message: str) -> None:
     viewer = signed_in("viewer")
     response = viewer.get(f"/admin/dashboard/report?lang=en&{query}")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/admin/dashboard")
     page = _html(viewer.get("/admin/dashboard?lang=en"))
-    assert '<p class="flash error" role="status">Choose' in page
+    assert f'<p class="flash error" role="status">{message}' in page
 
 
 @pytest.mark.parametrize(("role", "linked"), [pytest.param("officer", True, id="officer"),
