@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
@@ -274,6 +274,12 @@ def _shown(key: str, value: Any) -> str:
     return _value(value, key in BEFORE_AFTER, VALUE_NAMES.get(key))
 
 
+def _comma() -> str:
+    """The list separator of the reader's language (Arabic writes «،»)."""
+    locale = get_locale()
+    return "، " if locale is not None and locale.language == "ar" else ", "
+
+
 def _value(value: Any, before_after: bool = False,
            name: Callable[[str], str] | None = None) -> str:
     if value is None:
@@ -285,7 +291,7 @@ def _value(value: Any, before_after: bool = False,
     if isinstance(value, list | tuple):
         if before_after and len(value) == 2:
             return f"{_value(value[0], name=name)} → {_value(value[1], name=name)}"
-        return ", ".join(_value(item, name=name) for item in value) if value else "—"
+        return _comma().join(_value(item, name=name) for item in value) if value else "—"
     if isinstance(value, dict):
         # ``changes``: field → [before, after]
         return "; ".join(f"{DETAIL_LABELS.get(key, key)}: "

@@ -183,9 +183,9 @@ def test_unknown_codes_are_shown_as_stored(app: Flask) -> None:
     ({"status": ["referred", "closed"]}, [("الوضع", "محالة → مغلقة")]),
     ({"changes": {"status": ["new", "open"]}}, [("التغييرات", "الوضع: جديدة → مفتوحة")]),
     ({"fields": ["answer_ar", "keywords", "valid_to"]},
-     [("الحقول", "الجواب بالعربية, كلمات الموضوع, صالحة حتى")]),
+     [("الحقول", "الجواب بالعربية، كلمات الموضوع، صالحة حتى")]),
     ({"changed": ["active", "body_en"], "active": False},
-     [("فعّال", "لا"), ("ما تغيّر", "فعّال, النص بالإنجليزية")]),
+     [("فعّال", "لا"), ("ما تغيّر", "فعّال، النص بالإنجليزية")]),
 ], ids=["channel", "unknown-channel-raw", "role", "status", "status-in-changes",
         "entry-fields", "canned-fields"])
 def test_codes_among_the_values_read_in_arabic(app: Flask, details: dict[str, object],
