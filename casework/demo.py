@@ -19,7 +19,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from bot.conversation import handle_inbound
-from casework import accounts, audit, deadlines, info
+from casework import accounts, audit, deadlines, info, notifications
 from casework.intake import Inbound
 from casework.models import (
     AuditEvent,
@@ -137,6 +137,7 @@ def _spread_over_weeks(session: Session, dialogue: object, now: datetime) -> Non
         else:
             _grade_and_maybe_close(session, case, grid, started, now, randomness)
         case.due_at = deadlines.due_at(started, case.level, grid)
+        _notifications_follow(session, case)
     session.commit()
 
 
@@ -156,6 +157,14 @@ def _move_in_time(session: Session, case: Case, delta: timedelta) -> None:
             value = getattr(row, attribute.key)
             if isinstance(value, datetime):
                 setattr(row, attribute.key, value + delta)
+
+
+def _notifications_follow(session: Session, case: Case) -> None:
+    """Alerts about the case give the deadline it has now, not the one it had when loaded."""
+    for notification in session.scalars(select(Notification).where(
+            Notification.case_id == case.id, Notification.kind != notifications.REFERRAL_NEW)):
+        if (notification.params or {}).get("due_at"):
+            notification.params = {**notification.params, "due_at": case.due_at.isoformat()}
 
 
 def _grade_and_maybe_close(session: Session, case: Case, grid: object, started: datetime,

@@ -9,7 +9,15 @@ from sqlalchemy import func, select
 
 from casework import demo
 from casework.faq import load_entries
-from casework.models import AuditEvent, Case, InfoEntry, Message, TriageSuggestion, User
+from casework.models import (
+    AuditEvent,
+    Case,
+    InfoEntry,
+    Message,
+    Notification,
+    TriageSuggestion,
+    User,
+)
 from extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,3 +71,14 @@ def test_each_demo_conversation_is_in_order_in_time(app: Flask, app_context: Non
             assert moment is None or case.created_at <= moment, case.reference
         if case.first_response_at is not None and case.closed_at is not None:
             assert case.first_response_at <= case.closed_at, case.reference
+
+
+def test_demo_alerts_give_each_cases_own_deadline(app: Flask, app_context: None) -> None:
+    result = app.test_cli_runner().invoke(args=["demo", "--password", "demo password 2026"])
+    assert result.exit_code == 0, result.output
+    alerts = [item for item in db.session.scalars(select(Notification))
+              if item.case is not None and (item.params or {}).get("due_at")
+              and item.kind != "referral_new"]
+    assert alerts  # the sensitive cases alerted the PSEA focal point
+    for alert in alerts:
+        assert alert.params["due_at"] == alert.case.due_at.isoformat(), alert.case.reference
