@@ -75,6 +75,28 @@ TARGETS = {
     "account-tokens": Target("/admin/tokens", Role.OFFICER),
 }
 LANGUAGES = ("ar", "en")
+# Pages whose first stops of the Tab key are checked for a visible focus ring, with the number
+# of stops: the top bar or header, then the page's own links and fields.
+FOCUS_TARGETS = {"simulator-reply": 4, "sign-in": 6, "queue": 24, "case": 30}
+MIN_CONTRAST = 3.0  # WCAG 1.4.11: focus rings and the borders of fields
+FOCUSED = """() => {
+    const element = document.activeElement;
+    const background = (node) => {
+        for (; node; node = node.parentElement) {
+            const colour = getComputedStyle(node).backgroundColor;
+            if (!/rgba\\(.*, 0\\)$|transparent/.test(colour)) return colour;
+        }
+        return "rgb(255, 255, 255)";
+    };
+    const style = getComputedStyle(element);
+    return {
+        html: element.outerHTML.slice(0, 80), tag: element.tagName.toLowerCase(),
+        type: element.type || "", outlineStyle: style.outlineStyle,
+        outlineWidth: parseFloat(style.outlineWidth), outline: style.outlineColor,
+        border: style.borderTopColor, around: background(element.parentElement),
+        inside: background(element),
+    };
+}"""
 
 
 # --- fixtures -------------------------------------------------------------------------------
@@ -173,6 +195,17 @@ def open_target(context: BrowserContext, site: Site, target: Target, lang: str) 
     return page
 
 
+def contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two CSS ``rgb()``/``rgba()`` colours (alpha ignored)."""
+    def luminance(colour: str) -> float:
+        channels = [int(value) / 255 for value in re.findall(r"[\d.]+", colour)[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+                  for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
 def describe(violation: dict[str, Any]) -> str:
     targets = "; ".join(" ".join(node["target"]) for node in violation["nodes"])
     summary = violation["nodes"][0].get("failureSummary", "").replace("\n", " ")
@@ -200,3 +233,30 @@ def test_page_has_no_serious_wcag_violation(name: str, lang: str, site: Site,
     # one a best practice, not a WCAG failure).
     empty_headers = page.locator("th").filter(has_not_text=re.compile(r"\S"))
     expect(empty_headers).to_have_count(0)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("name", list(FOCUS_TARGETS))
+def test_keyboard_focus_is_visible(name: str, lang: str, site: Site,
+                                   a11y_context: BrowserContext) -> None:
+    """Each Tab stop shows a ring of at least 2 px in a colour that stands out (3:1) from what
+    surrounds it, and a text field's border stands out from its background."""
+    page = open_target(a11y_context, site, TARGETS[name], lang)
+    page.locator("body").click(position={"x": 1, "y": 1})  # start from the top of the page
+    page.evaluate("window.scrollTo(0, 0)")
+    problems = []
+    for _ in range(FOCUS_TARGETS[name]):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        ring = contrast(focused["outline"], focused["around"])
+        if focused["outlineStyle"] == "none" or focused["outlineWidth"] < 2 or \
+                ring < MIN_CONTRAST:
+            problems.append(f"focus ring {focused['outlineStyle']} "
+                            f"{focused['outlineWidth']}px, contrast {ring:.2f}: "
+                            f"{focused['html']}")
+        is_field = focused["tag"] in ("textarea", "select") or (
+            focused["tag"] == "input" and focused["type"] not in ("checkbox", "radio", "file"))
+        if is_field and contrast(focused["border"], focused["inside"]) < MIN_CONTRAST:
+            problems.append(f"field border {focused['border']} on {focused['inside']}: "
+                            f"{focused['html']}")
+    assert not problems, f"{name} ({lang}):\n" + "\n".join(problems)
