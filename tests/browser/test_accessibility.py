@@ -77,7 +77,7 @@ TARGETS = {
 LANGUAGES = ("ar", "en")
 # Pages whose first stops of the Tab key are checked for a visible focus ring, with the number
 # of stops: the top bar or header, then the page's own links and fields.
-FOCUS_TARGETS = {"simulator-reply": 4, "sign-in": 6, "queue": 24, "case": 30}
+FOCUS_TARGETS = {"simulator-reply": 4, "sign-in": 7, "queue": 24, "case": 30}
 MIN_CONTRAST = 3.0  # WCAG 1.4.11: focus rings and the borders of fields
 FOCUSED = """() => {
     const element = document.activeElement;
@@ -260,3 +260,21 @@ def test_keyboard_focus_is_visible(name: str, lang: str, site: Site,
             problems.append(f"field border {focused['border']} on {focused['inside']}: "
                             f"{focused['html']}")
     assert not problems, f"{name} ({lang}):\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_skip_link_leads_past_the_top_bar(lang: str, site: Site,
+                                          a11y_context: BrowserContext) -> None:
+    """The console's first Tab stop shows a link that moves the keyboard into the page's own
+    content, past the dozen links of the top bar."""
+    page = open_target(a11y_context, site, TARGETS["queue"], lang)
+    page.locator("body").click(position={"x": 1, "y": 1})
+    skip = page.locator("a.skip-link")
+    expect(skip).not_to_be_in_viewport()
+    page.keyboard.press("Tab")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#content$"))
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.querySelector('main').contains(document.activeElement)")
