@@ -47,7 +47,7 @@ def bar_chart(bars: Sequence[Bar], *, title: str, rtl: bool, width: int = 480,
     height = top * 2 + row * max(len(bars), 1)
     track = width - label_width - value_width
     largest = full or max((bar.value for bar in bars), default=0) or 1
-    parts = [_open(width, height, title, rtl)]
+    parts = [_open(width, height, title, rtl, linked=any(bar.href for bar in bars))]
     if not bars:
         parts.append(_text(_x(label_width, rtl, width), top + 16, "—", rtl=rtl, fill=MUTED))
     for index, bar in enumerate(bars):
@@ -80,7 +80,8 @@ def column_chart(columns: Sequence[Column], series: Sequence[str], *, title: str
     each = (slot - gap) / max(len(series), 1)
     largest = 1.0 if percent else max(
         (value or 0 for column in columns for value in column.values), default=0) or 1
-    parts = [_open(width, height, title, rtl), _legend(series, rtl, width)]
+    parts = [_open(width, height, title, rtl, linked=any(column.href for column in columns)),
+             _legend(series, rtl, width)]
     base = legend + 16 + plot
     parts.append(f'<line x1="{side}" x2="{width - side}" y1="{base}" y2="{base}" '
                  f'stroke="{GRID}"/>')
@@ -106,8 +107,11 @@ def column_chart(columns: Sequence[Column], series: Sequence[str], *, title: str
     return Markup("".join(parts))  # noqa: S704 (every text and attribute is escaped above)
 
 
-def _open(width: int, height: int, title: str, rtl: bool) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
+def _open(width: int, height: int, title: str, rtl: bool, *, linked: bool) -> str:
+    # An image's parts are hidden from screen readers, so a chart whose bars are links is a
+    # named group instead: each link keeps its own name (its <title>).
+    role = "group" if linked else "img"
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="{role}" '
             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
             f'direction="{"rtl" if rtl else "ltr"}" font-family="{escape(FONT)}" '
             f'font-size="12" aria-label="{escape(title)}"><title>{escape(title)}</title>')

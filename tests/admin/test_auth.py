@@ -240,6 +240,20 @@ def test_a_refused_new_password_says_why_in_the_readers_language(
     assert "user.password_changed" not in _actions()
 
 
+def test_a_field_error_is_tied_to_its_field(signed_in: Callable[..., FlaskClient]) -> None:
+    """A screen reader announces the error with the field and says the field needs fixing."""
+    client = signed_in("viewer")
+    page = client.post("/admin/account/password",
+                       data={"current": PASSWORD, "new": "short"}).get_data(as_text=True)
+    field = re.search(r'<input[^>]*id="new"[^>]*>', page)
+    assert field is not None
+    assert 'aria-invalid="true"' in field.group()
+    assert 'aria-describedby="new-error"' in field.group()
+    assert re.search(r'<span id="new-error"><span class="error">[^<]+</span></span>', page)
+    current = re.search(r'<input[^>]*id="current"[^>]*>', page)
+    assert current is not None and "aria-invalid" not in current.group()
+
+
 def test_security_headers(client: FlaskClient) -> None:
     response = client.get("/admin/login")
     csp = response.headers["Content-Security-Policy"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,9 +47,9 @@ def _run_dispatcher(app: Flask, stop: threading.Event, started: threading.Event,
         started.set()
 
 
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """The application on http://127.0.0.1:<free port>, with the dispatcher running."""
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on http://127.0.0.1:<free port>, with the dispatcher running beside it."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     server_thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                                      name="live-server", daemon=True)
@@ -72,6 +73,13 @@ def live_server(app: Flask) -> Iterator[str]:
     assert not server_thread.is_alive(), "the live server did not stop"
     assert not dispatcher_thread.is_alive(), "the dispatcher did not stop"
     assert not failures, f"the dispatcher thread failed: {failures[0]!r}"
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The application on http://127.0.0.1:<free port>, with the dispatcher running."""
+    with serving(app) as base:
+        yield base
 
 
 def chromium_path() -> str:

@@ -54,6 +54,20 @@ def test_labels_are_escaped_and_bars_linked() -> None:
     _tree(svg)
 
 
+@pytest.mark.parametrize("href", [pytest.param("/admin/queue", id="linked"),
+                                  pytest.param(None, id="plain")])
+def test_a_linked_chart_is_a_named_group_not_an_image(href: str | None) -> None:
+    """An image's descendants are presentational: links inside one could be focused but not
+    named by a screen reader (axe's nested-interactive)."""
+    for svg in (bar_chart([Bar("a", 1, href=href)], title="Cases by channel", rtl=True),
+                column_chart([Column("Jan", [1], href=href)], ["received"],
+                             title="Cases by channel", rtl=False)):
+        root = _tree(str(svg))
+        assert root.get("role") == ("group" if href else "img")
+        assert root.get("aria-label") == "Cases by channel"
+        assert (root.find(f".//{SVG}a") is not None) is bool(href)
+
+
 def test_shares_are_written_as_percentages() -> None:
     svg = str(column_chart([Column("Mar", [0.754]), Column("Apr", [None])], ["share"],
                            title="t", rtl=False, percent=True))
