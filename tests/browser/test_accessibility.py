@@ -71,6 +71,7 @@ TARGETS = {
     "information-entries": Target("/admin/info", Role.OFFICER),
     "notifications": Target("/admin/notifications", Role.FOCAL_POINT),
     "audit-log": Target("/admin/audit", Role.ADMIN),
+    "staff-accounts": Target("/admin/users", Role.ADMIN),
     "account-password": Target("/admin/account/password", Role.OFFICER),
     "account-tokens": Target("/admin/tokens", Role.OFFICER),
 }
