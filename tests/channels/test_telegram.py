@@ -122,6 +122,12 @@ def test_updates(client: FlaskClient, app_context: None, label: str, update: dic
          WEBHOOK_SECRET, 400),
         ("date-far-in-the-past", _changed(text_update(17, CHAT, "x"), "date", -10**20),
          WEBHOOK_SECRET, 400),
+        ("date-after-year-9999", _changed(text_update(18, CHAT, "x"), "date", 10**17),
+         WEBHOOK_SECRET, 400),
+        ("date-a-string", _changed(text_update(19, CHAT, "x"), "date", "yesterday"),
+         WEBHOOK_SECRET, 400),
+        ("edit-date-past-time-t", edited_text_update(20, CHAT, "x", message_id=5,
+                                                     edit_date=10**20), WEBHOOK_SECRET, 400),
     ],
 )
 def test_bad_requests(client: FlaskClient, app_context: None, label: str, body: object,
