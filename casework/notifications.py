@@ -32,12 +32,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from casework import audit
+from casework.access import Action, can
 from casework.models import Case, Notification, Referral, Role, User
 from casework.text import ascii_digits
 
 log = logging.getLogger(__name__)
 
 SENSITIVE = "case_sensitive"
+URGENT = "case_urgent"
 DIGEST = "digest"
 REFERRAL_NEW = "referral_new"
 REFERRAL_DUE_SOON = "referral_due_soon"
@@ -97,6 +99,25 @@ def alert_sensitive(session: Session, case: Case, now: datetime, *,
         if user.id == except_user_id:
             continue  # they made it sensitive themselves
         notification = create(session, user, SENSITIVE, params=case_params(case), now=now,
+                              case=case)
+        if notification is not None:
+            created.append(notification)
+    return created
+
+
+def alert_urgent(session: Session, case: Case, now: datetime) -> list[Notification]:
+    """Tell every active officer who may open ``case`` at once that the triage assistant
+    flagged it possibly urgent — a life in danger, violence now (caller commits). A sensitive
+    case is the PSEA focal points' (``alert_sensitive``), so officers are not alerted."""
+    if case.sensitive:
+        return []
+    officers = session.scalars(
+        select(User).where(User.role == Role.OFFICER, User.active.is_(True)).order_by(User.id))
+    created = []
+    for officer in officers:
+        if not can(officer, Action.VIEW, case):
+            continue
+        notification = create(session, officer, URGENT, params=case_params(case), now=now,
                               case=case)
         if notification is not None:
             created.append(notification)
@@ -173,6 +194,11 @@ def describe(notification: Notification, speaker: Translator, timezone: str) -> 
               level=level),
             (_("Only PSEA focal points can open it. It is due by %(due)s.", due=when),),
             reference)
+    if notification.kind == URGENT:
+        return Rendered(
+            _("Case %(reference)s may be urgent.", reference=reference),
+            (_("The triage assistant found words of a danger to life or an emergency. Please "
+               "look at it now."),), reference)
     if notification.kind == REFERRAL_NEW:
         return Rendered(_("Case %(reference)s was referred to you.", reference=reference),
                         (_("Please answer it by %(due)s.", due=when),), reference)

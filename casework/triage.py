@@ -429,7 +429,9 @@ def flag_inbound(session: Session, case: Case, message: Message, lexicon: Lexico
 
     Possibly sensitive: the case is restricted at once (its deadline becomes the sensitive
     level's) and every PSEA user is alerted; an officer confirms or corrects by grading it.
-    Possibly urgent: the case is marked urgent. The suggestion is kept either way.
+    Possibly urgent: the case is marked urgent and the officers who may open it are alerted
+    (unless it is sensitive: then it is the PSEA focal points'). The suggestion is kept
+    either way.
     """
     assessment = lexicon.assess(message.body)
     if not assessment.hits:
@@ -441,12 +443,15 @@ def flag_inbound(session: Session, case: Case, message: Message, lexicon: Lexico
         hits=[{"rule": hit.rule, "flag": hit.flag, "words": list(hit.words)}
               for hit in assessment.hits])
     session.add(suggestion)
-    if assessment.urgent and not case.urgent:
+    newly_urgent = assessment.urgent and not case.urgent
+    if newly_urgent:
         case.urgent = True
         audit.record(session, "case.flagged_urgent", case=case, actor=ACTOR,
                      rules=_rules(assessment, URGENT))
     if assessment.sensitive and not case.sensitive:
         _restrict(session, case, assessment, org_data.grid, now)
+    if newly_urgent:
+        notifications.alert_urgent(session, case, now)
     return suggestion
 
 

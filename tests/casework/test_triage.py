@@ -19,6 +19,7 @@ from casework.models import (
     Notification,
     Role,
     TriageSuggestion,
+    User,
     utcnow,
 )
 from casework.triage import Lexicon, LexiconError, load_lexicon, quality
@@ -159,6 +160,40 @@ def test_an_urgent_message_marks_the_case_urgent(simulate: Callable[..., TestRes
     assert case.urgent and not case.sensitive
     assert db.session.scalars(select(AuditEvent.action).where(
         AuditEvent.action == "case.flagged_urgent")).all() == ["case.flagged_urgent"]
+
+
+def _staff(email: str, role: str, locations: list[str] | None = None) -> User:
+    return accounts.create_user(db.session, email, "a long enough password 1", role,
+                                locations=locations)
+
+
+def test_an_urgent_message_alerts_the_officers_who_may_open_it_at_once(
+        simulate: Callable[..., TestResponse], app_context: None) -> None:
+    everywhere = _staff("all@example.org", Role.OFFICER)
+    aleppo_only = _staff("aleppo@example.org", Role.OFFICER, ["SY-HL"])
+    psea = _staff("psea@example.org", Role.PSEA)
+    simulate("ابني عم ينزف ساعدونا", tab="tab-urgent-01")
+    case = _case()
+    # Its place is not known yet: every officer may open it, so every officer is alerted.
+    alerted = {alert.user_id: alert for alert in db.session.scalars(select(Notification))}
+    assert set(alerted) == {everywhere.id, aleppo_only.id}
+    assert all(alert.kind == "case_urgent" and alert.case_id == case.id
+               for alert in alerted.values())
+    assert psea.id not in alerted
+    simulate("والله عم ينزف كتير", tab="tab-urgent-01")  # already urgent: no second alert
+    assert len(db.session.scalars(select(Notification)).all()) == 2
+
+
+def test_an_urgent_and_sensitive_message_alerts_psea_not_officers(
+        simulate: Callable[..., TestResponse], app_context: None) -> None:
+    officer = _staff("officer@example.org", Role.OFFICER)
+    _psea_user()
+    simulate("بدهم يقتلوني لأني اشتكيت", tab="tab-urgent-02")
+    case = _case()
+    assert case.urgent and case.sensitive
+    kinds = {(alert.user_id, alert.kind) for alert in db.session.scalars(select(Notification))}
+    assert {kind for _, kind in kinds} == {"case_sensitive"}
+    assert officer.id not in {user_id for user_id, _ in kinds}
 
 
 def test_an_ordinary_message_only_suggests_a_category(simulate: Callable[..., TestResponse],
