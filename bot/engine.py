@@ -324,6 +324,7 @@ def open_or_add_to_case(turn: Turn) -> None:
                   "case number %(reference)s. Keep this number to ask about your case.",
                   org=turn.settings.org_name_in(speaker.language), reference=case.reference),
         speaker.deadline(_promised_deadline(turn, case) - case.created_at),
+        *((_urgent_line(speaker),) if _urgent_now(turn, case) else ()),
         speaker._("What you share is confidential: we never share your name or number "
                   "without your permission."),
     ))
@@ -502,10 +503,29 @@ HANDLERS: dict[str, Callable[[Turn], None]] = {
 
 # --- helpers ------------------------------------------------------------------------------
 
+def _urgent_now(turn: Turn, case: Case) -> bool:
+    """The message names a danger now (a rule of the triage assistant, not only its model's
+    hunch) on a case not urgent before: ``triage.flag_inbound`` alerts the team in this same
+    transaction, and the person is told so."""
+    lexicon = turn.settings.triage
+    return lexicon is not None and not case.urgent and bool(turn.message.body) \
+        and lexicon.assess(turn.message.body).urgent_by_a_rule
+
+
+def _urgent_line(speaker: Speaker) -> str:
+    return speaker._("Your message may be urgent: we have alerted our team now.")
+
+
 def _add(turn: Turn) -> None:
-    """Attach the message; say so, but not after every message of a burst."""
+    """Attach the message; say so, but not after every message of a burst (a message that
+    names a danger now is always answered)."""
     case = turn.case
     assert case is not None
+    if _urgent_now(turn, case):
+        intake.attach(case, turn.message, turn.now)
+        turn.say(_urgent_line(turn.speaker) + "\n" + turn.speaker._(
+            "We added it to case %(reference)s.", reference=case.reference), "urgent")
+        return
     intake.attach(case, turn.message, turn.now)
     last = case.last_followup_ack_at
     in_burst = last is not None and turn.now - last < turn.settings.followup_ack_interval

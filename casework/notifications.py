@@ -106,18 +106,17 @@ def alert_sensitive(session: Session, case: Case, now: datetime, *,
 
 
 def alert_urgent(session: Session, case: Case, now: datetime) -> list[Notification]:
-    """Tell every active officer who may open ``case`` at once that the triage assistant
-    flagged it possibly urgent — a life in danger, violence now (caller commits). A sensitive
-    case is the PSEA focal points' (``alert_sensitive``), so officers are not alerted."""
-    if case.sensitive:
-        return []
-    officers = session.scalars(
-        select(User).where(User.role == Role.OFFICER, User.active.is_(True)).order_by(User.id))
+    """Tell at once everyone who may open ``case`` and handle it — the officers of its place,
+    or the PSEA focal points when it is sensitive — that the triage assistant flagged it
+    possibly urgent: a life in danger, violence now (caller commits)."""
+    role = Role.PSEA if case.sensitive else Role.OFFICER
+    handlers = session.scalars(
+        select(User).where(User.role == role, User.active.is_(True)).order_by(User.id))
     created = []
-    for officer in officers:
-        if not can(officer, Action.VIEW, case):
+    for user in handlers:
+        if not can(user, Action.VIEW, case):
             continue
-        notification = create(session, officer, URGENT, params=case_params(case), now=now,
+        notification = create(session, user, URGENT, params=case_params(case), now=now,
                               case=case)
         if notification is not None:
             created.append(notification)

@@ -136,6 +136,10 @@ class Assessment:
         return any(hit.flag and hit.rule != MODEL_RULE for hit in self.hits)
 
     @property
+    def urgent_by_a_rule(self) -> bool:
+        return any(hit.flag == URGENT and hit.rule != MODEL_RULE for hit in self.hits)
+
+    @property
     def sensitive_by_a_rule(self) -> bool:
         return any(hit.flag == SENSITIVE and hit.rule != MODEL_RULE for hit in self.hits)
 
@@ -429,9 +433,8 @@ def flag_inbound(session: Session, case: Case, message: Message, lexicon: Lexico
 
     Possibly sensitive: the case is restricted at once (its deadline becomes the sensitive
     level's) and every PSEA user is alerted; an officer confirms or corrects by grading it.
-    Possibly urgent: the case is marked urgent and the officers who may open it are alerted
-    (unless it is sensitive: then it is the PSEA focal points'). The suggestion is kept
-    either way.
+    Possibly urgent: the case is marked urgent and those who may handle it are alerted (its
+    officers; the PSEA focal points when it is sensitive). The suggestion is kept either way.
     """
     assessment = lexicon.assess(message.body)
     if not assessment.hits:

@@ -187,13 +187,13 @@ def test_an_urgent_message_alerts_the_officers_who_may_open_it_at_once(
 def test_an_urgent_and_sensitive_message_alerts_psea_not_officers(
         simulate: Callable[..., TestResponse], app_context: None) -> None:
     officer = _staff("officer@example.org", Role.OFFICER)
-    _psea_user()
+    psea = _staff("psea@example.org", Role.PSEA)
     simulate("بدهم يقتلوني لأني اشتكيت", tab="tab-urgent-02")
     case = _case()
     assert case.urgent and case.sensitive
-    kinds = {(alert.user_id, alert.kind) for alert in db.session.scalars(select(Notification))}
-    assert {kind for _, kind in kinds} == {"case_sensitive"}
-    assert officer.id not in {user_id for user_id, _ in kinds}
+    alerts = {(alert.user_id, alert.kind) for alert in db.session.scalars(select(Notification))}
+    assert alerts == {(psea.id, "case_sensitive"), (psea.id, "case_urgent")}
+    assert officer.id not in {user_id for user_id, _ in alerts}
 
 
 def test_an_ordinary_message_only_suggests_a_category(simulate: Callable[..., TestResponse],
