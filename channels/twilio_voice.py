@@ -112,8 +112,10 @@ CALL_PROGRESS = {"queued": 0, "initiated": 1, "ringing": 2, "in-progress": 3, "a
                  "completed": 4, "busy": 4, "no-answer": 4, "failed": 4, "canceled": 4}
 ANSWERED = frozenset({"in-progress", "answered", "completed"})
 UNANSWERED = frozenset({"busy", "no-answer", "failed", "canceled"})
-PENDING = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.SENT,
-           DeliveryStatus.HELD)
+WAITING = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.HELD)
+# A call placed longer ago than this is over, whether or not Twilio's last report on it came
+# (a report lost while we were down must not leave the number without call-backs for good).
+CALL_OVER_AFTER = timedelta(hours=1)
 # Prompts that SAWTI_VOICE_PROMPTS may replace by a recorded audio file (name -> URL).
 PROMPT_NAMES = frozenset({
     "greeting", "confidentiality", "menu", "no_input", "invalid", "goodbye", "record",
@@ -354,14 +356,17 @@ def _contact_for(session: Session, vault: Vault, number: str) -> Contact:
 
 def _current_callback(session: Session, contact: Contact, window: timedelta, now: datetime
                       ) -> Message | None:
-    """A call-back still to be made, or one made within the window (unless it failed)."""
+    """A call-back still to be made or in progress, or one made within the window (unless it
+    failed)."""
     recent = (Message.created_at >= now - window) & Message.status.not_in(
         [DeliveryStatus.FAILED, DeliveryStatus.CANCELLED])
+    in_progress = (Message.status == DeliveryStatus.SENT) & (
+        Message.sent_at >= now - CALL_OVER_AFTER)
     return session.scalars(
         select(Message).where(Message.contact_id == contact.id,
                               Message.direction == Direction.OUTBOUND,
                               Message.kind == CALLBACK_KIND,
-                              or_(Message.status.in_(PENDING), recent))
+                              or_(Message.status.in_(WAITING), in_progress, recent))
         .order_by(Message.id.desc()).limit(1)
     ).first()
 
