@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Self, TypeVar
 from urllib.parse import urlsplit
@@ -71,6 +71,7 @@ from channels.base import (
     ChannelAdapter,
     Outbound,
     PermanentSendError,
+    SendError,
     SendResult,
     provider_id,
 )
@@ -268,7 +269,7 @@ class TwilioVoiceAdapter(twilio_http.TwilioAccount, ChannelAdapter):
         try:
             message = self._client.messages.create(**options)
         except Exception as error:
-            raise twilio_http.typed_error(error) from error
+            raise sms_error(twilio_http.typed_error(error)) from error
         return SendResult(external_id=message.sid)
 
     def not_before(self, channel: str, kind: str, now: datetime) -> datetime | None:
@@ -293,6 +294,14 @@ class TwilioVoiceAdapter(twilio_http.TwilioAccount, ChannelAdapter):
 
     def info_entry_id(self, token: str) -> int | None:
         return _load(self._info_audio, token, AUDIO_TOKEN_MAX_AGE)
+
+
+def sms_error(error: SendError) -> SendError:
+    """STOP sent to the SMS number (21610) ends SMS only: the person rang us to be called, so
+    their calls (the officer's answer) still go out; the reference SMS just fails."""
+    if isinstance(error, PermanentSendError) and error.opt_out:
+        return PermanentSendError(str(error))
+    return error
 
 
 def call_path(token: str, step: str, tries: int | None = None) -> str:
@@ -1053,7 +1062,7 @@ def on_message_status() -> ResponseReturnValue:
     adapter = _adapter()
     _verified(adapter)
     try:
-        update = parse_message_status(request.form)
+        update = replace(parse_message_status(request.form), opted_out=False)  # see sms_error
     except BadWebhook as error:
         abort(400, description=str(error))
     record_statuses(db.session, adapter.channels, [update], utcnow())

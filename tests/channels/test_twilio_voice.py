@@ -581,6 +581,29 @@ def test_recording_opens_one_case_and_the_reference_is_heard_twice(
     assert notice.status == DeliveryStatus.DELIVERED
 
 
+@pytest.mark.parametrize("when", ["refused-when-sent", "reported-later"])
+def test_stop_to_the_sms_number_does_not_stop_the_reply_call(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio, when: str,
+) -> None:
+    """The person once replied STOP to the SMS number: the reference SMS fails (21610), but
+    the officer's answer is a call, which they asked for by ringing: it is still placed."""
+    _call, case = _voice_case(client, dispatcher, fake_twilio)
+    if when == "refused-when-sent":
+        fake_twilio.unsubscribed_next()
+    dispatcher.run_once()  # sends the reference by SMS
+    notice = db.session.scalars(select(Message).where(Message.kind == "reference_sms")).one()
+    if when == "reported-later":
+        response = post_twilio(client, f"{VOICE}/message-status",
+                               status_form(notice.external_id or "", "undelivered", 21610))
+        assert response.status_code == 204
+    db.session.refresh(notice)
+    assert notice.status == DeliveryStatus.FAILED
+    assert case.contact.opted_out is False
+    queue_reply(db.session, case, REPLY, actor="officer@example.org", now=utcnow())
+    dispatcher.run_once()
+    assert _placed(fake_twilio, "reply").to == PERSON
+
+
 @pytest.mark.parametrize("extra_settings", [{"twilio_sms_number": None}], indirect=True)
 def test_without_an_sms_number_the_reference_is_only_spoken(
     client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
