@@ -565,15 +565,17 @@ class Script:
         target.say(text, voice=self.adapter.voice, language=self.adapter.voice_language)
 
     def gather(self, step: str, tries: int, digits: int = 1) -> Gather:
-        """Keys pressed go to ``step``; with none, the document goes on (to a redirect)."""
-        options: dict[str, object] = {
-            "input": "dtmf", "method": "POST", "num_digits": digits,
-            "action": self.adapter.url(call_path(self.token, step, tries)),
-            "timeout": MENU_TIMEOUT_SECONDS if digits == 1 else REFERENCE_TIMEOUT_SECONDS,
-        }
-        if digits > 1:
-            options["finish_on_key"] = "#"
-        return self.response.gather(**options)
+        """Keys pressed go to ``step``; with none, the document goes on (to a redirect).
+
+        A one-key choice has no finishing key, so "#" or "*" reach us as a wrong choice
+        (Twilio's default "#" would end the <Gather> as if nothing had been pressed).
+        """
+        return self.response.gather(
+            input="dtmf", method="POST", num_digits=digits,
+            action=self.adapter.url(call_path(self.token, step, tries)),
+            timeout=MENU_TIMEOUT_SECONDS if digits == 1 else REFERENCE_TIMEOUT_SECONDS,
+            finish_on_key="" if digits == 1 else "#",
+        )
 
     def redirect(self, step: str, tries: int) -> None:
         self.response.redirect(self.adapter.url(call_path(self.token, step, tries)),

@@ -460,6 +460,7 @@ MENU = [
     ("9-repeat-keeps-tries", "9", "1", ["Gather", "Redirect"], "1", False),
     ("invalid-digit", "7", "0", ["Say", "Gather", "Redirect"], "1", False),
     ("non-numeric", "*", "0", ["Say", "Gather", "Redirect"], "1", False),
+    ("hash", "#", "0", ["Say", "Gather", "Redirect"], "1", False),
     ("two-digits", "12", "0", ["Say", "Gather", "Redirect"], "1", False),
     ("no-input", "", "0", ["Say", "Gather", "Redirect"], "1", False),
     ("invalid-twice-ends-politely", "7", "1", ["Say", "Say", "Hangup"], None, True),
@@ -500,10 +501,30 @@ def _check_menu_choice(client: FlaskClient, call: Call, label: str, digits: str,
         assert _path(gather.get("action") or "") == f"{call.base}/reference?tries=0"
     if digits == "3":
         assert "صوتي" in _said(root)[0]
-    if digits in ("7", "*", "12"):
+    if digits in ("7", "*", "#", "12"):
         assert _said(root)[0] == AR._("Sorry, that is not one of the choices."), label
     if not digits:
         assert _said(root)[0] == AR._("We did not hear a choice."), label
+
+
+# (label, the key pressed in the main menu before, or None for the call's first document)
+ONE_KEY_DOCUMENTS = [
+    pytest.param(None, id="greeting"),
+    pytest.param("9", id="menu-again"),
+    pytest.param("5", id="after-a-wrong-key"),
+]
+
+
+@pytest.mark.parametrize("key", ONE_KEY_DOCUMENTS)
+def test_hash_and_star_are_keys_like_any_other(client: FlaskClient, dispatcher: Dispatcher,
+                                               fake_twilio: FakeTwilio, key: str | None) -> None:
+    """A one-key <Gather> finishes on "#" by default, as if nothing were pressed ("We did not
+    hear a choice"): with finishOnKey="" "#" reaches us and is told as a wrong key."""
+    call = _called_back(client, dispatcher, fake_twilio)
+    root = _xml(call.post(client, "answer") if key is None else
+                call.post(client, "menu?tries=0", Digits=key))
+    [gather] = root.findall("Gather")
+    assert (gather.get("numDigits"), gather.get("finishOnKey")) == ("1", "")
 
 
 @pytest.mark.parametrize(
@@ -770,6 +791,7 @@ def test_reply_call_speaks_the_reply_then_offers_repeat_and_message(
     assert options == AR._("To hear the answer again, press 1. To leave a further message, "
                            "press 2.")
     assert _path(root[0].get("action") or "") == f"{call.base}/reply?tries=0"
+    assert root[0].get("finishOnKey") == ""  # "#" is a wrong key, not silence
     db.session.refresh(call.message)
     assert call.message.status == DeliveryStatus.DELIVERED  # visible on the case
     again = _xml(call.post(client, "reply?tries=0", Digits="1"))
