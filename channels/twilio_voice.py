@@ -676,6 +676,21 @@ class Script:
             gather)
         self.redirect("reference", tries)
 
+    def reference_not_taken(self, digits: str, tries: int) -> None:
+        """Mistyped: once more, then the main menu (they may still leave a complaint);
+        nothing typed twice: they are gone, goodbye."""
+        _ = self.speaker._
+        if digits:
+            self.prompt("reference_mistyped", _("This number seems to be mistyped."))
+        else:
+            self.prompt("no_input", _("We did not hear a choice."))
+        if tries < 1:
+            self.ask_reference(tries + 1)
+        elif digits:
+            self.menu(tries=1)
+        else:
+            self.goodbye()
+
     def status(self, reference: str, case: Case | None) -> None:
         _ = self.speaker._
         if case is None:
@@ -915,15 +930,7 @@ def on_reference(token: str) -> ResponseReturnValue:
     adapter, message = _call(token)
     script, digits, tries = Script(adapter, token), _digits().rstrip("#"), _tries()
     if not (digits.isdigit() and is_valid_reference(digits)):
-        if digits:
-            script.prompt("reference_mistyped", script.speaker._(
-                "This number seems to be mistyped."))
-        else:
-            script.prompt("no_input", script.speaker._("We did not hear a choice."))
-        if tries >= 1:
-            script.goodbye()
-        else:
-            script.ask_reference(tries + 1)
+        script.reference_not_taken(digits, tries)
         return script.xml()
     case = intake.find_case(db.session, digits)
     if case is not None and case.contact_id not in _same_number(message.contact):

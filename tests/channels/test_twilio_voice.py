@@ -732,34 +732,41 @@ def test_status_from_another_number_is_told_as_unknown(
     assert AR.status_name("new") not in " ".join(said)
 
 
-# (label, keys typed, tries so far, what is said first, whether the call ends)
+# (label, keys typed, tries so far, what is said first, what comes next: the question again,
+# the main menu, or the end of the call)
 MISTYPED = [
-    ("wrong-check-digit", "bad", "0", "This number seems to be mistyped.", False),
-    ("too-short", "12345", "0", "This number seems to be mistyped.", False),
-    ("too-long", "123456789", "0", "This number seems to be mistyped.", False),
-    ("non-numeric", "12*4567", "0", "This number seems to be mistyped.", False),
-    ("no-input", "", "0", "We did not hear a choice.", False),
-    ("wrong-again-ends-politely", "bad", "1", "This number seems to be mistyped.", True),
-    ("no-input-again-ends-politely", "", "1", "We did not hear a choice.", True),
+    ("wrong-check-digit", "bad", "0", "This number seems to be mistyped.", "again"),
+    ("too-short", "12345", "0", "This number seems to be mistyped.", "again"),
+    ("too-long", "123456789", "0", "This number seems to be mistyped.", "again"),
+    ("non-numeric", "12*4567", "0", "This number seems to be mistyped.", "again"),
+    ("no-input", "", "0", "We did not hear a choice.", "again"),
+    # they are there but have no right number: they may still leave a complaint (key 1)
+    ("wrong-again-back-to-the-menu", "bad", "1", "This number seems to be mistyped.", "menu"),
+    ("no-input-again-ends-politely", "", "1", "We did not hear a choice.", "hangup"),
 ]
 
 
-def test_mistyped_reference_gets_one_retry(client: FlaskClient, dispatcher: Dispatcher,
-                                           fake_twilio: FakeTwilio) -> None:
+@pytest.mark.parametrize(("label", "typed", "tries", "first_said", "then"), MISTYPED,
+                         ids=[row[0] for row in MISTYPED])
+def test_mistyped_reference_gets_one_retry(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio, label: str,
+    typed: str, tries: str, first_said: str, then: str,
+) -> None:
     call, case = _voice_case(client, dispatcher, fake_twilio)
-    for label, typed, tries, first_said, ends in MISTYPED:
-        digits = _bad_check_digit(case.reference) if typed == "bad" else typed
-        form = {"Digits": digits} if digits else {}
-        root = _xml(call.post(client, f"reference?tries={tries}", **form))
-        said = _said(root)
-        assert said[0] == AR._(first_said), label
-        assert all(AR.status_name("new") not in text for text in said), label
-        if ends:
-            assert _verbs(root)[-1] == "Hangup", label
-        else:
-            gather = root.find("Gather")
-            assert gather is not None and gather.get("numDigits") == "7", label
-            assert _path(gather.get("action") or "") == f"{call.base}/reference?tries=1", label
+    digits = _bad_check_digit(case.reference) if typed == "bad" else typed
+    form = {"Digits": digits} if digits else {}
+    root = _xml(call.post(client, f"reference?tries={tries}", **form))
+    said = _said(root)
+    assert said[0] == AR._(first_said), label
+    assert all(AR.status_name("new") not in text for text in said), label
+    if then == "hangup":
+        assert _verbs(root)[-1] == "Hangup", label
+        return
+    gather = root.find("Gather")
+    assert gather is not None, label
+    step, size = ("reference", "7") if then == "again" else ("menu", "1")
+    assert gather.get("numDigits") == size, label
+    assert _path(gather.get("action") or "") == f"{call.base}/{step}?tries=1", label
 
 
 # --- an officer's reply -------------------------------------------------------------------
