@@ -126,6 +126,7 @@ PROMPT_NAMES = frozenset({
     "reply_options", "survey", "survey_thanks", "survey_reopen",
 })
 RECORDING_HOSTS = ("api.twilio.com",)
+SMALL_NUMBER = re.compile(r"[0-9]{1,3}")
 
 
 # --- calling hours ------------------------------------------------------------------------
@@ -897,8 +898,8 @@ def on_info(token: str) -> ResponseReturnValue:
     entries = _info_entries(message.contact)
     if digits == "9" or not entries:
         script.menu(tries=0)
-    elif digits.isdigit() and 1 <= int(digits) <= len(entries):
-        entry = entries[int(digits) - 1]
+    elif (choice := _small_number(digits)) is not None and 1 <= choice <= len(entries):
+        entry = entries[choice - 1]
         _committed(lambda: info.record(db.session, None, None, entry, utcnow(), channel=VOICE))
         script.info_answer(entry)
     elif not script.not_understood(digits, tries):
@@ -1141,8 +1142,14 @@ def _digits() -> str:
 
 
 def _tries() -> int:
-    value = request.args.get("tries", "0")
-    return min(int(value), 1) if value.isdigit() else 0
+    value = _small_number(request.args.get("tries", "0"))
+    return 0 if value is None else min(value, 1)
+
+
+def _small_number(text: str) -> int | None:
+    """A key or a count in ASCII digits (str.isdigit() also takes "²", which int() refuses,
+    and 5000 digits, past int()'s limit), or None."""
+    return int(text) if SMALL_NUMBER.fullmatch(text) else None
 
 
 def _same_number(contact: Contact) -> set[int]:

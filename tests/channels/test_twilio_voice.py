@@ -1062,6 +1062,28 @@ def test_bad_callbacks_are_400(client: FlaskClient, dispatcher: Dispatcher,
     assert call.message.status == DeliveryStatus.SENT
 
 
+# (label, step with its query, Digits): isdigit() is true of "²" and "𝟙", which int() refuses
+# or reads; 5000 digits is past int()'s limit. Signed, so only Twilio (or a fuzzer) sends them.
+ODD_KEYS = [
+    pytest.param("menu?tries=%C2%B2", "5", id="superscript-tries"),
+    pytest.param("menu?tries=" + "9" * 5000, "", id="tries-past-int-limit"),
+    pytest.param("info?tries=0", "²", id="superscript-info-key"),
+    pytest.param("info?tries=0", "1" * 5000, id="info-key-past-int-limit"),
+    pytest.param("reply?tries=%F0%9D%9F%99", "", id="math-digit-tries"),
+]
+
+
+@pytest.mark.parametrize(("step", "digits"), ODD_KEYS)
+def test_odd_keys_and_tries_are_never_a_500(client: FlaskClient, dispatcher: Dispatcher,
+                                            fake_twilio: FakeTwilio, step: str,
+                                            digits: str) -> None:
+    _info_entries()
+    call = _called_back(client, dispatcher, fake_twilio)
+    form = {"Digits": digits} if digits else {}
+    verbs = _verbs(_xml(call.post(client, step, **form)))
+    assert verbs in (["Say", "Gather", "Redirect"], ["Say", "Say", "Hangup"])
+
+
 def test_voice_is_off_without_a_voice_number(app_context: None) -> None:
     from channels.twilio_voice import TwilioVoiceAdapter
 
