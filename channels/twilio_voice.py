@@ -712,7 +712,8 @@ class Script:
         self.say(digits)
         if sms:
             self.prompt("sms_sent", _("We are also sending you this number by SMS."))
-        self.prompt("keep_reference", _("Keep this number to ask about your case. Goodbye."))
+        self.prompt("keep_reference", _("Keep this number to ask about your case. We will "
+                                        "call you back with our answer. Goodbye."))
         self.response.hangup()
 
     # -- a reply call ------------------------------------------------------------------------

@@ -582,6 +582,9 @@ def test_recording_opens_one_case_and_the_reference_is_heard_twice(
     said = _said(root)
     assert said.count(digits) == 2 and len(digits.split("، ")) == 7
     assert AR._("We are also sending you this number by SMS.") in said
+    # and what happens next: the answer comes as a call
+    assert said[-1] == AR._("Keep this number to ask about your case. We will call you back "
+                            "with our answer. Goodbye.")
     assert _verbs(root)[-1] == "Hangup"
     dispatcher.run_once()  # fetches the audio and sends the reference by SMS
     attachment = db.session.scalars(select(Attachment)).one()
