@@ -923,6 +923,27 @@ def test_survey_answered_by_keypad(
     assert [event.actor for event in answers] == ["contact"]
 
 
+# (label, how the document is reached: the reply call's answer, then keys at survey steps)
+SPOKEN_KEYS = [
+    pytest.param([], id="survey-question"),
+    pytest.param([("survey?tries=0", "3")], id="reopen-offer"),
+]
+
+
+@pytest.mark.parametrize("steps", SPOKEN_KEYS)
+def test_survey_keys_are_said_in_words(client: FlaskClient, dispatcher: Dispatcher,
+                                       fake_twilio: FakeTwilio,
+                                       steps: list[tuple[str, str]]) -> None:
+    """Keys are said in words, as the main menu says them («اضغط واحد»): a voice reading
+    «اضغط 1، و2» may say it oddly, and a digit is not what the person hears on the keypad."""
+    call, _case = _closing_reply_call(client, dispatcher, fake_twilio)
+    root = _xml(call.post(client, "answer"))
+    for step, key in steps:
+        root = _xml(call.post(client, step, Digits=key))
+    said = " ".join(_said(root))
+    assert not any(char.isdigit() for char in said), said
+
+
 def test_survey_answer_feeds_the_kpis(client: FlaskClient, dispatcher: Dispatcher,
                                       fake_twilio: FakeTwilio) -> None:
     call, _case = _closing_reply_call(client, dispatcher, fake_twilio)
@@ -1145,6 +1166,8 @@ def test_option_3_lists_the_entries_and_answers_the_one_chosen(
     assert _xml(call.post(client, "info_after?tries=0", Digits="1")).find("Record") is not None
     again = _xml(call.post(client, "info_after?tries=0", Digits="2"))
     assert _path(again[0].get("action") or "") == f"{call.base}/info?tries=0"
+    for document in (listing, spoken):  # keys in words, as in the main menu
+        assert not any(char.isdigit() for char in " ".join(_said(document)))
     back = _xml(call.post(client, "info?tries=0", Digits="9"))
     assert _path(back[0].get("action") or "") == f"{call.base}/menu?tries=0"
 
