@@ -122,8 +122,8 @@ PROMPT_NAMES = frozenset({
     "greeting", "confidentiality", "menu", "no_input", "invalid", "goodbye", "record",
     "no_recording", "recorded", "reference_again", "keep_reference", "sms_sent", "info",
     "info_menu_end", "info_after",
-    "ask_reference", "reference_mistyped", "reference_unknown", "reply_intro",
-    "reply_options", "survey", "survey_thanks", "survey_reopen",
+    "ask_reference", "reference_mistyped", "reference_no_input", "reference_unknown",
+    "reply_intro", "reply_options", "survey", "survey_thanks", "survey_reopen",
 })
 RECORDING_HOSTS = ("api.twilio.com",)
 SMALL_NUMBER = re.compile(r"[0-9]{1,3}")
@@ -684,7 +684,7 @@ class Script:
         if digits:
             self.prompt("reference_mistyped", _("This number seems to be mistyped."))
         else:
-            self.prompt("no_input", _("We did not hear a choice."))
+            self.prompt("reference_no_input", _("We did not hear a case number."))
         if tries < 1:
             self.ask_reference(tries + 1)
         elif digits:

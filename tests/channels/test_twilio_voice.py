@@ -742,10 +742,10 @@ MISTYPED = [
     ("too-short", "12345", "0", "This number seems to be mistyped.", "again"),
     ("too-long", "123456789", "0", "This number seems to be mistyped.", "again"),
     ("non-numeric", "12*4567", "0", "This number seems to be mistyped.", "again"),
-    ("no-input", "", "0", "We did not hear a choice.", "again"),
+    ("no-input", "", "0", "We did not hear a case number.", "again"),
     # they are there but have no right number: they may still leave a complaint (key 1)
     ("wrong-again-back-to-the-menu", "bad", "1", "This number seems to be mistyped.", "menu"),
-    ("no-input-again-ends-politely", "", "1", "We did not hear a choice.", "hangup"),
+    ("no-input-again-ends-politely", "", "1", "We did not hear a case number.", "hangup"),
 ]
 
 
