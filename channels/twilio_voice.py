@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Self, TypeVar
 from urllib.parse import urlsplit
@@ -71,6 +71,7 @@ from channels.base import (
     ChannelAdapter,
     Outbound,
     PermanentSendError,
+    SendError,
     SendResult,
     provider_id,
 )
@@ -112,17 +113,20 @@ CALL_PROGRESS = {"queued": 0, "initiated": 1, "ringing": 2, "in-progress": 3, "a
                  "completed": 4, "busy": 4, "no-answer": 4, "failed": 4, "canceled": 4}
 ANSWERED = frozenset({"in-progress", "answered", "completed"})
 UNANSWERED = frozenset({"busy", "no-answer", "failed", "canceled"})
-PENDING = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.SENT,
-           DeliveryStatus.HELD)
+WAITING = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.HELD)
+# A call placed longer ago than this is over, whether or not Twilio's last report on it came
+# (a report lost while we were down must not leave the number without call-backs for good).
+CALL_OVER_AFTER = timedelta(hours=1)
 # Prompts that SAWTI_VOICE_PROMPTS may replace by a recorded audio file (name -> URL).
 PROMPT_NAMES = frozenset({
     "greeting", "confidentiality", "menu", "no_input", "invalid", "goodbye", "record",
     "no_recording", "recorded", "reference_again", "keep_reference", "sms_sent", "info",
     "info_menu_end", "info_after",
-    "ask_reference", "reference_mistyped", "reference_unknown", "reply_intro",
-    "reply_options", "survey", "survey_thanks", "survey_reopen",
+    "ask_reference", "reference_mistyped", "reference_no_input", "reference_unknown",
+    "reply_intro", "reply_options", "survey", "survey_thanks", "survey_reopen",
 })
 RECORDING_HOSTS = ("api.twilio.com",)
+SMALL_NUMBER = re.compile(r"[0-9]{1,3}")
 
 
 # --- calling hours ------------------------------------------------------------------------
@@ -266,7 +270,7 @@ class TwilioVoiceAdapter(twilio_http.TwilioAccount, ChannelAdapter):
         try:
             message = self._client.messages.create(**options)
         except Exception as error:
-            raise twilio_http.typed_error(error) from error
+            raise sms_error(twilio_http.typed_error(error)) from error
         return SendResult(external_id=message.sid)
 
     def not_before(self, channel: str, kind: str, now: datetime) -> datetime | None:
@@ -291,6 +295,14 @@ class TwilioVoiceAdapter(twilio_http.TwilioAccount, ChannelAdapter):
 
     def info_entry_id(self, token: str) -> int | None:
         return _load(self._info_audio, token, AUDIO_TOKEN_MAX_AGE)
+
+
+def sms_error(error: SendError) -> SendError:
+    """STOP sent to the SMS number (21610) ends SMS only: the person rang us to be called, so
+    their calls (the officer's answer) still go out; the reference SMS just fails."""
+    if isinstance(error, PermanentSendError) and error.opt_out:
+        return PermanentSendError(str(error))
+    return error
 
 
 def call_path(token: str, step: str, tries: int | None = None) -> str:
@@ -354,14 +366,17 @@ def _contact_for(session: Session, vault: Vault, number: str) -> Contact:
 
 def _current_callback(session: Session, contact: Contact, window: timedelta, now: datetime
                       ) -> Message | None:
-    """A call-back still to be made, or one made within the window (unless it failed)."""
+    """A call-back still to be made or in progress, or one made within the window (unless it
+    failed)."""
     recent = (Message.created_at >= now - window) & Message.status.not_in(
         [DeliveryStatus.FAILED, DeliveryStatus.CANCELLED])
+    in_progress = (Message.status == DeliveryStatus.SENT) & (
+        Message.sent_at >= now - CALL_OVER_AFTER)
     return session.scalars(
         select(Message).where(Message.contact_id == contact.id,
                               Message.direction == Direction.OUTBOUND,
                               Message.kind == CALLBACK_KIND,
-                              or_(Message.status.in_(PENDING), recent))
+                              or_(Message.status.in_(WAITING), in_progress, recent))
         .order_by(Message.id.desc()).limit(1)
     ).first()
 
@@ -551,15 +566,17 @@ class Script:
         target.say(text, voice=self.adapter.voice, language=self.adapter.voice_language)
 
     def gather(self, step: str, tries: int, digits: int = 1) -> Gather:
-        """Keys pressed go to ``step``; with none, the document goes on (to a redirect)."""
-        options: dict[str, object] = {
-            "input": "dtmf", "method": "POST", "num_digits": digits,
-            "action": self.adapter.url(call_path(self.token, step, tries)),
-            "timeout": MENU_TIMEOUT_SECONDS if digits == 1 else REFERENCE_TIMEOUT_SECONDS,
-        }
-        if digits > 1:
-            options["finish_on_key"] = "#"
-        return self.response.gather(**options)
+        """Keys pressed go to ``step``; with none, the document goes on (to a redirect).
+
+        A one-key choice has no finishing key, so "#" or "*" reach us as a wrong choice
+        (Twilio's default "#" would end the <Gather> as if nothing had been pressed).
+        """
+        return self.response.gather(
+            input="dtmf", method="POST", num_digits=digits,
+            action=self.adapter.url(call_path(self.token, step, tries)),
+            timeout=MENU_TIMEOUT_SECONDS if digits == 1 else REFERENCE_TIMEOUT_SECONDS,
+            finish_on_key="" if digits == 1 else "#",
+        )
 
     def redirect(self, step: str, tries: int) -> None:
         self.response.redirect(self.adapter.url(call_path(self.token, step, tries)),
@@ -660,6 +677,21 @@ class Script:
             gather)
         self.redirect("reference", tries)
 
+    def reference_not_taken(self, digits: str, tries: int) -> None:
+        """Mistyped: once more, then the main menu (they may still leave a complaint);
+        nothing typed twice: they are gone, goodbye."""
+        _ = self.speaker._
+        if digits:
+            self.prompt("reference_mistyped", _("This number seems to be mistyped."))
+        else:
+            self.prompt("reference_no_input", _("We did not hear a case number."))
+        if tries < 1:
+            self.ask_reference(tries + 1)
+        elif digits:
+            self.menu(tries=1)
+        else:
+            self.goodbye()
+
     def status(self, reference: str, case: Case | None) -> None:
         _ = self.speaker._
         if case is None:
@@ -680,7 +712,8 @@ class Script:
         self.say(digits)
         if sms:
             self.prompt("sms_sent", _("We are also sending you this number by SMS."))
-        self.prompt("keep_reference", _("Keep this number to ask about your case. Goodbye."))
+        self.prompt("keep_reference", _("Keep this number to ask about your case. We will "
+                                        "call you back with our answer. Goodbye."))
         self.response.hangup()
 
     # -- a reply call ------------------------------------------------------------------------
@@ -866,8 +899,8 @@ def on_info(token: str) -> ResponseReturnValue:
     entries = _info_entries(message.contact)
     if digits == "9" or not entries:
         script.menu(tries=0)
-    elif digits.isdigit() and 1 <= int(digits) <= len(entries):
-        entry = entries[int(digits) - 1]
+    elif (choice := _small_number(digits)) is not None and 1 <= choice <= len(entries):
+        entry = entries[choice - 1]
         _committed(lambda: info.record(db.session, None, None, entry, utcnow(), channel=VOICE))
         script.info_answer(entry)
     elif not script.not_understood(digits, tries):
@@ -899,15 +932,7 @@ def on_reference(token: str) -> ResponseReturnValue:
     adapter, message = _call(token)
     script, digits, tries = Script(adapter, token), _digits().rstrip("#"), _tries()
     if not (digits.isdigit() and is_valid_reference(digits)):
-        if digits:
-            script.prompt("reference_mistyped", script.speaker._(
-                "This number seems to be mistyped."))
-        else:
-            script.prompt("no_input", script.speaker._("We did not hear a choice."))
-        if tries >= 1:
-            script.goodbye()
-        else:
-            script.ask_reference(tries + 1)
+        script.reference_not_taken(digits, tries)
         return script.xml()
     case = intake.find_case(db.session, digits)
     if case is not None and case.contact_id not in _same_number(message.contact):
@@ -1048,7 +1073,7 @@ def on_message_status() -> ResponseReturnValue:
     adapter = _adapter()
     _verified(adapter)
     try:
-        update = parse_message_status(request.form)
+        update = replace(parse_message_status(request.form), opted_out=False)  # see sms_error
     except BadWebhook as error:
         abort(400, description=str(error))
     record_statuses(db.session, adapter.channels, [update], utcnow())
@@ -1118,8 +1143,14 @@ def _digits() -> str:
 
 
 def _tries() -> int:
-    value = request.args.get("tries", "0")
-    return min(int(value), 1) if value.isdigit() else 0
+    value = _small_number(request.args.get("tries", "0"))
+    return 0 if value is None else min(value, 1)
+
+
+def _small_number(text: str) -> int | None:
+    """A key or a count in ASCII digits (str.isdigit() also takes "²", which int() refuses,
+    and 5000 digits, past int()'s limit), or None."""
+    return int(text) if SMALL_NUMBER.fullmatch(text) else None
 
 
 def _same_number(contact: Contact) -> set[int]:

@@ -211,31 +211,33 @@ def test_missed_calls_make_one_call_back_per_number(client: FlaskClient,
     assert _count(Contact) == 2
 
 
-# (label, the earlier call-back's status, how long ago it was queued, whether a new one is)
+# (label, the earlier call-back's status, how long ago it was queued and sent, whether a new
+# one is)
 CALLBACK_WINDOW = [
     ("answered-within-window", DeliveryStatus.DELIVERED, 5, False),
     ("answered-after-window", DeliveryStatus.DELIVERED, 20, True),
     ("failed-within-window", DeliveryStatus.FAILED, 5, True),
-    ("still-ringing-long-ago", DeliveryStatus.SENT, 60, False),
+    ("still-ringing-after-window", DeliveryStatus.SENT, 30, False),
+    # Twilio's last report on that call never came (our server was down): not still ringing
+    ("placed-hours-ago-never-reported", DeliveryStatus.SENT, 180, True),
     ("waiting-for-calling-hours", DeliveryStatus.QUEUED, 600, False),
 ]
 
 
-def test_call_back_window(client: FlaskClient, app_context: None) -> None:
+@pytest.mark.parametrize(("label", "earlier_status", "minutes_ago", "new_callback"),
+                         CALLBACK_WINDOW, ids=[row[0] for row in CALLBACK_WINDOW])
+def test_call_back_window(client: FlaskClient, app_context: None, label: str,
+                          earlier_status: DeliveryStatus, minutes_ago: int,
+                          new_callback: bool) -> None:
     """SAWTI_CALLBACK_WINDOW_MINUTES (15): one call-back for the calls within it."""
-    for number, (label, earlier_status, minutes_ago, new_callback) in enumerate(
-            CALLBACK_WINDOW):
-        caller = f"+96393300010{number}"
-        _ring(client, caller)
-        earlier = db.session.scalars(select(Message).order_by(Message.id.desc())).first()
-        assert earlier is not None
-        earlier.status = earlier_status
-        earlier.created_at = utcnow() - timedelta(minutes=minutes_ago)
-        db.session.commit()
-        _ring(client, caller)
-        callbacks = _count(Message, Message.kind == "callback",
-                           Message.contact_id == earlier.contact_id)
-        assert callbacks == (2 if new_callback else 1), label
+    _ring(client)
+    earlier = db.session.scalars(select(Message)).one()
+    earlier.status = earlier_status
+    earlier.created_at = earlier.sent_at = utcnow() - timedelta(minutes=minutes_ago)
+    db.session.commit()
+    _ring(client)
+    callbacks = _count(Message, Message.kind == "callback")
+    assert callbacks == (2 if new_callback else 1), label
 
 
 def test_ringing_again_brings_a_waiting_call_back_forward(client: FlaskClient,
@@ -458,6 +460,7 @@ MENU = [
     ("9-repeat-keeps-tries", "9", "1", ["Gather", "Redirect"], "1", False),
     ("invalid-digit", "7", "0", ["Say", "Gather", "Redirect"], "1", False),
     ("non-numeric", "*", "0", ["Say", "Gather", "Redirect"], "1", False),
+    ("hash", "#", "0", ["Say", "Gather", "Redirect"], "1", False),
     ("two-digits", "12", "0", ["Say", "Gather", "Redirect"], "1", False),
     ("no-input", "", "0", ["Say", "Gather", "Redirect"], "1", False),
     ("invalid-twice-ends-politely", "7", "1", ["Say", "Say", "Hangup"], None, True),
@@ -498,10 +501,30 @@ def _check_menu_choice(client: FlaskClient, call: Call, label: str, digits: str,
         assert _path(gather.get("action") or "") == f"{call.base}/reference?tries=0"
     if digits == "3":
         assert "صوتي" in _said(root)[0]
-    if digits in ("7", "*", "12"):
+    if digits in ("7", "*", "#", "12"):
         assert _said(root)[0] == AR._("Sorry, that is not one of the choices."), label
     if not digits:
         assert _said(root)[0] == AR._("We did not hear a choice."), label
+
+
+# (label, the key pressed in the main menu before, or None for the call's first document)
+ONE_KEY_DOCUMENTS = [
+    pytest.param(None, id="greeting"),
+    pytest.param("9", id="menu-again"),
+    pytest.param("5", id="after-a-wrong-key"),
+]
+
+
+@pytest.mark.parametrize("key", ONE_KEY_DOCUMENTS)
+def test_hash_and_star_are_keys_like_any_other(client: FlaskClient, dispatcher: Dispatcher,
+                                               fake_twilio: FakeTwilio, key: str | None) -> None:
+    """A one-key <Gather> finishes on "#" by default, as if nothing were pressed ("We did not
+    hear a choice"): with finishOnKey="" "#" reaches us and is told as a wrong key."""
+    call = _called_back(client, dispatcher, fake_twilio)
+    root = _xml(call.post(client, "answer") if key is None else
+                call.post(client, "menu?tries=0", Digits=key))
+    [gather] = root.findall("Gather")
+    assert (gather.get("numDigits"), gather.get("finishOnKey")) == ("1", "")
 
 
 @pytest.mark.parametrize(
@@ -559,6 +582,9 @@ def test_recording_opens_one_case_and_the_reference_is_heard_twice(
     said = _said(root)
     assert said.count(digits) == 2 and len(digits.split("، ")) == 7
     assert AR._("We are also sending you this number by SMS.") in said
+    # and what happens next: the answer comes as a call
+    assert said[-1] == AR._("Keep this number to ask about your case. We will call you back "
+                            "with our answer. Goodbye.")
     assert _verbs(root)[-1] == "Hangup"
     dispatcher.run_once()  # fetches the audio and sends the reference by SMS
     attachment = db.session.scalars(select(Attachment)).one()
@@ -577,6 +603,29 @@ def test_recording_opens_one_case_and_the_reference_is_heard_twice(
     assert response.status_code == 204
     db.session.refresh(notice)
     assert notice.status == DeliveryStatus.DELIVERED
+
+
+@pytest.mark.parametrize("when", ["refused-when-sent", "reported-later"])
+def test_stop_to_the_sms_number_does_not_stop_the_reply_call(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio, when: str,
+) -> None:
+    """The person once replied STOP to the SMS number: the reference SMS fails (21610), but
+    the officer's answer is a call, which they asked for by ringing: it is still placed."""
+    _call, case = _voice_case(client, dispatcher, fake_twilio)
+    if when == "refused-when-sent":
+        fake_twilio.unsubscribed_next()
+    dispatcher.run_once()  # sends the reference by SMS
+    notice = db.session.scalars(select(Message).where(Message.kind == "reference_sms")).one()
+    if when == "reported-later":
+        response = post_twilio(client, f"{VOICE}/message-status",
+                               status_form(notice.external_id or "", "undelivered", 21610))
+        assert response.status_code == 204
+    db.session.refresh(notice)
+    assert notice.status == DeliveryStatus.FAILED
+    assert case.contact.opted_out is False
+    queue_reply(db.session, case, REPLY, actor="officer@example.org", now=utcnow())
+    dispatcher.run_once()
+    assert _placed(fake_twilio, "reply").to == PERSON
 
 
 @pytest.mark.parametrize("extra_settings", [{"twilio_sms_number": None}], indirect=True)
@@ -686,34 +735,41 @@ def test_status_from_another_number_is_told_as_unknown(
     assert AR.status_name("new") not in " ".join(said)
 
 
-# (label, keys typed, tries so far, what is said first, whether the call ends)
+# (label, keys typed, tries so far, what is said first, what comes next: the question again,
+# the main menu, or the end of the call)
 MISTYPED = [
-    ("wrong-check-digit", "bad", "0", "This number seems to be mistyped.", False),
-    ("too-short", "12345", "0", "This number seems to be mistyped.", False),
-    ("too-long", "123456789", "0", "This number seems to be mistyped.", False),
-    ("non-numeric", "12*4567", "0", "This number seems to be mistyped.", False),
-    ("no-input", "", "0", "We did not hear a choice.", False),
-    ("wrong-again-ends-politely", "bad", "1", "This number seems to be mistyped.", True),
-    ("no-input-again-ends-politely", "", "1", "We did not hear a choice.", True),
+    ("wrong-check-digit", "bad", "0", "This number seems to be mistyped.", "again"),
+    ("too-short", "12345", "0", "This number seems to be mistyped.", "again"),
+    ("too-long", "123456789", "0", "This number seems to be mistyped.", "again"),
+    ("non-numeric", "12*4567", "0", "This number seems to be mistyped.", "again"),
+    ("no-input", "", "0", "We did not hear a case number.", "again"),
+    # they are there but have no right number: they may still leave a complaint (key 1)
+    ("wrong-again-back-to-the-menu", "bad", "1", "This number seems to be mistyped.", "menu"),
+    ("no-input-again-ends-politely", "", "1", "We did not hear a case number.", "hangup"),
 ]
 
 
-def test_mistyped_reference_gets_one_retry(client: FlaskClient, dispatcher: Dispatcher,
-                                           fake_twilio: FakeTwilio) -> None:
+@pytest.mark.parametrize(("label", "typed", "tries", "first_said", "then"), MISTYPED,
+                         ids=[row[0] for row in MISTYPED])
+def test_mistyped_reference_gets_one_retry(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio, label: str,
+    typed: str, tries: str, first_said: str, then: str,
+) -> None:
     call, case = _voice_case(client, dispatcher, fake_twilio)
-    for label, typed, tries, first_said, ends in MISTYPED:
-        digits = _bad_check_digit(case.reference) if typed == "bad" else typed
-        form = {"Digits": digits} if digits else {}
-        root = _xml(call.post(client, f"reference?tries={tries}", **form))
-        said = _said(root)
-        assert said[0] == AR._(first_said), label
-        assert all(AR.status_name("new") not in text for text in said), label
-        if ends:
-            assert _verbs(root)[-1] == "Hangup", label
-        else:
-            gather = root.find("Gather")
-            assert gather is not None and gather.get("numDigits") == "7", label
-            assert _path(gather.get("action") or "") == f"{call.base}/reference?tries=1", label
+    digits = _bad_check_digit(case.reference) if typed == "bad" else typed
+    form = {"Digits": digits} if digits else {}
+    root = _xml(call.post(client, f"reference?tries={tries}", **form))
+    said = _said(root)
+    assert said[0] == AR._(first_said), label
+    assert all(AR.status_name("new") not in text for text in said), label
+    if then == "hangup":
+        assert _verbs(root)[-1] == "Hangup", label
+        return
+    gather = root.find("Gather")
+    assert gather is not None, label
+    step, size = ("reference", "7") if then == "again" else ("menu", "1")
+    assert gather.get("numDigits") == size, label
+    assert _path(gather.get("action") or "") == f"{call.base}/{step}?tries=1", label
 
 
 # --- an officer's reply -------------------------------------------------------------------
@@ -745,6 +801,7 @@ def test_reply_call_speaks_the_reply_then_offers_repeat_and_message(
     assert options == AR._("To hear the answer again, press 1. To leave a further message, "
                            "press 2.")
     assert _path(root[0].get("action") or "") == f"{call.base}/reply?tries=0"
+    assert root[0].get("finishOnKey") == ""  # "#" is a wrong key, not silence
     db.session.refresh(call.message)
     assert call.message.status == DeliveryStatus.DELIVERED  # visible on the case
     again = _xml(call.post(client, "reply?tries=0", Digits="1"))
@@ -864,6 +921,27 @@ def test_survey_answered_by_keypad(
     answers = db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "case.satisfaction")).all()
     assert [event.actor for event in answers] == ["contact"]
+
+
+# (label, how the document is reached: the reply call's answer, then keys at survey steps)
+SPOKEN_KEYS = [
+    pytest.param([], id="survey-question"),
+    pytest.param([("survey?tries=0", "3")], id="reopen-offer"),
+]
+
+
+@pytest.mark.parametrize("steps", SPOKEN_KEYS)
+def test_survey_keys_are_said_in_words(client: FlaskClient, dispatcher: Dispatcher,
+                                       fake_twilio: FakeTwilio,
+                                       steps: list[tuple[str, str]]) -> None:
+    """Keys are said in words, as the main menu says them («اضغط واحد»): a voice reading
+    «اضغط 1، و2» may say it oddly, and a digit is not what the person hears on the keypad."""
+    call, _case = _closing_reply_call(client, dispatcher, fake_twilio)
+    root = _xml(call.post(client, "answer"))
+    for step, key in steps:
+        root = _xml(call.post(client, step, Digits=key))
+    said = " ".join(_said(root))
+    assert not any(char.isdigit() for char in said), said
 
 
 def test_survey_answer_feeds_the_kpis(client: FlaskClient, dispatcher: Dispatcher,
@@ -1008,6 +1086,28 @@ def test_bad_callbacks_are_400(client: FlaskClient, dispatcher: Dispatcher,
     assert call.message.status == DeliveryStatus.SENT
 
 
+# (label, step with its query, Digits): isdigit() is true of "²" and "𝟙", which int() refuses
+# or reads; 5000 digits is past int()'s limit. Signed, so only Twilio (or a fuzzer) sends them.
+ODD_KEYS = [
+    pytest.param("menu?tries=%C2%B2", "5", id="superscript-tries"),
+    pytest.param("menu?tries=" + "9" * 5000, "", id="tries-past-int-limit"),
+    pytest.param("info?tries=0", "²", id="superscript-info-key"),
+    pytest.param("info?tries=0", "1" * 5000, id="info-key-past-int-limit"),
+    pytest.param("reply?tries=%F0%9D%9F%99", "", id="math-digit-tries"),
+]
+
+
+@pytest.mark.parametrize(("step", "digits"), ODD_KEYS)
+def test_odd_keys_and_tries_are_never_a_500(client: FlaskClient, dispatcher: Dispatcher,
+                                            fake_twilio: FakeTwilio, step: str,
+                                            digits: str) -> None:
+    _info_entries()
+    call = _called_back(client, dispatcher, fake_twilio)
+    form = {"Digits": digits} if digits else {}
+    verbs = _verbs(_xml(call.post(client, step, **form)))
+    assert verbs in (["Say", "Gather", "Redirect"], ["Say", "Say", "Hangup"])
+
+
 def test_voice_is_off_without_a_voice_number(app_context: None) -> None:
     from channels.twilio_voice import TwilioVoiceAdapter
 
@@ -1066,6 +1166,8 @@ def test_option_3_lists_the_entries_and_answers_the_one_chosen(
     assert _xml(call.post(client, "info_after?tries=0", Digits="1")).find("Record") is not None
     again = _xml(call.post(client, "info_after?tries=0", Digits="2"))
     assert _path(again[0].get("action") or "") == f"{call.base}/info?tries=0"
+    for document in (listing, spoken):  # keys in words, as in the main menu
+        assert not any(char.isdigit() for char in " ".join(_said(document)))
     back = _xml(call.post(client, "info?tries=0", Digits="9"))
     assert _path(back[0].get("action") or "") == f"{call.base}/menu?tries=0"
 
