@@ -19,6 +19,7 @@ the person's last message; after that only an approved template (``content_sid``
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Self
@@ -93,9 +94,10 @@ class TwilioMessagingAdapter(twilio_http.TwilioAccount, ChannelAdapter):
         channel = "whatsapp" if sender.startswith(WHATSAPP_PREFIX) else "sms"
         if channel not in self.channels:
             raise BadWebhook(f"the {channel} channel is not configured")
+        location = _location(form) if channel == "whatsapp" else None
         return [Inbound(channel=channel, address=sender.removeprefix(WHATSAPP_PREFIX),
-                        external_id=message_sid, text=form.get("Body", ""),
-                        received_at=utcnow(), attachments=_media(form))]
+                        external_id=message_sid, text=_text(form, location),
+                        received_at=utcnow(), attachments=_media(form), location=location)]
 
     def webhook_response(self, handled: Sequence[Handled]) -> Response:
         return Response(str(MessagingResponse()), mimetype="text/xml")
@@ -158,3 +160,25 @@ def _media(form: object) -> tuple[InboundAttachment, ...]:
             attachments.append(InboundAttachment(kind=kind, content_type=content_type or None,
                                                  external_id=url))
     return tuple(attachments)
+
+
+def _location(form: Mapping[str, str]) -> tuple[float, float] | None:
+    """A WhatsApp location pin (Latitude/Longitude in decimal degrees), if the message is one."""
+    latitude, longitude = form.get("Latitude"), form.get("Longitude")
+    if latitude is None and longitude is None:
+        return None
+    try:
+        point = float(latitude or ""), float(longitude or "")
+    except ValueError:
+        point = (math.nan, math.nan)
+    if not all(map(math.isfinite, point)) or abs(point[0]) > 90 or abs(point[1]) > 180:
+        raise BadWebhook("a location needs a 'Latitude' and a 'Longitude' in degrees")
+    return point
+
+
+def _text(form: Mapping[str, str], location: tuple[float, float] | None) -> str:
+    """The Body; for a named place shared without one, its Label and Address."""
+    body = form.get("Body", "")
+    if body or location is None:
+        return body
+    return "\n".join(part for part in (form.get("Label"), form.get("Address")) if part)
