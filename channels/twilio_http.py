@@ -24,6 +24,12 @@ from channels.base import (
 TIMEOUT_SECONDS = 15
 OPT_OUT_CODES = {21610}  # the recipient replied STOP to this number
 WINDOW_CLOSED_CODES = {63016}  # WhatsApp: outside the 24-hour window, template required
+# Failures a status callback reports that the same message sent again later may get past:
+# the handset off or out of coverage (30003), Twilio's queue or the validity period ran out
+# (30001, 30036), no reason given (30008), WhatsApp's rate limit (63018). Every other code
+# is final: blocked (30004), no such or inactive number (30005), a landline (30006),
+# filtered as spam (30007), not on WhatsApp (63024), unsubscribed (21610).
+RETRYABLE_DELIVERY_CODES = {30001, 30003, 30008, 30036, 63018}
 
 
 class RebasedHttpClient(TwilioHttpClient):

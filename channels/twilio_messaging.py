@@ -143,7 +143,8 @@ def parse_message_status(form: Mapping[str, str]) -> StatusUpdate:
     number = int(code) if code and code.isdigit() else None
     return StatusUpdate(external_id=sid, status=status, error_code=code,
                         opted_out=number in twilio_http.OPT_OUT_CODES,
-                        window_closed=number in twilio_http.WINDOW_CLOSED_CODES)
+                        window_closed=number in twilio_http.WINDOW_CLOSED_CODES,
+                        retryable=number in twilio_http.RETRYABLE_DELIVERY_CODES)
 
 
 def _media(form: object) -> tuple[InboundAttachment, ...]:

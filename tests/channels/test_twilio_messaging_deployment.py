@@ -3,14 +3,24 @@ code, STOP at Twilio, repeated form keys; the real twilio client against the loc
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from casework.models import Case, Direction, Message
+from casework.models import Case, DeliveryStatus, Direction, Message, utcnow
+from casework.replies import queue_reply
+from channels import delivery
+from channels.dispatcher import Dispatcher
 from extensions import db
 from tests.channels.conftest import post_twilio
-from tests.fakes.twilio_api import messaging_form, whatsapp_location_form
+from tests.fakes.twilio_api import (
+    FakeTwilio,
+    messaging_form,
+    status_form,
+    whatsapp_location_form,
+)
 
 MESSAGING = "/webhooks/twilio/messaging"
 STATUS = "/webhooks/twilio/status"
@@ -66,3 +76,80 @@ def test_an_sms_with_coordinate_fields_is_text(client: FlaskClient, app_context:
     assert post_twilio(client, MESSAGING, form).status_code == 200
     [message] = _inbound()
     assert message.kind == "text"
+
+
+# --- delivery failures reported by status callback ----------------------------------------
+
+def _sent_reply(client: FlaskClient, dispatcher: Dispatcher, whatsapp: bool = False) -> Message:
+    post_twilio(client, MESSAGING, messaging_form(whatsapp=whatsapp, Body="شكوى"))
+    dispatcher.run_once()
+    case = db.session.scalars(select(Case)).one()
+    reply = queue_reply(db.session, case, "ردّنا", actor="officer", now=utcnow())
+    dispatcher.run_once()
+    assert reply.status == DeliveryStatus.SENT
+    return reply
+
+
+def _due_now(message: Message) -> None:
+    message.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+
+
+@pytest.mark.parametrize(("code", "whatsapp", "outcome"), [
+    pytest.param(30003, False, "again", id="30003-handset-off-sent-again"),
+    pytest.param(30008, False, "again", id="30008-unknown-error-sent-again"),
+    pytest.param(30001, False, "again", id="30001-queue-overflow-sent-again"),
+    pytest.param(30036, False, "again", id="30036-validity-expired-sent-again"),
+    pytest.param(63018, True, "again", id="63018-whatsapp-rate-limit-sent-again"),
+    pytest.param(30004, False, "failed", id="30004-blocked-failed"),
+    pytest.param(30005, False, "failed", id="30005-unknown-number-failed"),
+    pytest.param(30006, False, "failed", id="30006-landline-failed"),
+    pytest.param(30007, False, "failed", id="30007-carrier-filter-failed"),
+    pytest.param(63024, True, "failed", id="63024-not-on-whatsapp-failed"),
+    pytest.param(21610, False, "failed", id="21610-unsubscribed-failed"),
+    pytest.param(None, False, "failed", id="no-code-failed"),
+])
+def test_a_reported_failure_is_retried_or_final_by_its_code(
+        client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+        code: int | None, whatsapp: bool, outcome: str) -> None:
+    reply = _sent_reply(client, dispatcher, whatsapp)
+    first_sid = reply.external_id
+    post_twilio(client, STATUS, status_form(first_sid, "undelivered", code))
+    db.session.refresh(reply)
+    case = reply.case
+    if outcome == "failed":
+        assert reply.status == DeliveryStatus.FAILED
+        assert case.delivery_failed_at is not None and str(code or "failed") in case.delivery_error
+        return
+    assert reply.status == DeliveryStatus.QUEUED and reply.next_attempt_at > utcnow()
+    assert case.delivery_failed_at is None and str(code) in (reply.last_error or "")
+    _due_now(reply)
+    dispatcher.run_once()
+    assert reply.status == DeliveryStatus.SENT and reply.external_id != first_sid
+    assert [m["Body"] for m in fake_twilio.sent_messages()].count("ردّنا") == 2
+
+
+def test_late_reports_on_the_failed_copy_leave_the_retry_alone(
+        client: FlaskClient, dispatcher: Dispatcher) -> None:
+    reply = _sent_reply(client, dispatcher)
+    first_sid = reply.external_id
+    for status, code in [("undelivered", 30003), ("sent", None), ("delivered", None)]:
+        post_twilio(client, STATUS, status_form(first_sid, status, code))
+    db.session.refresh(reply)
+    assert reply.status == DeliveryStatus.QUEUED
+
+
+def test_a_reported_failure_is_final_after_the_last_try(
+        client: FlaskClient, dispatcher: Dispatcher) -> None:
+    reply = _sent_reply(client, dispatcher)
+    for _ in range(delivery.DELIVERY_TRIES - 1):
+        post_twilio(client, STATUS, status_form(reply.external_id, "undelivered", 30003))
+        db.session.refresh(reply)
+        assert reply.status == DeliveryStatus.QUEUED
+        _due_now(reply)
+        dispatcher.run_once()
+    post_twilio(client, STATUS, status_form(reply.external_id, "undelivered", 30003))
+    db.session.refresh(reply)
+    assert reply.status == DeliveryStatus.FAILED
+    assert reply.attempts == delivery.DELIVERY_TRIES
+    assert "30003" in (reply.case.delivery_error or "")
