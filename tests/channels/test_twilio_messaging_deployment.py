@@ -153,3 +153,39 @@ def test_a_reported_failure_is_final_after_the_last_try(
     assert reply.status == DeliveryStatus.FAILED
     assert reply.attempts == delivery.DELIVERY_TRIES
     assert "30003" in (reply.case.delivery_error or "")
+
+
+# --- STOP and START: Twilio's own opt-out and Sawti's ------------------------------------
+
+@pytest.mark.parametrize(("twilio_blocks", "status"), [
+    pytest.param(True, DeliveryStatus.CANCELLED, id="twilio-confirmed-the-stop-itself"),
+    pytest.param(False, DeliveryStatus.SENT, id="twilio-left-the-stop-to-us"),
+])
+def test_stop_by_sms_is_no_delivery_failure(
+        client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+        twilio_blocks: bool, status: str) -> None:
+    reply = _sent_reply(client, dispatcher)
+    post_twilio(client, MESSAGING, messaging_form(Body="STOP", OptOutType="STOP"))
+    if twilio_blocks:
+        fake_twilio.unsubscribed_next()
+    dispatcher.run_once()
+    confirmation = db.session.scalars(select(Message).where(Message.kind == "opt_out")).one()
+    assert confirmation.status == status
+    assert confirmation.contact.opted_out is True
+    db.session.refresh(reply.case)
+    assert reply.case.delivery_failed_at is None and reply.case.delivery_error is None
+
+
+def test_start_after_stop_lets_replies_through_again(
+        client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio) -> None:
+    reply = _sent_reply(client, dispatcher)
+    post_twilio(client, MESSAGING, messaging_form(Body="STOP", OptOutType="STOP"))
+    fake_twilio.unsubscribed_next()
+    dispatcher.run_once()
+    post_twilio(client, MESSAGING, messaging_form(Body="START", OptOutType="START"))
+    dispatcher.run_once()
+    db.session.refresh(reply.contact)
+    assert reply.contact.opted_out is False
+    queue_reply(db.session, reply.case, "ردّ بعد العودة", actor="officer", now=utcnow())
+    dispatcher.run_once()
+    assert fake_twilio.sent_messages()[-1]["Body"] == "ردّ بعد العودة"
