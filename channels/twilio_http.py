@@ -63,7 +63,8 @@ def signature_is_valid(request: Request, auth_token: str, public_url: str | None
     url = public_url.rstrip("/") + request.path
     if request.query_string:  # only then: Twilio signs no trailing "?"
         url += "?" + request.query_string.decode("latin-1")
-    return RequestValidator(auth_token).validate(url, request.form.to_dict(), signature)
+    # The form itself, not a dict of it: Twilio signs every value of a repeated key.
+    return RequestValidator(auth_token).validate(url, request.form, signature)
 
 
 def typed_error(error: Exception) -> SendError:

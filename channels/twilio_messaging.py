@@ -29,6 +29,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from casework.intake import Inbound, InboundAttachment
 from casework.models import DeliveryStatus, utcnow
+from casework.text import fits_a_column
 from channels import twilio_http
 from channels.base import (
     BadWebhook,
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 WHATSAPP_PREFIX = "whatsapp:"
 WHATSAPP_WINDOW = timedelta(hours=24)
 MAX_MEDIA = 10
+MAX_ERROR_CODE = 16  # the shortest column an error code is kept in (voice calls')
 # Twilio's message statuses, as Sawti's delivery states.
 TWILIO_STATUSES = {
     "accepted": DeliveryStatus.SENT, "scheduled": DeliveryStatus.SENT,
@@ -139,12 +141,20 @@ def parse_message_status(form: Mapping[str, str]) -> StatusUpdate:
     status = TWILIO_STATUSES.get(form.get("MessageStatus") or form.get("SmsStatus") or "")
     if not sid or status is None:
         raise BadWebhook("'MessageSid' and a known 'MessageStatus' are required")
-    code = form.get("ErrorCode") or None
+    code = _error_code(form)
     number = int(code) if code and code.isdigit() else None
     return StatusUpdate(external_id=sid, status=status, error_code=code,
                         opted_out=number in twilio_http.OPT_OUT_CODES,
                         window_closed=number in twilio_http.WINDOW_CLOSED_CODES,
                         retryable=number in twilio_http.RETRYABLE_DELIVERY_CODES)
+
+
+def _error_code(form: Mapping[str, str]) -> str | None:
+    """Twilio's ErrorCode (five digits), which a kept report stores in a short column."""
+    code = (form.get("ErrorCode") or "").strip()
+    if not fits_a_column(code, MAX_ERROR_CODE):
+        raise BadWebhook("'ErrorCode' is not a valid error code")
+    return code or None
 
 
 def _media(form: object) -> tuple[InboundAttachment, ...]:

@@ -8,16 +8,19 @@ from datetime import timedelta
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+from werkzeug.datastructures import MultiDict
 
 from casework.models import Case, DeliveryStatus, Direction, Message, utcnow
 from casework.replies import queue_reply
 from channels import delivery
 from channels.dispatcher import Dispatcher
 from extensions import db
-from tests.channels.conftest import post_twilio
+from tests.channels.conftest import AUTH_TOKEN, PUBLIC_URL, post_twilio
 from tests.fakes.twilio_api import (
     FakeTwilio,
     messaging_form,
+    signed_form,
     status_form,
     whatsapp_location_form,
 )
@@ -189,3 +192,48 @@ def test_start_after_stop_lets_replies_through_again(
     queue_reply(db.session, reply.case, "ردّ بعد العودة", actor="officer", now=utcnow())
     dispatcher.run_once()
     assert fake_twilio.sent_messages()[-1]["Body"] == "ردّ بعد العودة"
+
+
+# --- bad input: a clear 4xx, never a 500 ---------------------------------------------------
+
+def _post_raw(client: FlaskClient, path: str, raw: bytes, signed_as: dict | None) -> int:
+    """Post a raw urlencoded body, signed for the form Twilio would have meant (or not)."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if signed_as is not None:
+        headers["X-Twilio-Signature"] = signed_form(PUBLIC_URL + path, signed_as, AUTH_TOKEN)[1]
+    return client.post(path, data=raw, headers=headers).status_code
+
+
+@pytest.mark.parametrize(("raw", "signed_as", "code", "stored"), [
+    pytest.param(b"MessageSid=SM1&From=%2B963944000111&Body=%FF%FE", None, 403, 0,
+                 id="invalid-utf8-unsigned"),
+    pytest.param(b"MessageSid=SM" + b"2" * 32 + b"&From=%2B963944000111",
+                 {"MessageSid": "SM" + "2" * 32, "From": "+963944000111"}, 200, 1,
+                 id="no-body-field"),
+    pytest.param(b"\x00\xff\xfe garbage", None, 403, 0, id="not-a-form"),
+])
+def test_raw_bodies(client: FlaskClient, app_context: None, raw: bytes, signed_as: dict | None,
+                    code: int, stored: int) -> None:
+    assert _post_raw(client, MESSAGING, raw, signed_as) == code
+    assert len(_inbound()) == stored
+
+
+@pytest.mark.parametrize(("form", "code"), [
+    pytest.param(status_form("SM" + "0" * 32, "failed", "3" * 40), 400, id="error-code-too-long"),
+    pytest.param(status_form("SM" + "0" * 32, "failed", "30003\x00"), 400,
+                 id="error-code-with-nul"),
+    pytest.param(status_form("SM" + "0" * 32, "failed", "30003"), 204, id="error-code-fine"),
+])
+def test_status_error_code_is_checked(client: FlaskClient, app_context: None, form: dict,
+                                      code: int) -> None:
+    assert post_twilio(client, STATUS, form).status_code == code
+
+
+def test_a_repeated_field_is_signed_like_twilio_signs_it(client: FlaskClient,
+                                                         app_context: None) -> None:
+    """Twilio signs every value of a repeated key, sorted; checking only the first would
+    refuse (403) a genuine request, which Twilio then retries and drops."""
+    form = MultiDict([*messaging_form(Body="شكوى").items(), ("Extra", "b"), ("Extra", "a")])
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + MESSAGING, form)
+    response = client.post(MESSAGING, data=form, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
