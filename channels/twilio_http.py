@@ -30,6 +30,9 @@ WINDOW_CLOSED_CODES = {63016}  # WhatsApp: outside the 24-hour window, template 
 # is final: blocked (30004), no such or inactive number (30005), a landline (30006),
 # filtered as spam (30007), not on WhatsApp (63024), unsubscribed (21610).
 RETRYABLE_DELIVERY_CODES = {30001, 30003, 30008, 30036, 63018}
+# Refusals of a send that pass with time: the sender's queue is full (21611), WhatsApp's rate
+# limit (63018); as are 429 and 5xx answers.
+RETRYABLE_SEND_CODES = {21611, 63018}
 
 
 class RebasedHttpClient(TwilioHttpClient):
@@ -75,7 +78,7 @@ def typed_error(error: Exception) -> SendError:
             return PermanentSendError(reason, opt_out=True)
         if error.code in WINDOW_CLOSED_CODES:
             return WindowClosedError(reason)
-        if error.status == 429 or error.status >= 500:
+        if error.status == 429 or error.status >= 500 or error.code in RETRYABLE_SEND_CODES:
             return RetryableSendError(reason)
         return PermanentSendError(reason)
     if isinstance(error, requests.RequestException):

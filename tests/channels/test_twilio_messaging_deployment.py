@@ -18,8 +18,11 @@ from channels.dispatcher import Dispatcher
 from extensions import db
 from tests.channels.conftest import AUTH_TOKEN, PUBLIC_URL, post_twilio
 from tests.fakes.twilio_api import (
+    OUTSIDE_REGION,
+    QUEUE_FULL,
     FakeTwilio,
     messaging_form,
+    refuse_next_message,
     signed_form,
     status_form,
     whatsapp_location_form,
@@ -237,3 +240,23 @@ def test_a_repeated_field_is_signed_like_twilio_signs_it(client: FlaskClient,
     signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + MESSAGING, form)
     response = client.post(MESSAGING, data=form, headers={"X-Twilio-Signature": signature})
     assert response.status_code == 200
+
+
+# --- errors when Twilio refuses the send itself ---------------------------------------------
+
+@pytest.mark.parametrize(("error", "status"), [
+    pytest.param(QUEUE_FULL, DeliveryStatus.QUEUED, id="21611-sender-queue-full-retried"),
+    pytest.param(OUTSIDE_REGION, DeliveryStatus.FAILED, id="21408-region-not-enabled-failed"),
+])
+def test_a_refused_send_is_typed_by_its_code(
+        client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio, error: dict,
+        status: str) -> None:
+    post_twilio(client, MESSAGING, messaging_form(Body="شكوى"))
+    dispatcher.run_once()
+    case = db.session.scalars(select(Case)).one()
+    reply = queue_reply(db.session, case, "ردّنا", actor="officer", now=utcnow())
+    refuse_next_message(fake_twilio, error)
+    dispatcher.run_once()
+    assert reply.status == status
+    assert str(error["code"]) in (reply.last_error or "")
+    assert (case.delivery_failed_at is not None) is (status == DeliveryStatus.FAILED)

@@ -314,3 +314,15 @@ def whatsapp_location_form(latitude: str, longitude: str, *, address: str | None
     for key in [key for key, value in overrides.items() if value is None]:
         form.pop(key, None)
     return form
+
+
+QUEUE_FULL = twilio_error(
+    21611, "This 'From' number has exceeded the maximum number of queued messages", 400)
+OUTSIDE_REGION = twilio_error(
+    21408, "Permission to send an SMS has not been enabled for the region indicated by the "
+    "'To' number", 400)
+
+
+def refuse_next_message(fake: FakeTwilio, error: dict[str, Any]) -> None:
+    """The next Messages.json create answers Twilio's error body (with its HTTP status)."""
+    fake.fail_next(1, int(error["status"]), error, match="/Messages.json")
