@@ -3,6 +3,7 @@ code, STOP at Twilio, repeated form keys; the real twilio client against the loc
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -260,3 +261,26 @@ def test_a_refused_send_is_typed_by_its_code(
     assert reply.status == status
     assert str(error["code"]) in (reply.last_error or "")
     assert (case.delivery_failed_at is not None) is (status == DeliveryStatus.FAILED)
+
+
+# --- phone numbers never reach the logs ----------------------------------------------------
+
+def test_no_phone_number_in_the_logs(client: FlaskClient, dispatcher: Dispatcher,
+                                     fake_twilio: FakeTwilio,
+                                     caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    number = "+963944000177"
+    post_twilio(client, MESSAGING, messaging_form(From=number, Body="شكوى"))
+    post_twilio(client, MESSAGING, messaging_form(From=number, Body="x"), signature="forged")
+    post_twilio(client, MESSAGING, messaging_form(From=number, NumMedia="many"))
+    fake_twilio.invalid_number_next()
+    dispatcher.run_once()
+    fake_twilio.error_next(500)
+    dispatcher.run_once()
+    reply = queue_reply(db.session, db.session.scalars(select(Case)).one(), "ردّ",
+                        actor="officer", now=utcnow())
+    dispatcher.run_once()
+    post_twilio(client, STATUS, status_form(reply.external_id or "SM" + "5" * 32,
+                                            "undelivered", 30005, to=number))
+    logged = "\n".join(record.getMessage() + str(record.__dict__) for record in caplog.records)
+    assert logged and number not in logged and number[1:] not in logged
