@@ -85,6 +85,7 @@ class StatusUpdate:
     error_code: str | None = None
     opted_out: bool = False  # the provider says the person unsubscribed
     window_closed: bool = False  # only a template may be sent now
+    retryable: bool = False  # a failure that sending the message again may get past
 
 
 @dataclass(frozen=True)

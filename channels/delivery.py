@@ -2,6 +2,9 @@
 
 - A status callback moves a message forward only (a late "sent" after "delivered" is
   ignored), so replays and out-of-order callbacks are harmless.
+- A failure the provider says may pass (a handset switched off, Twilio's 30003) sends the
+  message again later, up to ``DELIVERY_TRIES`` sends; any other failure is final and shown
+  on the case.
 - A report may arrive before the dispatcher has stored the provider's id for the message (the
   provider answered the send and reported on it before our commit): it is kept as a
   ``PendingStatus`` and applied when the dispatcher records the id, so that a failure report
@@ -26,6 +29,11 @@ from channels.base import StatusUpdate
 
 WINDOW_HOLD = "whatsapp_window"
 PENDING_KEPT = timedelta(days=2)
+# A failure the provider reports as worth another try (a phone switched off in a power cut)
+# sends the message again after 30 minutes, then 1 and 2 hours: four sends in all.
+DELIVERY_TRIES = 4
+DELIVERY_RETRY_SECONDS = 30 * 60.0
+DELIVERY_RETRY_MAX_SECONDS = 4 * 3600.0
 NOTICE_KIND = "reply_waiting"
 
 
@@ -93,6 +101,19 @@ def _keep_for_later(session: Session, channels: frozenset[str], update: StatusUp
         window_closed=update.window_closed, received_at=now))
 
 
+def _failed(session: Session, message: Message, update: StatusUpdate, now: datetime) -> None:
+    """Send it again later if the provider's reason may pass, else record the failure on the
+    case. The copy that failed keeps no id here, so late reports on it change nothing."""
+    error = f"provider error {update.error_code}" if update.error_code else "provider: failed"
+    if not update.retryable or message.attempts >= DELIVERY_TRIES:
+        outbox.mark_failed(session, message, error, now)
+        return
+    message.external_id = None
+    outbox.mark_retry(message, f"{error}; sending again", now,
+                      base_seconds=DELIVERY_RETRY_SECONDS,
+                      max_seconds=DELIVERY_RETRY_MAX_SECONDS)
+
+
 def _apply(session: Session, message: Message, update: StatusUpdate, now: datetime) -> bool:
     if update.opted_out:
         message.contact.opted_out, message.contact.opted_out_at = True, now
@@ -105,7 +126,7 @@ def _apply(session: Session, message: Message, update: StatusUpdate, now: dateti
     if DELIVERY_PROGRESS[new] <= DELIVERY_PROGRESS[DeliveryStatus(message.status)]:
         return False  # a replay, or a report that arrived late
     if new == DeliveryStatus.FAILED:
-        outbox.mark_failed(session, message, f"provider error {update.error_code}", now)
+        _failed(session, message, update, now)
     else:
         message.status = new
         if new in (DeliveryStatus.DELIVERED, DeliveryStatus.READ) and not message.delivered_at:

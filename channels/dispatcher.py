@@ -199,7 +199,12 @@ class Dispatcher:
         elif isinstance(outcome, RetryableSendError):
             self._retry_or_fail(message, str(outcome), now, outcome.retry_after)
         elif isinstance(outcome, PermanentSendError):
-            outbox.mark_failed(self.session, message, str(outcome), now)
+            if outcome.opt_out and message.kind in ALWAYS_SENT_KINDS:
+                # Twilio took the SMS "STOP" itself and sent its own confirmation: ours is
+                # not needed, and no failure for an officer to act on.
+                outbox.cancel(message, str(outcome))
+            else:
+                outbox.mark_failed(self.session, message, str(outcome), now)
             if outcome.opt_out:
                 message.contact.opted_out = True
                 message.contact.opted_out_at = now

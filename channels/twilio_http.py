@@ -24,6 +24,15 @@ from channels.base import (
 TIMEOUT_SECONDS = 15
 OPT_OUT_CODES = {21610}  # the recipient replied STOP to this number
 WINDOW_CLOSED_CODES = {63016}  # WhatsApp: outside the 24-hour window, template required
+# Failures a status callback reports that the same message sent again later may get past:
+# the handset off or out of coverage (30003), Twilio's queue or the validity period ran out
+# (30001, 30036), no reason given (30008), WhatsApp's rate limit (63018). Every other code
+# is final: blocked (30004), no such or inactive number (30005), a landline (30006),
+# filtered as spam (30007), not on WhatsApp (63024), unsubscribed (21610).
+RETRYABLE_DELIVERY_CODES = {30001, 30003, 30008, 30036, 63018}
+# Refusals of a send that pass with time: the sender's queue is full (21611), WhatsApp's rate
+# limit (63018); as are 429 and 5xx answers.
+RETRYABLE_SEND_CODES = {21611, 63018}
 
 
 class RebasedHttpClient(TwilioHttpClient):
@@ -57,7 +66,8 @@ def signature_is_valid(request: Request, auth_token: str, public_url: str | None
     url = public_url.rstrip("/") + request.path
     if request.query_string:  # only then: Twilio signs no trailing "?"
         url += "?" + request.query_string.decode("latin-1")
-    return RequestValidator(auth_token).validate(url, request.form.to_dict(), signature)
+    # The form itself, not a dict of it: Twilio signs every value of a repeated key.
+    return RequestValidator(auth_token).validate(url, request.form, signature)
 
 
 def typed_error(error: Exception) -> SendError:
@@ -68,7 +78,7 @@ def typed_error(error: Exception) -> SendError:
             return PermanentSendError(reason, opt_out=True)
         if error.code in WINDOW_CLOSED_CODES:
             return WindowClosedError(reason)
-        if error.status == 429 or error.status >= 500:
+        if error.status == 429 or error.status >= 500 or error.code in RETRYABLE_SEND_CODES:
             return RetryableSendError(reason)
         return PermanentSendError(reason)
     if isinstance(error, requests.RequestException):

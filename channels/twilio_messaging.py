@@ -19,6 +19,7 @@ the person's last message; after that only an approved template (``content_sid``
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Self
@@ -28,6 +29,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from casework.intake import Inbound, InboundAttachment
 from casework.models import DeliveryStatus, utcnow
+from casework.text import fits_a_column
 from channels import twilio_http
 from channels.base import (
     BadWebhook,
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
 WHATSAPP_PREFIX = "whatsapp:"
 WHATSAPP_WINDOW = timedelta(hours=24)
 MAX_MEDIA = 10
+MAX_ERROR_CODE = 16  # the shortest column an error code is kept in (voice calls')
 # Twilio's message statuses, as Sawti's delivery states.
 TWILIO_STATUSES = {
     "accepted": DeliveryStatus.SENT, "scheduled": DeliveryStatus.SENT,
@@ -93,9 +96,10 @@ class TwilioMessagingAdapter(twilio_http.TwilioAccount, ChannelAdapter):
         channel = "whatsapp" if sender.startswith(WHATSAPP_PREFIX) else "sms"
         if channel not in self.channels:
             raise BadWebhook(f"the {channel} channel is not configured")
+        location = _location(form) if channel == "whatsapp" else None
         return [Inbound(channel=channel, address=sender.removeprefix(WHATSAPP_PREFIX),
-                        external_id=message_sid, text=form.get("Body", ""),
-                        received_at=utcnow(), attachments=_media(form))]
+                        external_id=message_sid, text=_text(form, location),
+                        received_at=utcnow(), attachments=_media(form), location=location)]
 
     def webhook_response(self, handled: Sequence[Handled]) -> Response:
         return Response(str(MessagingResponse()), mimetype="text/xml")
@@ -137,11 +141,20 @@ def parse_message_status(form: Mapping[str, str]) -> StatusUpdate:
     status = TWILIO_STATUSES.get(form.get("MessageStatus") or form.get("SmsStatus") or "")
     if not sid or status is None:
         raise BadWebhook("'MessageSid' and a known 'MessageStatus' are required")
-    code = form.get("ErrorCode") or None
+    code = _error_code(form)
     number = int(code) if code and code.isdigit() else None
     return StatusUpdate(external_id=sid, status=status, error_code=code,
                         opted_out=number in twilio_http.OPT_OUT_CODES,
-                        window_closed=number in twilio_http.WINDOW_CLOSED_CODES)
+                        window_closed=number in twilio_http.WINDOW_CLOSED_CODES,
+                        retryable=number in twilio_http.RETRYABLE_DELIVERY_CODES)
+
+
+def _error_code(form: Mapping[str, str]) -> str | None:
+    """Twilio's ErrorCode (five digits), which a kept report stores in a short column."""
+    code = (form.get("ErrorCode") or "").strip()
+    if not fits_a_column(code, MAX_ERROR_CODE):
+        raise BadWebhook("'ErrorCode' is not a valid error code")
+    return code or None
 
 
 def _media(form: object) -> tuple[InboundAttachment, ...]:
@@ -158,3 +171,25 @@ def _media(form: object) -> tuple[InboundAttachment, ...]:
             attachments.append(InboundAttachment(kind=kind, content_type=content_type or None,
                                                  external_id=url))
     return tuple(attachments)
+
+
+def _location(form: Mapping[str, str]) -> tuple[float, float] | None:
+    """A WhatsApp location pin (Latitude/Longitude in decimal degrees), if the message is one."""
+    latitude, longitude = form.get("Latitude"), form.get("Longitude")
+    if latitude is None and longitude is None:
+        return None
+    try:
+        point = float(latitude or ""), float(longitude or "")
+    except ValueError:
+        point = (math.nan, math.nan)
+    if not all(map(math.isfinite, point)) or abs(point[0]) > 90 or abs(point[1]) > 180:
+        raise BadWebhook("a location needs a 'Latitude' and a 'Longitude' in degrees")
+    return point
+
+
+def _text(form: Mapping[str, str], location: tuple[float, float] | None) -> str:
+    """The Body; for a named place shared without one, its Label and Address."""
+    body = form.get("Body", "")
+    if body or location is None:
+        return body
+    return "\n".join(part for part in (form.get("Label"), form.get("Address")) if part)

@@ -298,3 +298,31 @@ def status_form(message_sid: str, status: str, error_code: int | str | None = No
         form["ErrorCode"] = str(error_code)
     form.update(overrides)
     return form
+
+
+# -- messaging additions: WhatsApp locations, delivery failures ------------------------------
+
+
+def whatsapp_location_form(latitude: str, longitude: str, *, address: str | None = None,
+                           label: str | None = None, **overrides: str | None) -> dict[str, str]:
+    """An inbound WhatsApp location pin as Twilio posts it: MessageType=location, an empty
+    Body, Latitude/Longitude as decimal strings, Address and Label when a place was picked."""
+    form = messaging_form(whatsapp=True, Body="", MessageType="location",
+                          Latitude=latitude, Longitude=longitude, Address=address,
+                          Label=label)
+    form.update({key: value for key, value in overrides.items() if value is not None})
+    for key in [key for key, value in overrides.items() if value is None]:
+        form.pop(key, None)
+    return form
+
+
+QUEUE_FULL = twilio_error(
+    21611, "This 'From' number has exceeded the maximum number of queued messages", 400)
+OUTSIDE_REGION = twilio_error(
+    21408, "Permission to send an SMS has not been enabled for the region indicated by the "
+    "'To' number", 400)
+
+
+def refuse_next_message(fake: FakeTwilio, error: dict[str, Any]) -> None:
+    """The next Messages.json create answers Twilio's error body (with its HTTP status)."""
+    fake.fail_next(1, int(error["status"]), error, match="/Messages.json")
