@@ -142,7 +142,7 @@ def parse_message_status(form: Mapping[str, str]) -> StatusUpdate:
     if not sid or status is None:
         raise BadWebhook("'MessageSid' and a known 'MessageStatus' are required")
     code = _error_code(form)
-    number = int(code) if code and code.isdigit() else None
+    number = int(code) if code else None
     return StatusUpdate(external_id=sid, status=status, error_code=code,
                         opted_out=number in twilio_http.OPT_OUT_CODES,
                         window_closed=number in twilio_http.WINDOW_CLOSED_CODES,
@@ -152,8 +152,9 @@ def parse_message_status(form: Mapping[str, str]) -> StatusUpdate:
 def _error_code(form: Mapping[str, str]) -> str | None:
     """Twilio's ErrorCode (five digits), which a kept report stores in a short column."""
     code = (form.get("ErrorCode") or "").strip()
-    if not fits_a_column(code, MAX_ERROR_CODE):
-        raise BadWebhook("'ErrorCode' is not a valid error code")
+    numeric = code.isascii() and code.isdigit()
+    if code and not (numeric and fits_a_column(code, MAX_ERROR_CODE)):
+        raise BadWebhook("'ErrorCode' must be Twilio's numeric error code")
     return code or None
 
 
