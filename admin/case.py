@@ -112,8 +112,8 @@ class MergeForm(FlaskForm):
 REFUSALS = {
     "empty": _l("This field is empty."),
     "too_long": _l("The text is too long."),
-    "too_long_for_channel": _l("An SMS can carry at most 1,600 characters: shorten the "
-                               "reply, or send it as two replies."),
+    "too_long_for_channel": _l("An SMS or WhatsApp message can carry at most 1,600 "
+                               "characters: shorten the reply, or send it as two replies."),
     "invalid_level": _l("Choose a level of the grid."),
     "invalid_category": _l("Choose a category from the list."),
     "invalid_location": _l("Choose a location from the list."),

@@ -19,9 +19,10 @@ from casework.storage import AttachmentStore
 from casework.text import clean_text
 
 MAX_REPLY_LENGTH = 4000
-# What a provider takes in one message, where it is less: Twilio refuses an SMS body over
-# 1,600 characters (error 21617), so such a reply could only ever fail after it was accepted.
-CHANNEL_MAX_LENGTH = {"sms": 1600}
+# What a provider takes in one message, where it is less: Twilio refuses a message body over
+# 1,600 characters, SMS or WhatsApp (error 21617), so such a reply could only ever fail after
+# it was accepted.
+CHANNEL_MAX_LENGTH = {"sms": 1600, "whatsapp": 1600}
 MAX_AUDIO_BYTES = 10 * 1024 * 1024
 # What Twilio's <Play> can play; phones' m4a and ogg recordings must be converted first.
 PLAYABLE_AUDIO_TYPES = frozenset({"audio/mpeg", "audio/wav"})

@@ -45,6 +45,8 @@ def test_reply_is_queued_on_the_case_channel_and_opens_the_case(case: Case) -> N
         ("too-long", lambda case: None, "ا" * 4001, "too_long"),
         ("too-long-for-an-sms", lambda case: setattr(case.contact, "channel", "sms"),
          "ا" * 1601, "too_long_for_channel"),
+        ("too-long-for-whatsapp", lambda case: setattr(case.contact, "channel", "whatsapp"),
+         "ا" * 1601, "too_long_for_channel"),
         ("opted-out", lambda case: setattr(case.contact, "opted_out", True), "ردّ", "opted_out"),
         ("address-erased", lambda case: setattr(case.contact, "address_encrypted", None), "ردّ",
          "no_contact"),
@@ -63,7 +65,8 @@ def test_refused_replies_say_why_and_store_nothing(case: Case, label: str, prepa
 @pytest.mark.parametrize(("channel", "length"), [
     pytest.param("sms", 1600, id="sms-at-its-limit"),
     pytest.param("telegram", 1601, id="telegram-past-the-sms-limit"),
-    pytest.param("whatsapp", 4000, id="whatsapp-at-the-reply-limit"),
+    pytest.param("whatsapp", 1600, id="whatsapp-at-its-limit"),
+    pytest.param("voice", 4000, id="voice-at-the-reply-limit"),
 ])
 def test_a_reply_within_its_channels_limit_is_queued(case: Case, channel: str,
                                                      length: int) -> None:
