@@ -15,7 +15,14 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from bot.engine import OPT_OUT_WORDS, DialogueSettings, Turn, is_answer_word, step
+from bot.engine import (
+    OPT_OUT_WORDS,
+    START_WORDS,
+    DialogueSettings,
+    Turn,
+    is_answer_word,
+    step,
+)
 from bot.language import DEFAULT as DEFAULT_LANGUAGE
 from bot.language import SUPPORTED, detect_language
 from bot.messages import Speaker
@@ -50,7 +57,8 @@ class LanguageSignal:
     @classmethod
     def of(cls, text: str) -> LanguageSignal:
         key = normalize_for_matching(text)
-        if key in OPT_OUT_WORDS or text.strip().startswith("/"):
+        if key in OPT_OUT_WORDS or text.strip().startswith("/") \
+                or text.strip().lower() in START_WORDS:
             return cls(None, keyword=True)
         return cls(detect_language(text), answer=is_answer_word(key))
 

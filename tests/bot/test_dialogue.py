@@ -140,6 +140,9 @@ SCENARIOS = [
     pytest.param([Step("   ", ["prompt"])], State.IDLE, id="whitespace-only"),
     pytest.param([Step("/start", ["greeting"], ["أهلاً بك في صوتي"])], State.IDLE,
                  id="telegram-start"),
+    # START (Twilio's word to opt back in to SMS) says nothing about the language.
+    pytest.param([Step("START", ["greeting"], ["أهلاً بك في صوتي"])], State.IDLE,
+                 id="sms-start-answers-in-arabic"),
     pytest.param([Step("I did not receive my food basket this month", ["ack", "question"],
                        ["Thank you for contacting Sawti.", "{ref}", "15 days", "1. Idlib"])],
                  State.AWAITING_LOCATION, id="english-gets-english"),
