@@ -112,6 +112,12 @@ E164 = re.compile(r"\+[1-9]\d{6,14}")
 CALL_PROGRESS = {"queued": 0, "initiated": 1, "ringing": 2, "in-progress": 3, "answered": 3,
                  "completed": 4, "busy": 4, "no-answer": 4, "failed": 4, "canceled": 4}
 ANSWERED = frozenset({"in-progress", "answered", "completed"})
+# Answering machine detection, synchronous: Twilio requests the call's Url once it knows who
+# picked up, with AnsweredBy. "Enable" answers as soon as it can tell (nothing is left on a
+# voicemail, so there is no need to wait for its beep). "unknown" is taken for a person.
+MACHINE_DETECTION = "Enable"
+MACHINE_ANSWERS = frozenset({"machine_start", "machine_end_beep", "machine_end_silence",
+                             "machine_end_other", "fax"})
 UNANSWERED = frozenset({"busy", "no-answer", "failed", "canceled"})
 WAITING = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.HELD)
 # A call placed longer ago than this is over, whether or not Twilio's last report on it came
@@ -255,6 +261,7 @@ class TwilioVoiceAdapter(twilio_http.TwilioAccount, ChannelAdapter):
                 status_callback=self.url(call_path(token, "status")),
                 status_callback_method="POST",
                 status_callback_event=["initiated", "ringing", "answered", "completed"],
+                machine_detection=MACHINE_DETECTION,
             )
         except Exception as error:
             raise twilio_http.typed_error(error) from error
@@ -413,11 +420,27 @@ def call_answered(message: Message, call: VoiceCall, now: datetime) -> None:
         message.last_error = None
 
 
+def machine_answered(session: Session, message: Message, call: VoiceCall, answered_by: str
+                     ) -> None:
+    """Voicemail, a network's recorded message or a fax took the call: not delivered. When
+    the call ends it is retried like an unanswered one (see ``record_call_status``)."""
+    error = f"call answered by {answered_by}"
+    if message.status not in (DeliveryStatus.SENDING, DeliveryStatus.SENT) or \
+            message.last_error == error:
+        return  # delivered by another attempt already, or a replay
+    message.last_error = error
+    audit.record(session, "voice.machine_answered", case=message.case, message_id=message.id,
+                 kind=message.kind, call_sid=call.call_sid, answered_by=answered_by)
+
+
 def record_call_status(session: Session, adapter: TwilioVoiceAdapter, message: Message,
                        form: dict[str, str], now: datetime) -> None:
-    """Apply a call status callback; an unanswered call is tried again, then marked failed.
+    """Apply a call status callback; a call no person heard (unanswered, answered by a
+    machine, or hung up before the first words) is tried again, then marked failed.
 
-    Reports only move a call forward, so replays and late reports change nothing.
+    Only the answer webhook, once answering machine detection says who picked up, delivers:
+    "in-progress" here means picked up, by anyone. Reports only move a call forward, so
+    replays and late reports change nothing.
     """
     call_sid, status = provider_id(form, "CallSid"), form.get("CallStatus", "")
     if not call_sid or status not in CALL_PROGRESS:
@@ -428,21 +451,23 @@ def record_call_status(session: Session, adapter: TwilioVoiceAdapter, message: M
     call.status, call.updated_at = status, now
     call.error_code = (form.get("ErrorCode") or form.get("SipResponseCode") or None)
     if status in ANSWERED:
-        call_answered(message, call, now)
+        call.answered_at = call.answered_at or now
     if CALL_PROGRESS[status] < CALL_PROGRESS["completed"]:
         return
     call.ended_at = now
     duration = form.get("CallDuration", "")
     call.duration_seconds = int(duration) if duration.isdigit() else None
-    if status in UNANSWERED:
-        _unanswered(session, adapter, message, call, now)
+    _unanswered(session, adapter, message, call, now)  # unless a person heard it
 
 
 def _unanswered(session: Session, adapter: TwilioVoiceAdapter, message: Message,
                 call: VoiceCall, now: datetime) -> None:
     if message.status != DeliveryStatus.SENT or message.external_id != call.call_sid:
-        return  # an earlier attempt's late report, or the message moved on already
-    error = f"call {call.status}"
+        return  # heard, an earlier attempt's late report, or the message moved on already
+    if call.status in UNANSWERED:
+        error = f"call {call.status}"
+    else:  # answered by a machine (see machine_answered), or hung up before it spoke
+        error = message.last_error or "call ended before it was heard"
     if message.attempts < adapter.max_attempts:
         outbox.mark_retry(message, error, now, base_seconds=adapter.retry_seconds,
                           max_seconds=adapter.retry_seconds * 2 ** adapter.max_attempts)
@@ -857,11 +882,16 @@ def on_answer(token: str) -> ResponseReturnValue:
         abort(400, description=str(error))
     if not call_sid:
         abort(400, description="'CallSid' is required")
+    machine = request.form.get("AnsweredBy", "").strip()
 
     def run() -> Response:
         call = outbound_call(db.session, message, call_sid, utcnow())
-        call_answered(message, call, utcnow())
         script = Script(adapter, token)
+        if machine in MACHINE_ANSWERS:
+            machine_answered(db.session, message, call, machine)
+            script.response.hangup()  # nothing to leave: the call is tried again later
+            return script.xml()
+        call_answered(message, call, utcnow())
         if message.kind == CALLBACK_KIND:
             script.menu(tries=0, greet=True)
         else:

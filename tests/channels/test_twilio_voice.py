@@ -40,6 +40,7 @@ from extensions import db
 from services import services
 from tests.channels.conftest import ACCOUNT_SID, PUBLIC_URL, SMS_NUMBER, post_twilio
 from tests.fakes import FakeTwilio, messaging_form, new_sid, status_form
+from tests.fakes.twilio_api import answered_by
 
 VOICE = "/webhooks/twilio/voice"
 VOICE_NUMBER = "+15005550007"
@@ -302,6 +303,8 @@ def test_call_back_is_placed_with_status_callbacks(
     assert token_path.startswith(f"{VOICE}/call/") and PERSON.strip("+") not in token_path
     assert _path(placed["StatusCallback"]) == f"{token_path}/status"
     assert placed["StatusCallbackEvent"] == ["initiated", "ringing", "answered", "completed"]
+    # synchronous detection: the answer webhook comes once it is known who picked up
+    assert placed["MachineDetection"] == "Enable" and "AsyncAmd" not in placed
     callback = db.session.scalars(select(Message)).one()
     assert callback.status == DeliveryStatus.SENT and callback.external_id.startswith("CA")
     logged = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
@@ -423,11 +426,83 @@ def test_answered_call_is_delivered(client: FlaskClient, dispatcher: Dispatcher,
     for status in ("initiated", "ringing", "in-progress"):
         assert call.status(client, status).status_code == 204
     db.session.refresh(call.message)
+    assert call.message.status == DeliveryStatus.SENT  # picked up, but by whom?
+    placed = fake_twilio.placed_calls()[-1]
+    _xml(call.post(client, "answer", **answered_by(placed, "human")))
+    db.session.refresh(call.message)
     assert call.message.status == DeliveryStatus.DELIVERED
     call.status(client, "completed", CallDuration="95")
     row = db.session.scalars(select(VoiceCall).where(VoiceCall.call_sid == call.sid)).one()
     assert (row.status, row.duration_seconds, row.message_id) == ("completed", 95, call.message.id)
     assert call.message.status == DeliveryStatus.DELIVERED
+
+
+# (AnsweredBy on the answer webhook: None when Twilio sent none, "" when the answer webhook
+# never came; whether a person heard the call; the error kept for the retry)
+ANSWERED_BY = [
+    pytest.param("human", True, None, id="human"),
+    pytest.param("unknown", True, None, id="unknown-is-taken-for-a-person"),
+    pytest.param(None, True, None, id="no-detection-result"),
+    pytest.param("machine_start", False, "call answered by machine_start", id="machine-start"),
+    pytest.param("machine_end_beep", False, "call answered by machine_end_beep",
+                 id="machine-end-beep"),
+    pytest.param("machine_end_silence", False, "call answered by machine_end_silence",
+                 id="machine-end-silence"),
+    pytest.param("machine_end_other", False, "call answered by machine_end_other",
+                 id="machine-end-other"),
+    pytest.param("fax", False, "call answered by fax", id="fax"),
+    pytest.param("", False, "call ended before it was heard", id="hung-up-during-detection"),
+]
+
+
+@pytest.mark.parametrize("kind", ["callback", "reply"])
+@pytest.mark.parametrize(("answered", "heard", "error"), ANSWERED_BY)
+def test_a_call_answered_by_a_machine_is_not_delivered_but_retried(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio, kind: str,
+    answered: str | None, heard: bool, error: str | None,
+) -> None:
+    """Voicemail or a network's recorded message is no one: hang up, try again later."""
+    if kind == "reply":
+        call, _case = _reply_call(client, dispatcher, fake_twilio)
+    else:
+        call = _called_back(client, dispatcher, fake_twilio)
+    call.status(client, "in-progress")
+    if answered != "":
+        root = _xml(call.post(client, "answer",
+                              **({"AnsweredBy": answered} if answered is not None else {})))
+        assert _verbs(root) == (["Gather", "Redirect"] if heard else ["Hangup"])
+    call.status(client, "completed", CallDuration="9")
+    db.session.refresh(call.message)
+    if heard:
+        assert call.message.status == DeliveryStatus.DELIVERED
+        return
+    assert (call.message.status, call.message.last_error) == (DeliveryStatus.QUEUED, error)
+    assert call.message.delivered_at is None and call.message.attempts == 1
+    assert call.message.next_attempt_at > utcnow()  # the usual back-off
+
+
+def test_a_reply_only_voicemail_takes_fails_on_the_case(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+) -> None:
+    """Every attempt reaches voicemail: the officer sees the reply failed, not delivered."""
+    _call, case = _voice_case(client, dispatcher, fake_twilio)
+    queue_reply(db.session, case, REPLY, actor="officer@example.org", now=utcnow())
+    for attempt in range(1, 4):
+        dispatcher.run_once()
+        call = _placed(fake_twilio, "reply")
+        placed = fake_twilio.placed_calls()[-1]
+        assert _verbs(_xml(call.post(client, "answer", **answered_by(placed, "machine")))) == \
+            ["Hangup"]
+        call.status(client, "completed", CallDuration="4")
+        db.session.refresh(call.message)
+        assert call.message.attempts == attempt
+        if attempt < 3:
+            _make_due(call.message)
+    assert call.message.status == DeliveryStatus.FAILED
+    db.session.refresh(case)
+    assert case.delivery_failed_at is not None
+    assert case.delivery_error == "call answered by machine_start"
+    assert _count(AuditEvent, AuditEvent.action == "voice.machine_answered") == 3
 
 
 # --- the menu -----------------------------------------------------------------------------
