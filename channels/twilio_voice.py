@@ -94,6 +94,10 @@ MESSAGE_STATUS_PATH = f"{BASE_PATH}/message-status"
 CALLBACK_KIND = "callback"  # a call-back after a missed call: the menu
 REFERENCE_SMS_KIND = "reference_sms"  # the new case's reference, by SMS (not a call)
 REPLY_KIND = "reply"  # an officer's answer, spoken or played in a call
+# A short call that reads a new case's reference, when the person hung up while recording
+# (instead of pressing #) and no SMS number can send it.
+REFERENCE_CALL_KIND = "reference_call"
+HUNG_UP = "hangup"  # the <Record> action's Digits when the caller hung up
 # Every other kind on the voice channel (an officer's "reply") is a call that speaks the body.
 TOKEN_MAX_AGE = timedelta(days=7)
 AUDIO_TOKEN_MAX_AGE = timedelta(days=1)
@@ -728,6 +732,13 @@ class Script:
                        status=self.speaker.status_name(case.status)))
         self.menu(tries=0)
 
+    def reference_call(self, case: Case) -> None:
+        """A call only to read the reference of the case they recorded, then goodbye."""
+        self.prompt("greeting", self.speaker._(
+            "Hello, this is %(org)s calling you back, free of charge.",
+            org=self.adapter.org_name))
+        self.reference_heard(case, sms=False)
+
     def reference_heard(self, case: Case, sms: bool) -> None:
         _ = self.speaker._
         digits = spoken_digits(self.speaker, case.reference)
@@ -894,6 +905,9 @@ def on_answer(token: str) -> ResponseReturnValue:
         call_answered(message, call, utcnow())
         if message.kind == CALLBACK_KIND:
             script.menu(tries=0, greet=True)
+        elif message.kind == REFERENCE_CALL_KIND and message.case is not None:
+            _acknowledged(db.session, message.case, utcnow())
+            script.reference_call(message.case)
         else:
             _note_survey_asked(db.session, message, utcnow())
             script.reply(message, tries=0, intro=True)
@@ -985,15 +999,34 @@ def on_recorded(token: str) -> ResponseReturnValue:
         if stored is None:
             script.no_recording(after_reply=message.kind != CALLBACK_KIND)
         elif message.kind == CALLBACK_KIND:
-            if stored.case.acknowledged_at is None:
-                stored.case.acknowledged_at = now
-                audit.record(db.session, "case.acknowledged", case=stored.case)
+            if form.get("Digits") == HUNG_UP and not adapter.sms_number:
+                _call_back_with_reference(db.session, message.contact, stored.case, now)
+            else:
+                _acknowledged(db.session, stored.case, now)
             script.reference_heard(stored.case, sms=bool(adapter.sms_number))
         else:
             script.added(stored.case)
         return script.xml()
 
     return _committed(_bad_webhook_is_400(run))
+
+
+def _acknowledged(session: Session, case: Case, now: datetime) -> None:
+    """The person heard (or will read) that their message is received, and its reference."""
+    if case.acknowledged_at is None:
+        case.acknowledged_at = now
+        audit.record(session, "case.acknowledged", case=case)
+
+
+def _call_back_with_reference(session: Session, contact: Contact, case: Case, now: datetime
+                              ) -> None:
+    """They hung up while recording: nothing was heard after it, so call once more (within
+    calling hours, retried like any call) just to read the case number."""
+    queued = session.scalars(select(Message.id).where(
+        Message.case_id == case.id, Message.kind == REFERENCE_CALL_KIND)).first()
+    if queued is None:
+        outbox.enqueue(session, contact, case, "", kind=REFERENCE_CALL_KIND,
+                       language=VOICE_LANGUAGE, now=now)
 
 
 def on_recording(token: str) -> ResponseReturnValue:

@@ -713,6 +713,48 @@ def test_without_an_sms_number_the_reference_is_only_spoken(
     assert AR._("We are also sending you this number by SMS.") not in _said(root)
 
 
+# (the key that ended the recording, or "hangup"; an SMS number; whether a short call-back
+# reads the reference)
+HUNG_UP = [
+    pytest.param("hangup", None, True, id="hung-up-without-sms"),
+    pytest.param("hangup", SMS_NUMBER, False, id="hung-up-the-sms-tells-it"),
+    pytest.param("#", None, False, id="pressed-hash-heard-it"),
+    pytest.param("", None, False, id="silence-ended-it-heard-it"),
+]
+
+
+@pytest.mark.parametrize(("digits", "sms_number", "called_back"), HUNG_UP)
+def test_hanging_up_mid_recording_without_sms_gets_a_call_with_the_reference(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio, digits: str,
+    sms_number: str | None, called_back: bool,
+) -> None:
+    """The person hung up instead of pressing #: they never heard their case number."""
+    dispatcher.adapters["voice"].sms_number = sms_number  # type: ignore[attr-defined]
+    call = _called_back(client, dispatcher, fake_twilio)
+    call.post(client, "answer")
+    call.post(client, "menu?tries=0", Digits="1")
+    recording = _recording(fake_twilio)
+    for _ in range(2):  # a replayed action request queues nothing more
+        call.post(client, "recorded", Digits=digits, **recording)
+    case = db.session.scalars(select(Case)).one()
+    assert _count(Message, Message.kind == "reference_call") == (1 if called_back else 0)
+    assert _count(Message, Message.kind == "reference_sms") == (1 if sms_number else 0)
+    if not called_back:
+        return
+    assert case.acknowledged_at is None  # not until they hear it
+    dispatcher.run_once()
+    again = _placed(fake_twilio, "reference_call")
+    assert again.to == PERSON and again.message.case_id == case.id
+    root = _xml(again.post(client, "answer",
+                           **answered_by(fake_twilio.placed_calls()[-1], "human")))
+    said = _said(root)
+    assert "صوتي" in said[0] and said.count(_digit_words(case.reference)) == 2
+    assert _verbs(root)[-1] == "Hangup" and root.find("Gather") is None
+    db.session.refresh(case)
+    assert case.acknowledged_at is not None
+    assert again.message.status == DeliveryStatus.DELIVERED
+
+
 NO_RECORDING = [
     ("no-recording-sid", {"RecordingUrl": "https://api.twilio.com/x", "RecordingDuration": "3"}),
     ("empty-recording", {"RecordingSid": "RE" + "0" * 32, "RecordingDuration": "0",
