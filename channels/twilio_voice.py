@@ -98,6 +98,7 @@ REPLY_KIND = "reply"  # an officer's answer, spoken or played in a call
 # (instead of pressing #) and no SMS number can send it.
 REFERENCE_CALL_KIND = "reference_call"
 HUNG_UP = "hangup"  # the <Record> action's Digits when the caller hung up
+MISSED_CALL_ERROR = "missed call, not reached"  # on the case opened for an unreachable caller
 # Every other kind on the voice channel (an officer's "reply") is a call that speaks the body.
 TOKEN_MAX_AGE = timedelta(days=7)
 AUDIO_TOKEN_MAX_AGE = timedelta(days=1)
@@ -476,11 +477,22 @@ def _unanswered(session: Session, adapter: TwilioVoiceAdapter, message: Message,
         outbox.mark_retry(message, error, now, base_seconds=adapter.retry_seconds,
                           max_seconds=adapter.retry_seconds * 2 ** adapter.max_attempts)
         return
-    outbox.mark_failed(session, message, error, now)
+    if message.case is None:  # a missed call from someone with no open case
+        _case_for_missed_call(session, message, now)
+        error = f"{MISSED_CALL_ERROR}: {error}"
+    outbox.mark_failed(session, message, error, now)  # the case now needs action
     audit.record(session, "voice.unreachable", case=message.case, contact_id=message.contact_id,
                  message_id=message.id, kind=message.kind, attempts=message.attempts)
     log.warning("voice call failed after all attempts",
                 extra={"message_id": message.id, "kind": message.kind})
+
+
+def _case_for_missed_call(session: Session, callback: Message, now: datetime) -> Case:
+    """Open a case for someone who rang and could not be called back, so that officers see
+    it (new, and its delivery failed): the failed call-back is its only message."""
+    from services import services  # the services module imports this package
+
+    return intake.open_case(session, callback.contact, callback, services().org_data.grid, now)
 
 
 # --- recordings -------------------------------------------------------------------------

@@ -420,6 +420,42 @@ def test_unanswered_call_is_retried_with_back_off_then_given_up(
         assert message.case.delivery_error == f"call {outcome}"
 
 
+def _never_answered(client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio
+                    ) -> Message:
+    """Ring once; every call-back attempt rings out."""
+    _ring(client)
+    for _ in range(3):
+        dispatcher.run_once()
+        call = _placed(fake_twilio)
+        call.status(client, "no-answer")
+        db.session.refresh(call.message)
+        if call.message.status == DeliveryStatus.QUEUED:
+            _make_due(call.message)
+    assert call.message.status == DeliveryStatus.FAILED
+    return call.message
+
+
+@pytest.mark.parametrize("earlier_case", [False, True], ids=["no-case-yet", "open-case"])
+def test_an_unreachable_caller_shows_on_a_case(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio, earlier_case: bool,
+) -> None:
+    """Someone rang and could not be called back: officers see it in "needs action", on a
+    case opened for the missed call when the person has no open case."""
+    if earlier_case:  # a complaint recorded earlier, its call-back long past
+        first, _case = _voice_case(client, dispatcher, fake_twilio)
+        first.message.created_at = utcnow() - timedelta(hours=2)
+        db.session.commit()
+    callback = _never_answered(client, dispatcher, fake_twilio)
+    case = db.session.scalars(select(Case)).one()
+    assert callback.case_id == case.id and case.status == "new"
+    assert case.delivery_failed_at is not None
+    expected = "call no-answer" if earlier_case else "missed call, not reached: call no-answer"
+    assert case.delivery_error == expected
+    event = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "voice.unreachable")).one()
+    assert event.case_id == case.id
+
+
 def test_answered_call_is_delivered(client: FlaskClient, dispatcher: Dispatcher,
                                     fake_twilio: FakeTwilio) -> None:
     call = _called_back(client, dispatcher, fake_twilio)
