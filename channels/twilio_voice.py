@@ -5,8 +5,16 @@ nothing) and a call-back is queued in the outbox. The dispatcher places the call
 (``client.calls.create``) within calling hours; the person hears an Arabic menu: 1 leave a
 recorded complaint (it opens a case, whose reference they hear digit by digit, twice), 2 hear
 the status of a case by typing its reference, 3 general information, 9 repeat. An officer's
-reply on a voice case is a call too: it speaks (or plays) the reply, then offers 1 repeat and
-2 leave a further message on the same case.
+reply on a voice case is a call too: it names the case (its reference, digit by digit), speaks
+(or plays) the reply, then offers 1 repeat and 2 leave a further message on the same case.
+
+Every call is placed with answering machine detection: Twilio requests the answer URL once it
+knows who picked up (``AnsweredBy``). Voicemail, a network's recorded message or a fax is hung
+up on and the call counts as unanswered (retried, then failed on the case); only a person
+(``human``, or ``unknown``) makes it delivered. A call-back that fails for good with no open
+case opens one for the missed call, so officers see it. Someone who hangs up while recording
+(instead of pressing #) did not hear their reference: without an SMS number, a short call
+reads it to them.
 
 Sample provider requests::
 
@@ -134,7 +142,8 @@ PROMPT_NAMES = frozenset({
     "no_recording", "recorded", "reference_again", "keep_reference", "sms_sent", "info",
     "info_menu_end", "info_after",
     "ask_reference", "reference_mistyped", "reference_no_input", "reference_unknown",
-    "reply_intro", "reply_options", "survey", "survey_thanks", "survey_reopen",
+    "reply_intro", "reply_reference", "reply_options", "survey", "survey_thanks",
+    "survey_reopen",
 })
 RECORDING_HOSTS = ("api.twilio.com",)
 SMALL_NUMBER = re.compile(r"[0-9]{1,3}")
@@ -773,6 +782,7 @@ class Script:
             self.prompt("reply_intro", self.speaker._(
                 "Hello, this is %(org)s, with an answer about your case.",
                 org=self.adapter.org_name), gather)
+            self._case_named_into(message.case, gather)
         audio = [item for item in message.attachments
                  if item.storage_key and (item.content_type or "").startswith("audio/")]
         for item in audio:
@@ -785,6 +795,14 @@ class Script:
         else:
             self._reply_options_into(gather)
             self.redirect("reply", tries)
+
+    def _case_named_into(self, case: Case | None, gather: Gather) -> None:
+        """Which case the answer is about: its reference, digit by digit."""
+        if case is None:
+            return
+        self.prompt("reply_reference", self.speaker._("This answer is about your case number:"),
+                    gather)
+        self.say(spoken_digits(self.speaker, case.reference), into=gather)
 
     def reply_options(self, tries: int) -> None:
         self._reply_options_into(self.gather("reply", tries))

@@ -949,8 +949,9 @@ def test_reply_call_speaks_the_reply_then_offers_repeat_and_message(
     call, case = _reply_call(client, dispatcher, fake_twilio)
     root = _xml(call.post(client, "answer"))
     assert _verbs(root) == ["Gather", "Redirect"]
-    intro, reply, options = _said(root[0])
+    intro, about, reference, reply, options = _said(root[0])
     assert "صوتي" in intro and reply == REPLY
+    assert (about, reference) == (AR._(REPLY_ABOUT), _digit_words(case.reference))
     assert options == AR._("To hear the answer again, press 1. To leave a further message, "
                            "press 2.")
     assert _path(root[0].get("action") or "") == f"{call.base}/reply?tries=0"
@@ -970,6 +971,22 @@ def test_reply_call_speaks_the_reply_then_offers_repeat_and_message(
         Message.external_id == recording["RecordingSid"])).one()
     assert further.case_id == case.id and further.attachments[0].kind == "voice"
     assert _count(Message, Message.kind == "reference_sms") == 1  # only for the new case
+
+
+REPLY_ABOUT = "This answer is about your case number:"
+
+
+@pytest.mark.parametrize("audio", [None, b"ID3\x04\x00recorded"], ids=["spoken", "recorded"])
+def test_reply_call_names_its_case_digit_by_digit(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio, audio: bytes | None,
+) -> None:
+    """The person may have several cases: the greeting says which one the answer is about."""
+    call, case = _reply_call(client, dispatcher, fake_twilio, audio=audio)
+    said = _said(_xml(call.post(client, "answer"))[0])
+    assert said[1:3] == [AR._(REPLY_ABOUT), _digit_words(case.reference)]
+    assert not any(char.isdigit() for char in " ".join(said))
+    again = _said(_xml(call.post(client, "reply?tries=0", Digits="1")))
+    assert _digit_words(case.reference) not in again  # "hear it again" is the answer only
 
 
 REPLY_INPUT = [
@@ -1025,7 +1042,7 @@ def test_reply_call_on_a_closed_case_asks_the_survey(
     call, case = _closing_reply_call(client, dispatcher, fake_twilio)
     root = _xml(call.post(client, "answer"))
     assert _verbs(root) == ["Gather", "Redirect"]
-    _intro, reply, question = _said(root[0])
+    _intro, _about, _reference, reply, question = _said(root[0])
     assert reply == REPLY and question == AR._(SURVEY_QUESTION)
     assert _path(root[0].get("action") or "") == f"{call.base}/survey?tries=0"
     assert _path(root[1].text or "") == f"{call.base}/survey?tries=0"
@@ -1162,8 +1179,8 @@ def test_audio_reply_is_played(client: FlaskClient, dispatcher: Dispatcher,
                                fake_twilio: FakeTwilio) -> None:
     call, _case = _reply_call(client, dispatcher, fake_twilio, audio=OFFICER_MP3)
     gather = _xml(call.post(client, "answer"))[0]
-    assert [child.tag for child in gather] == ["Say", "Play", "Say"]
-    audio_path = _path(gather[1].text or "")
+    assert [child.tag for child in gather] == ["Say", "Say", "Say", "Play", "Say"]
+    audio_path = _path(gather[3].text or "")
     assert audio_path.startswith(f"{VOICE}/audio/")
     served = client.get(audio_path)
     assert served.status_code == 200 and served.data == OFFICER_MP3
