@@ -517,6 +517,24 @@ def test_a_call_answered_by_a_machine_is_not_delivered_but_retried(
     assert call.message.next_attempt_at > utcnow()  # the usual back-off
 
 
+# (what the call asked for, who picks up, the AnsweredBy Twilio sends to the answer URL)
+FAKE_DETECTION = [
+    pytest.param({"MachineDetection": "Enable"}, "machine", "machine_start", id="enable"),
+    pytest.param({"MachineDetection": "DetectMessageEnd"}, "machine", "machine_end_beep",
+                 id="detect-message-end"),
+    pytest.param({"MachineDetection": "Enable"}, "unknown", "unknown", id="could-not-tell"),
+    pytest.param({"MachineDetection": "Enable", "AsyncAmd": "true"}, "machine", None,
+                 id="async-goes-elsewhere"),
+    pytest.param({}, "machine", None, id="not-asked"),
+]
+
+
+@pytest.mark.parametrize(("placed", "who", "expected"), FAKE_DETECTION)
+def test_the_fake_says_who_answered_only_when_asked(placed: dict[str, str], who: str,
+                                                     expected: str | None) -> None:
+    assert answered_by(placed, who).get("AnsweredBy") == expected
+
+
 def test_a_reply_only_voicemail_takes_fails_on_the_case(
     client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
 ) -> None:
