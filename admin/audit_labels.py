@@ -104,6 +104,7 @@ ACTION_LABELS: dict[str, LazyString] = {
     "user.updated": _l("User account changed"),
     "voice.callback_queued": _l("Call-back queued"),
     "voice.caller_withheld": _l("Call from a withheld number"),
+    "voice.machine_answered": _l("A call reached voicemail, not the person"),
     "voice.unreachable": _l("The person could not be reached by phone"),
 }
 
@@ -124,6 +125,7 @@ DETAIL_LABELS: dict[str, LazyString] = {
     "attachment_days": _l("Attachments kept (days)"),
     "attachment_id": _l("Attachment number"),
     "attachments": _l("Attachments"),
+    "answered_by": _l("Answered by"),
     "attempts": _l("Attempts"),
     "audio": _l("Voice recording"),
     "automatic": _l("Automatic"),

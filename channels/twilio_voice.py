@@ -5,8 +5,16 @@ nothing) and a call-back is queued in the outbox. The dispatcher places the call
 (``client.calls.create``) within calling hours; the person hears an Arabic menu: 1 leave a
 recorded complaint (it opens a case, whose reference they hear digit by digit, twice), 2 hear
 the status of a case by typing its reference, 3 general information, 9 repeat. An officer's
-reply on a voice case is a call too: it speaks (or plays) the reply, then offers 1 repeat and
-2 leave a further message on the same case.
+reply on a voice case is a call too: it names the case (its reference, digit by digit), speaks
+(or plays) the reply, then offers 1 repeat and 2 leave a further message on the same case.
+
+Every call is placed with answering machine detection: Twilio requests the answer URL once it
+knows who picked up (``AnsweredBy``). Voicemail, a network's recorded message or a fax is hung
+up on and the call counts as unanswered (retried, then failed on the case); only a person
+(``human``, or ``unknown``) makes it delivered. A call-back that fails for good with no open
+case opens one for the missed call, so officers see it. Someone who hangs up while recording
+(instead of pressing #) did not hear their reference: without an SMS number, a short call
+reads it to them.
 
 Sample provider requests::
 
@@ -94,6 +102,11 @@ MESSAGE_STATUS_PATH = f"{BASE_PATH}/message-status"
 CALLBACK_KIND = "callback"  # a call-back after a missed call: the menu
 REFERENCE_SMS_KIND = "reference_sms"  # the new case's reference, by SMS (not a call)
 REPLY_KIND = "reply"  # an officer's answer, spoken or played in a call
+# A short call that reads a new case's reference, when the person hung up while recording
+# (instead of pressing #) and no SMS number can send it.
+REFERENCE_CALL_KIND = "reference_call"
+HUNG_UP = "hangup"  # the <Record> action's Digits when the caller hung up
+MISSED_CALL_ERROR = "missed call, not reached"  # on the case opened for an unreachable caller
 # Every other kind on the voice channel (an officer's "reply") is a call that speaks the body.
 TOKEN_MAX_AGE = timedelta(days=7)
 AUDIO_TOKEN_MAX_AGE = timedelta(days=1)
@@ -112,6 +125,12 @@ E164 = re.compile(r"\+[1-9]\d{6,14}")
 CALL_PROGRESS = {"queued": 0, "initiated": 1, "ringing": 2, "in-progress": 3, "answered": 3,
                  "completed": 4, "busy": 4, "no-answer": 4, "failed": 4, "canceled": 4}
 ANSWERED = frozenset({"in-progress", "answered", "completed"})
+# Answering machine detection, synchronous: Twilio requests the call's Url once it knows who
+# picked up, with AnsweredBy. "Enable" answers as soon as it can tell (nothing is left on a
+# voicemail, so there is no need to wait for its beep). "unknown" is taken for a person.
+MACHINE_DETECTION = "Enable"
+MACHINE_ANSWERS = frozenset({"machine_start", "machine_end_beep", "machine_end_silence",
+                             "machine_end_other", "fax"})
 UNANSWERED = frozenset({"busy", "no-answer", "failed", "canceled"})
 WAITING = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.HELD)
 # A call placed longer ago than this is over, whether or not Twilio's last report on it came
@@ -123,7 +142,8 @@ PROMPT_NAMES = frozenset({
     "no_recording", "recorded", "reference_again", "keep_reference", "sms_sent", "info",
     "info_menu_end", "info_after",
     "ask_reference", "reference_mistyped", "reference_no_input", "reference_unknown",
-    "reply_intro", "reply_options", "survey", "survey_thanks", "survey_reopen",
+    "reply_intro", "reply_reference", "reply_options", "survey", "survey_thanks",
+    "survey_reopen",
 })
 RECORDING_HOSTS = ("api.twilio.com",)
 SMALL_NUMBER = re.compile(r"[0-9]{1,3}")
@@ -255,6 +275,7 @@ class TwilioVoiceAdapter(twilio_http.TwilioAccount, ChannelAdapter):
                 status_callback=self.url(call_path(token, "status")),
                 status_callback_method="POST",
                 status_callback_event=["initiated", "ringing", "answered", "completed"],
+                machine_detection=MACHINE_DETECTION,
             )
         except Exception as error:
             raise twilio_http.typed_error(error) from error
@@ -413,11 +434,27 @@ def call_answered(message: Message, call: VoiceCall, now: datetime) -> None:
         message.last_error = None
 
 
+def machine_answered(session: Session, message: Message, call: VoiceCall, answered_by: str
+                     ) -> None:
+    """Voicemail, a network's recorded message or a fax took the call: not delivered. When
+    the call ends it is retried like an unanswered one (see ``record_call_status``)."""
+    error = f"call answered by {answered_by}"
+    if message.status not in (DeliveryStatus.SENDING, DeliveryStatus.SENT) or \
+            message.last_error == error:
+        return  # delivered by another attempt already, or a replay
+    message.last_error = error
+    audit.record(session, "voice.machine_answered", case=message.case, message_id=message.id,
+                 kind=message.kind, call_sid=call.call_sid, answered_by=answered_by)
+
+
 def record_call_status(session: Session, adapter: TwilioVoiceAdapter, message: Message,
                        form: dict[str, str], now: datetime) -> None:
-    """Apply a call status callback; an unanswered call is tried again, then marked failed.
+    """Apply a call status callback; a call no person heard (unanswered, answered by a
+    machine, or hung up before the first words) is tried again, then marked failed.
 
-    Reports only move a call forward, so replays and late reports change nothing.
+    Only the answer webhook, once answering machine detection says who picked up, delivers:
+    "in-progress" here means picked up, by anyone. Reports only move a call forward, so
+    replays and late reports change nothing.
     """
     call_sid, status = provider_id(form, "CallSid"), form.get("CallStatus", "")
     if not call_sid or status not in CALL_PROGRESS:
@@ -428,30 +465,43 @@ def record_call_status(session: Session, adapter: TwilioVoiceAdapter, message: M
     call.status, call.updated_at = status, now
     call.error_code = (form.get("ErrorCode") or form.get("SipResponseCode") or None)
     if status in ANSWERED:
-        call_answered(message, call, now)
+        call.answered_at = call.answered_at or now
     if CALL_PROGRESS[status] < CALL_PROGRESS["completed"]:
         return
     call.ended_at = now
     duration = form.get("CallDuration", "")
     call.duration_seconds = int(duration) if duration.isdigit() else None
-    if status in UNANSWERED:
-        _unanswered(session, adapter, message, call, now)
+    _unanswered(session, adapter, message, call, now)  # unless a person heard it
 
 
 def _unanswered(session: Session, adapter: TwilioVoiceAdapter, message: Message,
                 call: VoiceCall, now: datetime) -> None:
     if message.status != DeliveryStatus.SENT or message.external_id != call.call_sid:
-        return  # an earlier attempt's late report, or the message moved on already
-    error = f"call {call.status}"
+        return  # heard, an earlier attempt's late report, or the message moved on already
+    if call.status in UNANSWERED:
+        error = f"call {call.status}"
+    else:  # answered by a machine (see machine_answered), or hung up before it spoke
+        error = message.last_error or "call ended before it was heard"
     if message.attempts < adapter.max_attempts:
         outbox.mark_retry(message, error, now, base_seconds=adapter.retry_seconds,
                           max_seconds=adapter.retry_seconds * 2 ** adapter.max_attempts)
         return
-    outbox.mark_failed(session, message, error, now)
+    if message.case is None:  # a missed call from someone with no open case
+        _case_for_missed_call(session, message, now)
+        error = f"{MISSED_CALL_ERROR}: {error}"
+    outbox.mark_failed(session, message, error, now)  # the case now needs action
     audit.record(session, "voice.unreachable", case=message.case, contact_id=message.contact_id,
                  message_id=message.id, kind=message.kind, attempts=message.attempts)
     log.warning("voice call failed after all attempts",
                 extra={"message_id": message.id, "kind": message.kind})
+
+
+def _case_for_missed_call(session: Session, callback: Message, now: datetime) -> Case:
+    """Open a case for someone who rang and could not be called back, so that officers see
+    it (new, and its delivery failed): the failed call-back is its only message."""
+    from services import services  # the services module imports this package
+
+    return intake.open_case(session, callback.contact, callback, services().org_data.grid, now)
 
 
 # --- recordings -------------------------------------------------------------------------
@@ -703,6 +753,13 @@ class Script:
                        status=self.speaker.status_name(case.status)))
         self.menu(tries=0)
 
+    def reference_call(self, case: Case) -> None:
+        """A call only to read the reference of the case they recorded, then goodbye."""
+        self.prompt("greeting", self.speaker._(
+            "Hello, this is %(org)s calling you back, free of charge.",
+            org=self.adapter.org_name))
+        self.reference_heard(case, sms=False)
+
     def reference_heard(self, case: Case, sms: bool) -> None:
         _ = self.speaker._
         digits = spoken_digits(self.speaker, case.reference)
@@ -725,6 +782,7 @@ class Script:
             self.prompt("reply_intro", self.speaker._(
                 "Hello, this is %(org)s, with an answer about your case.",
                 org=self.adapter.org_name), gather)
+            self._case_named_into(message.case, gather)
         audio = [item for item in message.attachments
                  if item.storage_key and (item.content_type or "").startswith("audio/")]
         for item in audio:
@@ -737,6 +795,14 @@ class Script:
         else:
             self._reply_options_into(gather)
             self.redirect("reply", tries)
+
+    def _case_named_into(self, case: Case | None, gather: Gather) -> None:
+        """Which case the answer is about: its reference, digit by digit."""
+        if case is None:
+            return
+        self.prompt("reply_reference", self.speaker._("This answer is about your case number:"),
+                    gather)
+        self.say(spoken_digits(self.speaker, case.reference), into=gather)
 
     def reply_options(self, tries: int) -> None:
         self._reply_options_into(self.gather("reply", tries))
@@ -857,13 +923,21 @@ def on_answer(token: str) -> ResponseReturnValue:
         abort(400, description=str(error))
     if not call_sid:
         abort(400, description="'CallSid' is required")
+    machine = request.form.get("AnsweredBy", "").strip()
 
     def run() -> Response:
         call = outbound_call(db.session, message, call_sid, utcnow())
-        call_answered(message, call, utcnow())
         script = Script(adapter, token)
+        if machine in MACHINE_ANSWERS:
+            machine_answered(db.session, message, call, machine)
+            script.response.hangup()  # nothing to leave: the call is tried again later
+            return script.xml()
+        call_answered(message, call, utcnow())
         if message.kind == CALLBACK_KIND:
             script.menu(tries=0, greet=True)
+        elif message.kind == REFERENCE_CALL_KIND and message.case is not None:
+            _acknowledged(db.session, message.case, utcnow())
+            script.reference_call(message.case)
         else:
             _note_survey_asked(db.session, message, utcnow())
             script.reply(message, tries=0, intro=True)
@@ -955,15 +1029,34 @@ def on_recorded(token: str) -> ResponseReturnValue:
         if stored is None:
             script.no_recording(after_reply=message.kind != CALLBACK_KIND)
         elif message.kind == CALLBACK_KIND:
-            if stored.case.acknowledged_at is None:
-                stored.case.acknowledged_at = now
-                audit.record(db.session, "case.acknowledged", case=stored.case)
+            if form.get("Digits") == HUNG_UP and not adapter.sms_number:
+                _call_back_with_reference(db.session, message.contact, stored.case, now)
+            else:
+                _acknowledged(db.session, stored.case, now)
             script.reference_heard(stored.case, sms=bool(adapter.sms_number))
         else:
             script.added(stored.case)
         return script.xml()
 
     return _committed(_bad_webhook_is_400(run))
+
+
+def _acknowledged(session: Session, case: Case, now: datetime) -> None:
+    """The person heard (or will read) that their message is received, and its reference."""
+    if case.acknowledged_at is None:
+        case.acknowledged_at = now
+        audit.record(session, "case.acknowledged", case=case)
+
+
+def _call_back_with_reference(session: Session, contact: Contact, case: Case, now: datetime
+                              ) -> None:
+    """They hung up while recording: nothing was heard after it, so call once more (within
+    calling hours, retried like any call) just to read the case number."""
+    queued = session.scalars(select(Message.id).where(
+        Message.case_id == case.id, Message.kind == REFERENCE_CALL_KIND)).first()
+    if queued is None:
+        outbox.enqueue(session, contact, case, "", kind=REFERENCE_CALL_KIND,
+                       language=VOICE_LANGUAGE, now=now)
 
 
 def on_recording(token: str) -> ResponseReturnValue:

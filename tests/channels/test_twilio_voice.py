@@ -40,6 +40,7 @@ from extensions import db
 from services import services
 from tests.channels.conftest import ACCOUNT_SID, PUBLIC_URL, SMS_NUMBER, post_twilio
 from tests.fakes import FakeTwilio, messaging_form, new_sid, status_form
+from tests.fakes.twilio_api import answered_by
 
 VOICE = "/webhooks/twilio/voice"
 VOICE_NUMBER = "+15005550007"
@@ -302,6 +303,8 @@ def test_call_back_is_placed_with_status_callbacks(
     assert token_path.startswith(f"{VOICE}/call/") and PERSON.strip("+") not in token_path
     assert _path(placed["StatusCallback"]) == f"{token_path}/status"
     assert placed["StatusCallbackEvent"] == ["initiated", "ringing", "answered", "completed"]
+    # synchronous detection: the answer webhook comes once it is known who picked up
+    assert placed["MachineDetection"] == "Enable" and "AsyncAmd" not in placed
     callback = db.session.scalars(select(Message)).one()
     assert callback.status == DeliveryStatus.SENT and callback.external_id.startswith("CA")
     logged = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
@@ -417,17 +420,143 @@ def test_unanswered_call_is_retried_with_back_off_then_given_up(
         assert message.case.delivery_error == f"call {outcome}"
 
 
+def _never_answered(client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio
+                    ) -> Message:
+    """Ring once; every call-back attempt rings out."""
+    _ring(client)
+    for _ in range(3):
+        dispatcher.run_once()
+        call = _placed(fake_twilio)
+        call.status(client, "no-answer")
+        db.session.refresh(call.message)
+        if call.message.status == DeliveryStatus.QUEUED:
+            _make_due(call.message)
+    assert call.message.status == DeliveryStatus.FAILED
+    return call.message
+
+
+@pytest.mark.parametrize("earlier_case", [False, True], ids=["no-case-yet", "open-case"])
+def test_an_unreachable_caller_shows_on_a_case(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio, earlier_case: bool,
+) -> None:
+    """Someone rang and could not be called back: officers see it in "needs action", on a
+    case opened for the missed call when the person has no open case."""
+    if earlier_case:  # a complaint recorded earlier, its call-back long past
+        first, _case = _voice_case(client, dispatcher, fake_twilio)
+        first.message.created_at = utcnow() - timedelta(hours=2)
+        db.session.commit()
+    callback = _never_answered(client, dispatcher, fake_twilio)
+    case = db.session.scalars(select(Case)).one()
+    assert callback.case_id == case.id and case.status == "new"
+    assert case.delivery_failed_at is not None
+    expected = "call no-answer" if earlier_case else "missed call, not reached: call no-answer"
+    assert case.delivery_error == expected
+    event = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "voice.unreachable")).one()
+    assert event.case_id == case.id
+
+
 def test_answered_call_is_delivered(client: FlaskClient, dispatcher: Dispatcher,
                                     fake_twilio: FakeTwilio) -> None:
     call = _called_back(client, dispatcher, fake_twilio)
     for status in ("initiated", "ringing", "in-progress"):
         assert call.status(client, status).status_code == 204
     db.session.refresh(call.message)
+    assert call.message.status == DeliveryStatus.SENT  # picked up, but by whom?
+    placed = fake_twilio.placed_calls()[-1]
+    _xml(call.post(client, "answer", **answered_by(placed, "human")))
+    db.session.refresh(call.message)
     assert call.message.status == DeliveryStatus.DELIVERED
     call.status(client, "completed", CallDuration="95")
     row = db.session.scalars(select(VoiceCall).where(VoiceCall.call_sid == call.sid)).one()
     assert (row.status, row.duration_seconds, row.message_id) == ("completed", 95, call.message.id)
     assert call.message.status == DeliveryStatus.DELIVERED
+
+
+# (AnsweredBy on the answer webhook: None when Twilio sent none, "" when the answer webhook
+# never came; whether a person heard the call; the error kept for the retry)
+ANSWERED_BY = [
+    pytest.param("human", True, None, id="human"),
+    pytest.param("unknown", True, None, id="unknown-is-taken-for-a-person"),
+    pytest.param(None, True, None, id="no-detection-result"),
+    pytest.param("machine_start", False, "call answered by machine_start", id="machine-start"),
+    pytest.param("machine_end_beep", False, "call answered by machine_end_beep",
+                 id="machine-end-beep"),
+    pytest.param("machine_end_silence", False, "call answered by machine_end_silence",
+                 id="machine-end-silence"),
+    pytest.param("machine_end_other", False, "call answered by machine_end_other",
+                 id="machine-end-other"),
+    pytest.param("fax", False, "call answered by fax", id="fax"),
+    pytest.param("", False, "call ended before it was heard", id="hung-up-during-detection"),
+]
+
+
+@pytest.mark.parametrize("kind", ["callback", "reply"])
+@pytest.mark.parametrize(("answered", "heard", "error"), ANSWERED_BY)
+def test_a_call_answered_by_a_machine_is_not_delivered_but_retried(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio, kind: str,
+    answered: str | None, heard: bool, error: str | None,
+) -> None:
+    """Voicemail or a network's recorded message is no one: hang up, try again later."""
+    if kind == "reply":
+        call, _case = _reply_call(client, dispatcher, fake_twilio)
+    else:
+        call = _called_back(client, dispatcher, fake_twilio)
+    call.status(client, "in-progress")
+    if answered != "":
+        root = _xml(call.post(client, "answer",
+                              **({"AnsweredBy": answered} if answered is not None else {})))
+        assert _verbs(root) == (["Gather", "Redirect"] if heard else ["Hangup"])
+    call.status(client, "completed", CallDuration="9")
+    db.session.refresh(call.message)
+    if heard:
+        assert call.message.status == DeliveryStatus.DELIVERED
+        return
+    assert (call.message.status, call.message.last_error) == (DeliveryStatus.QUEUED, error)
+    assert call.message.delivered_at is None and call.message.attempts == 1
+    assert call.message.next_attempt_at > utcnow()  # the usual back-off
+
+
+# (what the call asked for, who picks up, the AnsweredBy Twilio sends to the answer URL)
+FAKE_DETECTION = [
+    pytest.param({"MachineDetection": "Enable"}, "machine", "machine_start", id="enable"),
+    pytest.param({"MachineDetection": "DetectMessageEnd"}, "machine", "machine_end_beep",
+                 id="detect-message-end"),
+    pytest.param({"MachineDetection": "Enable"}, "unknown", "unknown", id="could-not-tell"),
+    pytest.param({"MachineDetection": "Enable", "AsyncAmd": "true"}, "machine", None,
+                 id="async-goes-elsewhere"),
+    pytest.param({}, "machine", None, id="not-asked"),
+]
+
+
+@pytest.mark.parametrize(("placed", "who", "expected"), FAKE_DETECTION)
+def test_the_fake_says_who_answered_only_when_asked(placed: dict[str, str], who: str,
+                                                     expected: str | None) -> None:
+    assert answered_by(placed, who).get("AnsweredBy") == expected
+
+
+def test_a_reply_only_voicemail_takes_fails_on_the_case(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+) -> None:
+    """Every attempt reaches voicemail: the officer sees the reply failed, not delivered."""
+    _call, case = _voice_case(client, dispatcher, fake_twilio)
+    queue_reply(db.session, case, REPLY, actor="officer@example.org", now=utcnow())
+    for attempt in range(1, 4):
+        dispatcher.run_once()
+        call = _placed(fake_twilio, "reply")
+        placed = fake_twilio.placed_calls()[-1]
+        assert _verbs(_xml(call.post(client, "answer", **answered_by(placed, "machine")))) == \
+            ["Hangup"]
+        call.status(client, "completed", CallDuration="4")
+        db.session.refresh(call.message)
+        assert call.message.attempts == attempt
+        if attempt < 3:
+            _make_due(call.message)
+    assert call.message.status == DeliveryStatus.FAILED
+    db.session.refresh(case)
+    assert case.delivery_failed_at is not None
+    assert case.delivery_error == "call answered by machine_start"
+    assert _count(AuditEvent, AuditEvent.action == "voice.machine_answered") == 3
 
 
 # --- the menu -----------------------------------------------------------------------------
@@ -638,6 +767,48 @@ def test_without_an_sms_number_the_reference_is_only_spoken(
     assert AR._("We are also sending you this number by SMS.") not in _said(root)
 
 
+# (the key that ended the recording, or "hangup"; an SMS number; whether a short call-back
+# reads the reference)
+HUNG_UP = [
+    pytest.param("hangup", None, True, id="hung-up-without-sms"),
+    pytest.param("hangup", SMS_NUMBER, False, id="hung-up-the-sms-tells-it"),
+    pytest.param("#", None, False, id="pressed-hash-heard-it"),
+    pytest.param("", None, False, id="silence-ended-it-heard-it"),
+]
+
+
+@pytest.mark.parametrize(("digits", "sms_number", "called_back"), HUNG_UP)
+def test_hanging_up_mid_recording_without_sms_gets_a_call_with_the_reference(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio, digits: str,
+    sms_number: str | None, called_back: bool,
+) -> None:
+    """The person hung up instead of pressing #: they never heard their case number."""
+    dispatcher.adapters["voice"].sms_number = sms_number  # type: ignore[attr-defined]
+    call = _called_back(client, dispatcher, fake_twilio)
+    call.post(client, "answer")
+    call.post(client, "menu?tries=0", Digits="1")
+    recording = _recording(fake_twilio)
+    for _ in range(2):  # a replayed action request queues nothing more
+        call.post(client, "recorded", Digits=digits, **recording)
+    case = db.session.scalars(select(Case)).one()
+    assert _count(Message, Message.kind == "reference_call") == (1 if called_back else 0)
+    assert _count(Message, Message.kind == "reference_sms") == (1 if sms_number else 0)
+    if not called_back:
+        return
+    assert case.acknowledged_at is None  # not until they hear it
+    dispatcher.run_once()
+    again = _placed(fake_twilio, "reference_call")
+    assert again.to == PERSON and again.message.case_id == case.id
+    root = _xml(again.post(client, "answer",
+                           **answered_by(fake_twilio.placed_calls()[-1], "human")))
+    said = _said(root)
+    assert "صوتي" in said[0] and said.count(_digit_words(case.reference)) == 2
+    assert _verbs(root)[-1] == "Hangup" and root.find("Gather") is None
+    db.session.refresh(case)
+    assert case.acknowledged_at is not None
+    assert again.message.status == DeliveryStatus.DELIVERED
+
+
 NO_RECORDING = [
     ("no-recording-sid", {"RecordingUrl": "https://api.twilio.com/x", "RecordingDuration": "3"}),
     ("empty-recording", {"RecordingSid": "RE" + "0" * 32, "RecordingDuration": "0",
@@ -796,8 +967,9 @@ def test_reply_call_speaks_the_reply_then_offers_repeat_and_message(
     call, case = _reply_call(client, dispatcher, fake_twilio)
     root = _xml(call.post(client, "answer"))
     assert _verbs(root) == ["Gather", "Redirect"]
-    intro, reply, options = _said(root[0])
+    intro, about, reference, reply, options = _said(root[0])
     assert "صوتي" in intro and reply == REPLY
+    assert (about, reference) == (AR._(REPLY_ABOUT), _digit_words(case.reference))
     assert options == AR._("To hear the answer again, press 1. To leave a further message, "
                            "press 2.")
     assert _path(root[0].get("action") or "") == f"{call.base}/reply?tries=0"
@@ -817,6 +989,22 @@ def test_reply_call_speaks_the_reply_then_offers_repeat_and_message(
         Message.external_id == recording["RecordingSid"])).one()
     assert further.case_id == case.id and further.attachments[0].kind == "voice"
     assert _count(Message, Message.kind == "reference_sms") == 1  # only for the new case
+
+
+REPLY_ABOUT = "This answer is about your case number:"
+
+
+@pytest.mark.parametrize("audio", [None, b"ID3\x04\x00recorded"], ids=["spoken", "recorded"])
+def test_reply_call_names_its_case_digit_by_digit(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio, audio: bytes | None,
+) -> None:
+    """The person may have several cases: the greeting says which one the answer is about."""
+    call, case = _reply_call(client, dispatcher, fake_twilio, audio=audio)
+    said = _said(_xml(call.post(client, "answer"))[0])
+    assert said[1:3] == [AR._(REPLY_ABOUT), _digit_words(case.reference)]
+    assert not any(char.isdigit() for char in " ".join(said))
+    again = _said(_xml(call.post(client, "reply?tries=0", Digits="1")))
+    assert _digit_words(case.reference) not in again  # "hear it again" is the answer only
 
 
 REPLY_INPUT = [
@@ -872,7 +1060,7 @@ def test_reply_call_on_a_closed_case_asks_the_survey(
     call, case = _closing_reply_call(client, dispatcher, fake_twilio)
     root = _xml(call.post(client, "answer"))
     assert _verbs(root) == ["Gather", "Redirect"]
-    _intro, reply, question = _said(root[0])
+    _intro, _about, _reference, reply, question = _said(root[0])
     assert reply == REPLY and question == AR._(SURVEY_QUESTION)
     assert _path(root[0].get("action") or "") == f"{call.base}/survey?tries=0"
     assert _path(root[1].text or "") == f"{call.base}/survey?tries=0"
@@ -1009,8 +1197,8 @@ def test_audio_reply_is_played(client: FlaskClient, dispatcher: Dispatcher,
                                fake_twilio: FakeTwilio) -> None:
     call, _case = _reply_call(client, dispatcher, fake_twilio, audio=OFFICER_MP3)
     gather = _xml(call.post(client, "answer"))[0]
-    assert [child.tag for child in gather] == ["Say", "Play", "Say"]
-    audio_path = _path(gather[1].text or "")
+    assert [child.tag for child in gather] == ["Say", "Say", "Say", "Play", "Say"]
+    audio_path = _path(gather[3].text or "")
     assert audio_path.startswith(f"{VOICE}/audio/")
     served = client.get(audio_path)
     assert served.status_code == 200 and served.data == OFFICER_MP3

@@ -326,3 +326,26 @@ OUTSIDE_REGION = twilio_error(
 def refuse_next_message(fake: FakeTwilio, error: dict[str, Any]) -> None:
     """The next Messages.json create answers Twilio's error body (with its HTTP status)."""
     fake.fail_next(1, int(error["status"]), error, match="/Messages.json")
+
+
+# -- voice additions: answering machine detection --------------------------------------------
+
+# What Twilio's synchronous answering machine detection reports, per MachineDetection mode, for
+# who (or what) picked up: "human", "machine" (voicemail, a network's recorded message), "fax",
+# or "unknown" (it could not tell, e.g. a person who says nothing).
+AMD_VERDICTS = {
+    "Enable": {"human": "human", "machine": "machine_start", "fax": "fax",
+               "unknown": "unknown"},
+    "DetectMessageEnd": {"human": "human", "machine": "machine_end_beep", "fax": "fax",
+                         "unknown": "unknown"},
+}
+
+
+def answered_by(placed: dict[str, Any], who: str = "human") -> dict[str, str]:
+    """The fields Twilio adds to the first request of a call's Url when `who` picks up: with
+    MachineDetection (and AsyncAmd off), Twilio waits for the verdict and sends AnsweredBy;
+    without detection, or with AsyncAmd (the verdict goes to AsyncAmdStatusCallback), none."""
+    mode = placed.get("MachineDetection")
+    if mode not in AMD_VERDICTS or placed.get("AsyncAmd") == "true":
+        return {}
+    return {"AnsweredBy": AMD_VERDICTS[mode][who], "MachineDetectionDuration": "2350"}
