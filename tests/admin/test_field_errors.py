@@ -122,12 +122,27 @@ INVALID = [
     Invalid("case-merge-into-a-mistyped-reference", "officer", "/admin/cases/{case}/merge",
             lambda w: {"into_reference": "1234567"}, "into_reference",
             "not a valid case reference", "1234567"),
+    # erasure
+    Invalid("erasure-unknown-reference", "admin", "/admin/erasure?reference=1234567", None,
+            "reference", "No case has this reference.", "1234567"),
+    Invalid("erasure-without-reason", "admin", "/admin/erasure/{case}",
+            lambda w: {"reason": "", "confirm": w["case"]}, "reason", "Choose the reason"),
+    Invalid("erasure-not-confirmed", "admin", "/admin/erasure/{case}",
+            lambda w: {"reason": "person_request", "confirm": "765"}, "confirm",
+            "Type the case reference again", "765"),
     # audit-log filters
     Invalid("audit-date-not-a-date", "admin", "/admin/audit?date_from=2024-99-99", None,
             "date_from", "YYYY-MM-DD", "2024-99-99"),
     Invalid("audit-range-reversed", "admin",
             "/admin/audit?date_from=2024-06-01&date_to=2024-01-01", None, "date_to",
             "before the start date", "2024-01-01"),
+    # queue filters
+    Invalid("queue-level-not-in-grid", "officer", "/admin/queue?level=99", None, "f-level",
+            "“Level” was not understood"),
+    Invalid("queue-date-not-a-date", "officer", "/admin/queue?from=2024-02-30", None,
+            "f-from", "“Received from” was not understood", "2024-02-30"),
+    Invalid("queue-range-reversed", "officer", "/admin/queue?from=2024-06-01&to=2024-01-01",
+            None, "f-to", "ends before it starts", "2024-01-01"),
     # staff accounts
     Invalid("new-account-without-email", "admin", "/admin/users",
             lambda w: {"email": "", "role": "officer"}, "email", "This field is required."),
