@@ -152,6 +152,29 @@ REFUSALS = {
 }
 
 
+# The field of each form a refusal is about, by form (a section of the page) and reason: the
+# message is also shown under that field, which it describes. A reason not listed here is
+# about the form as a whole (the case is closed, the person opted out…).
+_TRIAGE_FIELDS = {"invalid_level": "level", "invalid_category": "category",
+                  "invalid_location": "location", "project_too_long": "project",
+                  "unknown_project": "project_id", "invalid_gender": "gender",
+                  "invalid_age_group": "age_group"}
+REFUSAL_FIELDS: dict[str, dict[str, str]] = {
+    "triage": _TRIAGE_FIELDS,
+    "note": {"empty": "note", "too_long": "note"},
+    "refer": {"invalid_recipient": "to_user", "due_required": "due_date",
+              "invalid_due": "due_date", "due_in_past": "due_date", "empty": "message",
+              "too_long": "message"},
+    "answer": {"empty": "answer", "too_long": "answer"},
+    "reply": {"empty": "reply", "too_long": "reply", "too_long_for_channel": "reply",
+              "audio_channel": "audio", "audio_type": "audio", "audio_too_large": "audio"},
+    "close": {"resolution_required": "resolution", "too_long": "resolution"},
+    "merge": {"into_required": "into_reference", "invalid_reference": "into_reference",
+              "same_case": "into_reference", "into_not_found": "into_reference",
+              "into_merged": "into_reference"},
+}
+
+
 @dataclass(frozen=True)
 class Refusal:
     section: str  # which form on the page it belongs to
@@ -361,6 +384,7 @@ def _act(case: Case, section: str, form: FlaskForm, perform: Callable[[], str]
     except (CaseActionRefused, ReplyRefused) as refused:
         db.session.rollback()
         text = str(REFUSALS[refused.reason]) if refused.reason in REFUSALS else str(refused)
+        _mark_field(form, section, refused.reason, text)
         return _render(case, 400, forms={section: form},
                        refusal=Refusal(section, refused.reason, text))
     flash(message, "info")
@@ -368,6 +392,13 @@ def _act(case: Case, section: str, form: FlaskForm, perform: Callable[[], str]
         return redirect(url_for("admin.home"))
     anchor = "answers" if section.startswith("answer-") else section
     return redirect(url_for("admin.case", reference=case.reference, _anchor=anchor))
+
+
+def _mark_field(form: FlaskForm, section: str, reason: str, text: str) -> None:
+    """Put the refusal's message on the field it is about, if it is about one."""
+    name = REFUSAL_FIELDS.get(section.split("-")[0], {}).get(reason)
+    if name is not None:
+        form[name].errors = [*form[name].errors, text]
 
 
 def _render(case: Case, status: int = 200, *, forms: dict[str, FlaskForm] | None = None,

@@ -265,7 +265,7 @@ class _Links:
             args["location"] = self.wanted.location
         args.update(filters)
         parsed = parse_queue_args(args, self.user, self.org)
-        if parsed.notices:  # the queue would drop a filter: better no link than a wrong one
+        if parsed.dropped:  # the queue would drop a filter: better no link than a wrong one
             return None
         return url_for("admin.queue", **parsed.args)
 

@@ -50,6 +50,12 @@ def _refusal_messages() -> dict[str, str]:
     }
 
 
+# The field each refusal of casework.manual is about.
+REFUSAL_FIELDS = {"received_by": "received_by", "future_date": "received_on", "empty": "text",
+                  "too_long": "text", "location": "location", "phone": "phone",
+                  "consent_without_phone": "consent"}
+
+
 class EntryForm(FlaskForm):
     received_by = SelectField(_l("How the complaint was received"), choices=RECEIVED_BY_CHOICES,
                               validators=[DataRequired()])
@@ -103,8 +109,13 @@ def new_case() -> ResponseReturnValue:
             )
         except EntryRefused as refused:
             db.session.rollback()
-            flash(_refusal_messages().get(refused.reason, _("The case was not entered.")),
-                  "error")
+            message = _refusal_messages().get(refused.reason, _("The case was not entered."))
+            field = form[REFUSAL_FIELDS[refused.reason]] \
+                if refused.reason in REFUSAL_FIELDS else None
+            if field is not None:  # under the field it is about, like a validation error
+                field.errors = [*field.errors, message]
+            else:
+                flash(message, "error")
         else:
             db.session.commit()
             flash(_("Case %(reference)s was entered.", reference=case.reference), "info")

@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import Field, SelectField, StringField
 
 from admin import bp
 from admin.queue import STATUS_LABELS
@@ -36,6 +36,13 @@ REASON_LABELS = {
 }
 
 
+class LookupForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form that changes nothing
+
+    reference = StringField(_l("Case reference"))
+
+
 class EraseForm(FlaskForm):
     reason = SelectField(_l("Reason"), validate_choice=False)
     confirm = StringField(_l("Type the case reference again to confirm"))
@@ -44,11 +51,12 @@ class EraseForm(FlaskForm):
 @bp.get("/erasure")
 @roles_required(Role.ADMIN)
 def erasure() -> ResponseReturnValue:
-    typed = request.args.get("reference", "")
+    lookup = LookupForm(formdata=request.args)
+    typed = lookup.reference.data or ""
     case = _case(typed) if typed else None
     if typed and case is None:
-        flash(_("No case has this reference."), "error")
-    return _page(case, EraseForm(), typed=typed)
+        lookup.reference.errors = [_("No case has this reference.")]
+    return _page(case, EraseForm(), lookup=lookup)
 
 
 @bp.post("/erasure/<reference>")
@@ -60,8 +68,9 @@ def erase(reference: str) -> ResponseReturnValue:
         abort(400)
     problem = _problem(form, case)
     if problem:
-        flash(problem, "error")
-        return _page(case, form, typed=case.reference), 400
+        field, message = problem
+        field.errors = [*field.errors, message]  # shown under the field it is about
+        return _page(case, form, lookup=_looked_up(case)), 400
     svc = services()
     try:
         result = retention.erase_person(db.session, svc.attachment_store, svc.vault, case,
@@ -69,7 +78,7 @@ def erase(reference: str) -> ResponseReturnValue:
                                         now=utcnow())
     except retention.ErasureRefused:
         flash(_("This case has no person to erase."), "error")
-        return _page(case, form, typed=case.reference), 409
+        return _page(case, form, lookup=_looked_up(case)), 409
     flash(_("Erased: %(messages)s message text(s) and %(attachments)s attachment(s) of "
             "%(cases)s case(s). The case records stay for statistics.",
             messages=result.messages, attachments=result.attachments, cases=result.cases),
@@ -77,11 +86,12 @@ def erase(reference: str) -> ResponseReturnValue:
     return redirect(url_for("admin.erasure", reference=case.reference))
 
 
-def _problem(form: EraseForm, case: Case) -> str | None:
+def _problem(form: EraseForm, case: Case) -> tuple[Field, str] | None:
+    """The field that stops the erasure, and what is wrong with it."""
     if form.reason.data not in retention.ERASURE_REASONS:
-        return _("Choose the reason for the erasure.")
+        return form.reason, _("Choose the reason for the erasure.")
     if ascii_digits(form.confirm.data or "").strip() != case.reference:
-        return _("Type the case reference again to confirm.")
+        return form.confirm, _("Type the case reference again to confirm.")
     return None
 
 
@@ -92,11 +102,16 @@ def _case(reference: str) -> Case | None:
     return intake.find_case(db.session, reference)
 
 
-def _page(case: Case | None, form: EraseForm, *, typed: str) -> ResponseReturnValue:
+def _looked_up(case: Case) -> LookupForm:
+    """The look-up form as it was filled to find ``case``."""
+    return LookupForm(formdata=None, reference=case.reference)
+
+
+def _page(case: Case | None, form: EraseForm, *, lookup: LookupForm) -> ResponseReturnValue:
     form.reason.choices = [("", _("Choose…"))] + [
         (code, str(REASON_LABELS[code])) for code in retention.ERASURE_REASONS]
     plan = retention.plan_erasure(db.session, services().vault, case) if case else None
-    return render_template("admin/erasure.html", case=case, plan=plan, form=form, typed=typed,
+    return render_template("admin/erasure.html", case=case, plan=plan, form=form, lookup=lookup,
                            facts=_facts(case) if case else None)
 
 

@@ -78,7 +78,14 @@ class QueueRequest:
     filters: QueueFilters
     page: int
     args: dict[str, str]  # the accepted filters, in canonical form (for links and the form)
-    notices: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # about the page (view, page number)
+    errors: dict[str, str] = field(default_factory=dict)  # per filter, shown under it
+    typed: dict[str, str] = field(default_factory=dict)  # what was given for a dropped filter
+
+    @property
+    def dropped(self) -> bool:
+        """Whether a value was not understood and dropped."""
+        return bool(self.notices or self.errors)
 
 
 def parse_queue_args(args: Mapping[str, str], user: User, org: OrgData) -> QueueRequest:
@@ -98,6 +105,8 @@ def parse_queue_args(args: Mapping[str, str], user: User, org: OrgData) -> Queue
     values: dict[str, Any] = {}
     accepted: dict[str, str] = {}
     notices: list[str] = []
+    errors: dict[str, str] = {}
+    typed: dict[str, str] = {}
     for name, parse in parsers.items():
         raw = (args.get(name) or "").strip()
         if not raw:
@@ -105,13 +114,14 @@ def parse_queue_args(args: Mapping[str, str], user: User, org: OrgData) -> Queue
         try:
             parsed, canonical = parse(raw)
         except (BadValue, ValueError):
-            notices.append(_not_understood(name))
+            errors[name], typed[name] = _not_understood(name), raw
             continue
         values.update(parsed)
         accepted[name] = canonical
     start, end = values.get("created_from"), values.get("created_to")
     if start is not None and end is not None and start > end:
-        notices.append(_("The date range ends before it starts; it was ignored."))
+        errors["to"] = _("The date range ends before it starts; it was ignored.")
+        typed.update({"from": accepted["from"], "to": accepted["to"]})
         del values["created_from"], values["created_to"], accepted["from"], accepted["to"]
     view = (args.get("view") or "").strip()
     if view not in ("", NEEDS_ACTION, ALL_CASES):
@@ -128,7 +138,7 @@ def parse_queue_args(args: Mapping[str, str], user: User, org: OrgData) -> Queue
             page = int(raw_page)
         else:
             notices.append(_not_understood("page"))
-    return QueueRequest(QueueFilters(**values), page, accepted, notices)
+    return QueueRequest(QueueFilters(**values), page, accepted, notices, errors, typed)
 
 
 @bp.get("/queue")
@@ -154,6 +164,7 @@ def queue() -> ResponseReturnValue:
     return render_template(
         "admin/queue.html",
         result=result, args=wanted.args, notices=wanted.notices, org=org,
+        errors=wanted.errors, typed=wanted.typed,
         bulk=bulk, selectable=selectable, page_url=page_url, when=when, case_url=case_url,
         category_name=lambda code: _named(org.category(code), code, lang),
         location_name=lambda code: _location_name(org, code, lang),

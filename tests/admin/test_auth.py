@@ -249,7 +249,8 @@ def test_a_field_error_is_tied_to_its_field(signed_in: Callable[..., FlaskClient
     assert field is not None
     assert 'aria-invalid="true"' in field.group()
     assert 'aria-describedby="new-error"' in field.group()
-    assert re.search(r'<span id="new-error"><span class="error">[^<]+</span></span>', page)
+    assert re.search(r'<span id="new-error" class="field-errors"><span class="error">[^<]+'
+                     r'</span></span>', page)
     current = re.search(r'<input[^>]*id="current"[^>]*>', page)
     assert current is not None and "aria-invalid" not in current.group()
 

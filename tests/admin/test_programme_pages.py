@@ -336,8 +336,11 @@ def test_impossible_records_are_refused(
     response = signed_in("officer").post(path, data=data, query_string={"lang": "ar"})
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert re.search(rf'id="{field}"[^>]*>\s*<span class="error">{re.escape(arabic)}</span>',
-                     page), page[-3000:]
+    control = re.search(rf'<input[^>]*id="{field}"[^>]*>', page)
+    assert control is not None and f'aria-describedby="{field}-error"' in control.group()
+    assert re.search(rf'id="{field}"[^>]*>\s*<span id="{field}-error" class="field-errors">'
+                     rf'<span class="error">'
+                     rf'{re.escape(arabic)}</span>', page), page[-3000:]
     assert _counts() == before
 
 

@@ -24,7 +24,9 @@ SignedIn = Callable[..., FlaskClient]
 MakeUser = Callable[..., User]
 
 _REF = re.compile(r'<td class="ref" dir="ltr">(?:<a [^>]*>)?(\d{7})')
-_NOTICE = re.compile(r'<p class="flash (?:error|info)" role="status">(.*?)</p>', re.S)
+# A notice at the top of the page, or a filter's error under its field.
+_NOTICE = re.compile(r'<p class="flash (?:error|info)" role="status">(.*?)</p>'
+                     r'|<span class="error">(.*?)</span>', re.S)
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 EASTERN_ARABIC_INDIC = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
@@ -39,7 +41,7 @@ def _refs(response: TestResponse) -> list[str]:
 
 
 def _notices(response: TestResponse) -> list[str]:
-    return _NOTICE.findall(_html(response))
+    return [at_top or under_field for at_top, under_field in _NOTICE.findall(_html(response))]
 
 
 def _get(client: FlaskClient, query: str = "") -> TestResponse:
