@@ -53,6 +53,7 @@ THANKS_WORDS = _keys("شكرا", "مشكور", "مشكورين", "مشكورة",
 COURTESY_FILLER = _keys("الله", "خير", "خيرا", "جزيلا", "كتير", "كثيرا", "جدا", "لكم", "الكم",
                         "الك", "لك", "الكن", "يا", "اخي", "اخوي", "خيو", "استاذ", "you", "so",
                         "much", "very", "a", "lot", "all", "dear")
+COURTESY_WORDS = GREETING_WORDS | THANKS_WORDS | COURTESY_FILLER
 # Said around a yes or a no: «نعم لو سمحت», "yes please", «لا شكراً».
 POLITE_WORDS = _keys("please", "pls", "plz", "thanks", "thank", "you", "لو", "سمحت", "من",
                      "فضلك", "شكرا", "اكيد", "أكيد", "طبعا", "sure", "الله", "يخليك",
@@ -337,7 +338,7 @@ def _answered_in_kind(turn: Turn) -> bool:
     message = turn.message
     words = normalize_for_matching(message.body or "").split()
     if message.attachments or message.kind == "location" or not words \
-            or not all(word in GREETING_WORDS | THANKS_WORDS | COURTESY_FILLER for word in words):
+            or not all(word in COURTESY_WORDS for word in words):
         return False
     if any(word in THANKS_WORDS for word in words):
         turn.say(turn.speaker._("You are welcome. If you need anything else, write to us at "
