@@ -20,7 +20,7 @@ from wtforms import BooleanField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Optional
 
 from admin import bp
-from admin.forms import max_length
+from admin.forms import ConfirmForm, max_length
 from admin.security import roles_required
 from casework import audit
 from casework.manual import staff_actor
@@ -94,10 +94,6 @@ class CannedForm(FlaskForm):
 
 class EditCannedForm(CannedForm):
     active = BooleanField(_l("Active: offered to officers when they reply"))
-
-
-class ConfirmForm(FlaskForm):
-    """Only the CSRF token: for one-button actions."""
 
 
 @bp.route("/canned", methods=["GET", "POST"])

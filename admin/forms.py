@@ -13,6 +13,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
+from flask_wtf import FlaskForm
 from wtforms import Field, IntegerField, SelectMultipleField, ValidationError, widgets
 from wtforms.validators import Length, StopValidation
 
@@ -81,3 +82,7 @@ class ChoicesField(SelectMultipleField):
 class MultiCheckboxField(ChoicesField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+
+class ConfirmForm(FlaskForm):
+    """Only the CSRF token: for one-button actions."""

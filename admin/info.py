@@ -23,7 +23,7 @@ from wtforms.validators import Optional
 
 from admin import bp
 from admin.documents import MULTIPART_ALLOWANCE
-from admin.forms import ChoicesField, MultiCheckboxField
+from admin.forms import ChoicesField, ConfirmForm, MultiCheckboxField
 from admin.security import roles_required
 from casework import info
 from casework.documents import DocumentRefused, check
@@ -57,10 +57,6 @@ class EntryForm(FlaskForm):
 
 class AudioForm(FlaskForm):
     audio = FileField(_l("Recorded answer for the voice line (MP3 or WAV)"))
-
-
-class ConfirmForm(FlaskForm):
-    """Only the CSRF token: for one-button actions."""
 
 
 REFUSALS = {

@@ -48,6 +48,7 @@ from admin import bp
 from admin.documents import MULTIPART_ALLOWANCE
 from admin.forms import (
     FUTURE_DATE,
+    ConfirmForm,
     MultiCheckboxField,
     NotInFuture,
     WholeNumberField,
@@ -237,10 +238,6 @@ class LessonForm(FlaskForm):
     case_reference = StringField(_l("Case reference (optional)"), validators=[max_length(20)])
     category = SelectField(_l("Category"))
     project_id = SelectField(_l("Project"))
-
-
-class ConfirmForm(FlaskForm):
-    """Only the CSRF token: for one-button actions."""
 
 
 # --- choices and names ------------------------------------------------------------------------

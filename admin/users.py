@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired
 
 from admin import bp
 from admin.audit_labels import ROLE_LABELS
-from admin.forms import ChoicesField, max_length
+from admin.forms import ChoicesField, ConfirmForm, max_length
 from admin.queue import location_options
 from admin.security import roles_required
 from casework import accounts
@@ -49,10 +49,6 @@ class UserForm(FlaskForm):
 
 class NewUserForm(UserForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), max_length(255)])
-
-
-class ConfirmForm(FlaskForm):
-    """Only the CSRF token: for actions that are easily undone (enable, unlock)."""
 
 
 class ConfirmedForm(FlaskForm):
