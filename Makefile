@@ -58,7 +58,7 @@ browser-deps:
 
 bench-intake: $(VENV)/.dev
 	scripts/ensure-wrk
-	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/intake.py $(ARGS)
 
 # The monthly report (100,000 cases) and a year's dashboard on PostgreSQL (127.0.0.1:5432);
 # drops and recreates the database sawti_bench_reports. ARGS=--keep reuses its data.

@@ -8,6 +8,7 @@ path (verify, parse, store, dialogue, outbox, one transaction) and a no-op route
     .venv/bin/python bench/intake.py [--workers 2] [--threads 1] [--requests 3000]
                                      [--concurrency 8] [--seconds 60]
                                      [--noop-client auto|wrk|python] [--noop-seconds 5]
+                                     [--floor]
 
 The no-op route is not part of the application: gunicorn serves ``intake:bench_app()`` (this
 module, with ``bench/`` on its python path), which is ``create_app()`` plus ``/_bench/noop``.
@@ -18,6 +19,12 @@ The ceiling is therefore measured with wrk (Debian's ``wrk``; ``scripts/ensure-w
 it) when it is there, over the same number of connections. The webhook is driven from client
 threads in this process, because each person's messages must go in order and every one is
 checked; at the webhook's rate the client's CPU is small (the table shows both).
+``--floor`` adds two bench-only endpoints served by the same workers, which show what the
+webhook's ratio could be at best: ``/_bench/store_one`` parses the same JSON body and stores it
+with one INSERT and a commit (the least any durable intake does), and ``/_bench/find_and_store``
+finds the person's last row, stores the message and queues one reply in one transaction (the
+least an intake that answers does). They write to a scratch table, never to Sawti's.
+
 Afterwards the rows in the database are counted: every webhook request sent must have stored
 exactly one inbound message and been answered 2xx, otherwise the run exits with status 1.
 """
@@ -49,11 +56,15 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from flask import Flask, Response
+    from sqlalchemy import Table
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 HOST = "127.0.0.1"  # never anything else
 NOOP_PATH = "/_bench/noop"
+STORE_ONE_PATH = "/_bench/store_one"
+FIND_AND_STORE_PATH = "/_bench/find_and_store"
+FLOOR_TABLE = "bench_floor"
 WEBHOOK_PATH = "/webhooks/simulator"
 WARMUP_REQUESTS = 100
 MESSAGES_PER_TAB = 5
@@ -95,9 +106,13 @@ CONSENT_ANSWERS = ("نعم", "1", "لا", "2", "ايوه")
 def bench_app() -> Flask:
     """``create_app()`` with one extra no-op route, so both endpoints share the same workers."""
     from app import create_app
+    from extensions import csrf
 
     application = create_app()
     application.add_url_rule(NOOP_PATH, endpoint="bench_noop", view_func=_noop)
+    for path, view in ((STORE_ONE_PATH, _store_one), (FIND_AND_STORE_PATH, _find_and_store)):
+        application.add_url_rule(path, endpoint=view.__name__, view_func=csrf.exempt(view),
+                                 methods=["POST"])
     return application
 
 
@@ -105,6 +120,46 @@ def _noop() -> Response:
     from flask import Response
 
     return Response(status=204)
+
+
+def _floor_table() -> Table:
+    from sqlalchemy import Column, Integer, MetaData, Table, Text
+
+    return Table(FLOOR_TABLE, MetaData(), Column("id", Integer, primary_key=True),
+                 Column("tab", Text, nullable=False, index=True),
+                 Column("body", Text, nullable=False))
+
+
+def _store_one() -> Response:
+    """The floor of a durable intake: parse the body, one INSERT, commit."""
+    from flask import Response, request
+
+    from extensions import db
+
+    payload = json.loads(request.get_data())
+    db.session.execute(FLOOR.insert(), {"tab": payload["tab"], "body": payload["text"]})
+    db.session.commit()
+    return Response(status=204)
+
+
+def _find_and_store() -> Response:
+    """The floor of an intake that answers: find the person, store, queue a reply; commit."""
+    from flask import Response, request
+    from sqlalchemy import select
+
+    from extensions import db
+
+    payload = json.loads(request.get_data())
+    tab = payload["tab"]
+    db.session.execute(select(FLOOR.c.id).where(FLOOR.c.tab == tab)
+                       .order_by(FLOOR.c.id.desc()).limit(1)).first()
+    db.session.execute(FLOOR.insert(), [{"tab": tab, "body": payload["text"]}])
+    db.session.execute(FLOOR.insert(), [{"tab": tab, "body": "reply"}])
+    db.session.commit()
+    return Response(status=204)
+
+
+FLOOR = _floor_table()
 
 
 # --- traffic -------------------------------------------------------------------------------
@@ -116,6 +171,14 @@ Traffic = Callable[[int], Iterator[Request]]  # client thread number -> its requ
 def noop_traffic(_thread: int) -> Iterator[Request]:
     while True:
         yield "GET", NOOP_PATH, None, {}
+
+
+def floor_traffic(path: str) -> Traffic:
+    """The webhook's bodies (same size and shape) posted to a floor endpoint."""
+    def requests(thread: int) -> Iterator[Request]:
+        for _method, _path, body, headers in WebhookTraffic(f"floor-{thread}")(thread):
+            yield "POST", path, body, headers
+    return requests
 
 
 @dataclass
@@ -364,6 +427,17 @@ def create_schema(env: dict[str, str]) -> None:
         raise RuntimeError(f"flask db upgrade failed:\n{done.stdout}{done.stderr}")
 
 
+def create_floor_table(database: Path) -> None:
+    """The scratch table of the ``--floor`` endpoints, outside Sawti's schema."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(f"sqlite:///{database}")
+    try:
+        FLOOR.metadata.create_all(engine)
+    finally:
+        engine.dispose()
+
+
 def start_server(env: dict[str, str], port: int, workers: int, threads: int, log: Path
                  ) -> subprocess.Popen[bytes]:
     command = [
@@ -494,6 +568,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "installed, else the Python client threads)")
     parser.add_argument("--noop-seconds", type=float, default=5.0,
                         help="duration of the no-op phase with wrk (default 5)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure the floor endpoints (one INSERT; a lookup and two "
+                             "INSERTs) with the webhook's bodies, same workers and client")
     args = parser.parse_args(argv)
     for name in ("workers", "threads", "requests", "concurrency"):
         if getattr(args, name) < 1:
@@ -538,6 +615,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         env = server_env(instance)
         create_schema(env)
+        create_floor_table(instance / "sawti.db")
         port = free_port()
         server = start_server(env, port, args.workers, args.threads, log)
         wait_until_ready(server, port, log)
@@ -557,12 +635,20 @@ def main(argv: list[str] | None = None) -> int:
         warm = phase("webhook warm-up", warm_traffic, WARMUP_REQUESTS)
         timed_traffic = WebhookTraffic(f"{label}t")
         webhook = phase(f"POST {WEBHOOK_PATH}", timed_traffic, args.requests)
+        floors = []
+        if args.floor:
+            for path in (STORE_ONE_PATH, FIND_AND_STORE_PATH):
+                phase(f"{path} warm-up", floor_traffic(path), WARMUP_REQUESTS)
+                floors.append(phase(f"POST {path}", floor_traffic(path), args.requests))
 
         print()
-        print_table([noop, webhook])
-        print_errors([warm, noop, webhook])
+        print_table([noop, webhook, *floors])
+        print_errors([warm, noop, webhook, *floors])
         ratio = webhook.rate / noop.rate if noop.rate else 0.0
         print()
+        for floor in floors:
+            print(f"floor: {floor.name[5:]}/noop = "
+                  f"{floor.rate / noop.rate * 100 if noop.rate else 0.0:.1f}%")
         print(f"ratio: webhook/noop = {ratio * 100:.1f}%")
         print(f"target: >= {TARGET_RATIO * 100:.0f}%  "
               f"({'met' if ratio >= TARGET_RATIO else 'NOT met'})")
