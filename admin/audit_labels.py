@@ -131,6 +131,7 @@ DETAIL_LABELS: dict[str, LazyString] = {
     "automatic": _l("Automatic"),
     "bulk": _l("Several cases at once"),
     "call_sid": _l("Call identifier"),
+    "caller_reached": _l("The caller was reached on a later call-back"),
     "cancelled": _l("Cancelled"),
     "canned_id": _l("Canned response number"),
     "cases": _l("Cases"),

@@ -749,7 +749,9 @@ class _Labels:
                 _("Closed as a duplicate of case %(reference)s",
                   reference=details["duplicate_of"]) if details.get("duplicate_of")
                 else _("Closed: answered automatically by the information line")
-                if details.get("automatic") else _("Case closed")),
+                if details.get("automatic")
+                else _("Closed: the person who called was reached on a later call-back")
+                if details.get("caller_reached") else _("Case closed")),
             "info.not_satisfied": lambda: _("The automatic answer did not satisfy the person"),
             "survey.sent": lambda: _("The satisfaction survey was sent"),
             "case.satisfaction": lambda: _("The person answered the satisfaction survey: "

@@ -441,12 +441,14 @@ def merge(session: Session, actor: User, case: Case, into_reference: str | None,
 
 @dataclass(frozen=True)
 class Resolution:
-    """How a closed case was resolved: staff's words, a merge, or the information line."""
+    """How a closed case was resolved: staff's words, a merge, the information line, or (for
+    a case opened for a missed call) the person reached on a later call-back."""
 
     written: str | None
     merged_into: Case | None = None
     answered_automatically: bool = False
     entry: InfoEntry | None = None  # the information entry that answered, when known
+    caller_reached: bool = False
 
 
 def resolution(session: Session, case: Case) -> Resolution | None:
@@ -457,12 +459,23 @@ def resolution(session: Session, case: Case) -> Resolution | None:
     written = _written_resolution(case)
     if written or merged_into is not None:
         return Resolution(written, merged_into)
+    if _closed_as_caller_reached(session, case):
+        return Resolution(None, caller_reached=True)
     answer = session.scalars(select(InfoAnswer).where(
         InfoAnswer.case_id == case.id, InfoAnswer.satisfied.is_(True))
         .order_by(InfoAnswer.id.desc()).limit(1)).first()
     if answer is None:
         return Resolution(None)
     return Resolution(None, answered_automatically=True, entry=answer.entry)
+
+
+def _closed_as_caller_reached(session: Session, case: Case) -> bool:
+    """The case's latest closing was the voice line's, on reaching the person of a missed
+    call (``channels.twilio_voice.caller_reached``)."""
+    closing = session.scalars(select(AuditEvent).where(
+        AuditEvent.case_id == case.id, AuditEvent.action == "case.closed")
+        .order_by(AuditEvent.id.desc()).limit(1)).first()
+    return closing is not None and bool((closing.details or {}).get("caller_reached"))
 
 
 def _written_resolution(case: Case) -> str | None:

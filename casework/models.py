@@ -383,6 +383,9 @@ class PendingStatus(Base):
     error_code: Mapped[str | None] = mapped_column(String(32))
     opted_out: Mapped[bool] = mapped_column(default=False)
     window_closed: Mapped[bool] = mapped_column(default=False)
+    # The provider says sending again may get past this failure (Twilio 30003, 30008...):
+    # kept so that the report is applied as it would have been had the id been stored.
+    retryable: Mapped[bool] = mapped_column(default=False)
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 

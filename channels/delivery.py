@@ -7,8 +7,9 @@
   on the case.
 - A report may arrive before the dispatcher has stored the provider's id for the message (the
   provider answered the send and reported on it before our commit): it is kept as a
-  ``PendingStatus`` and applied when the dispatcher records the id, so that a failure report
-  in that moment is not lost and the case still shows the failed reply.
+  ``PendingStatus`` and applied when the dispatcher records the id, exactly as it would have
+  been had it come later: a failure that may pass is sent again, any other is shown on the
+  case, and none is lost.
 - Outside WhatsApp's 24-hour window free text cannot be sent: the message is held, and an
   approved template tells the person a reply is waiting; the held message goes out as soon as
   they write again (``casework.outbox.release_held`` in intake).
@@ -87,7 +88,7 @@ def apply_pending(session: Session, now: datetime, limit: int = 200) -> int:
         _apply(session, message, StatusUpdate(
             external_id=report.external_id, status=report.status,
             error_code=report.error_code, opted_out=report.opted_out,
-            window_closed=report.window_closed), now)
+            window_closed=report.window_closed, retryable=report.retryable), now)
         session.delete(report)
         applied += 1
     return applied
@@ -98,7 +99,7 @@ def _keep_for_later(session: Session, channels: frozenset[str], update: StatusUp
     session.add(PendingStatus(
         channels=",".join(sorted(channels)), external_id=update.external_id[:128],
         status=update.status, error_code=update.error_code, opted_out=update.opted_out,
-        window_closed=update.window_closed, received_at=now))
+        window_closed=update.window_closed, retryable=update.retryable, received_at=now))
 
 
 def _failed(session: Session, message: Message, update: StatusUpdate, now: datetime) -> None:

@@ -12,9 +12,10 @@ Every call is placed with answering machine detection: Twilio requests the answe
 knows who picked up (``AnsweredBy``). Voicemail, a network's recorded message or a fax is hung
 up on and the call counts as unanswered (retried, then failed on the case); only a person
 (``human``, or ``unknown``) makes it delivered. A call-back that fails for good with no open
-case opens one for the missed call, so officers see it. Someone who hangs up while recording
-(instead of pressing #) did not hear their reference: without an SMS number, a short call
-reads it to them.
+case opens one for the missed call, so officers see it; once a later call-back reaches the
+person, that case is closed by the system (and linked to the case their recording opens).
+Someone who hangs up while recording (instead of pressing #) did not hear their reference:
+without an SMS number, a short call reads it to them.
 
 Sample provider requests::
 
@@ -504,6 +505,46 @@ def _case_for_missed_call(session: Session, callback: Message, now: datetime) ->
     return intake.open_case(session, callback.contact, callback, services().org_data.grid, now)
 
 
+def caller_reached(session: Session, callback: Message, now: datetime, *,
+                   left_message_on: Case | None = None) -> None:
+    """A person picked up a call-back made on the case opened for their missed call: that
+    case needs no more action. It is closed by the system (its page and timeline say the
+    person was reached; nothing is deleted, and an officer may reopen it); when they leave a
+    message in the call, it is linked, as merged, to the case that message opened."""
+    case = callback.case
+    if callback.kind != CALLBACK_KIND or case is None or not for_a_missed_call(session, case):
+        return
+    if case.status != CaseStatus.CLOSED:
+        old_status = case.status
+        case.status, case.closed_at, case.resolution = CaseStatus.CLOSED, now, None
+        case.last_activity_at = now
+        audit.record(session, "case.closed", case=case, caller_reached=True,
+                     message_id=callback.id, status=[old_status, CaseStatus.CLOSED.value],
+                     within_deadline=now <= case.due_at)
+    into = left_message_on
+    if into is not None and into.id != case.id and into.merged_into_id is None:
+        case.merged_into_id = into.id
+        audit.record(session, "case.merged", case=case, caller_reached=True,
+                     into_case_id=into.id, into_reference=into.reference,
+                     status=[CaseStatus.CLOSED.value, CaseStatus.CLOSED.value])
+        audit.record(session, "case.merge_received", case=into, caller_reached=True,
+                     from_case_id=case.id, from_reference=case.reference)
+
+
+def for_a_missed_call(session: Session, case: Case) -> bool:
+    """The case was opened for a caller who could not be called back (its first message is
+    that call-back), nothing from them is on it, and it is not merged into another."""
+    if case.merged_into_id is not None or case.id is None:
+        return False
+    first = session.scalars(select(Message).where(Message.case_id == case.id)
+                            .order_by(Message.id).limit(1)).first()
+    if first is None or first.kind != CALLBACK_KIND or first.direction != Direction.OUTBOUND:
+        return False
+    heard_from = session.scalars(select(Message.id).where(
+        Message.case_id == case.id, Message.direction == Direction.INBOUND).limit(1)).first()
+    return heard_from is None
+
+
 # --- recordings -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -556,6 +597,8 @@ def store_recording(session: Session, adapter: TwilioVoiceAdapter, grid: Grid,
         case = _live_case(session, call_message.case)
         intake.attach(case, message, now)
     session.flush()
+    if call_message.kind == CALLBACK_KIND:
+        caller_reached(session, call_message, now, left_message_on=case)
     return Stored(message, case, new=True)
 
 
@@ -934,6 +977,7 @@ def on_answer(token: str) -> ResponseReturnValue:
             return script.xml()
         call_answered(message, call, utcnow())
         if message.kind == CALLBACK_KIND:
+            caller_reached(db.session, message, utcnow())
             script.menu(tries=0, greet=True)
         elif message.kind == REFERENCE_CALL_KIND and message.case is not None:
             _acknowledged(db.session, message.case, utcnow())

@@ -139,8 +139,8 @@ def detail(case: Case) -> CaseDetail:
 
 
 def _resolution(case: Case) -> str | None:
-    """Staff's words; for a merge or an automatic answer, a sentence in English, as the API
-    speaks (and as Sawti once stored them)."""
+    """Staff's words; for a merge, an automatic answer or a missed call whose person was
+    reached later, a sentence in English, as the API speaks (and as Sawti once stored them)."""
     found = cases.resolution(db.session, case)
     if found is None:
         return None  # open (a reopened case's earlier resolution is a note on it)
@@ -151,6 +151,8 @@ def _resolution(case: Case) -> str | None:
     if found.answered_automatically:
         code = f" ({found.entry.code})" if found.entry is not None else ""
         return f"Answered automatically by the information line{code}"
+    if found.caller_reached:
+        return "The person was reached on a later call-back"
     return None
 
 

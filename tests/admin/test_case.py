@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from casework import cases
+from casework import audit, cases
 from casework.models import (
     Attachment,
     AuditEvent,
@@ -818,8 +818,26 @@ def _answered_by_the_line(stored: str | None) -> Callable[[FlaskClient, Case, Ca
     return setup
 
 
+def _caller_reached(then_merged: bool) -> Callable[[FlaskClient, Case, Case], None]:
+    """Closed as the voice line closes a missed call's case once a later call-back reached the
+    person (channels.twilio_voice.caller_reached), then linked to the case their recording
+    opened, or not."""
+    def setup(officer: FlaskClient, case: Case, other: Case) -> None:
+        case.status, case.closed_at, case.resolution = CaseStatus.CLOSED, utcnow(), None
+        audit.record(db.session, "case.closed", case=case, caller_reached=True,
+                     status=["new", "closed"], within_deadline=True)
+        if then_merged:
+            case.merged_into_id = other.id
+            audit.record(db.session, "case.merged", case=case, caller_reached=True,
+                         into_case_id=other.id, into_reference=other.reference)
+        db.session.commit()
+    return setup
+
+
 MERGED_AR = "هذه الحالة مكررة، ودُمجت في:"
 MERGED_EN = "This case is a duplicate, merged into:"
+REACHED_AR = "أُغلقت تلقائياً: وصلنا إلى الشخص الذي اتصل في معاودة اتصال لاحقة."
+REACHED_EN = "Closed automatically: the person who called was reached on a later call-back."
 
 
 @pytest.mark.parametrize(("setup", "language", "shown", "hidden"), [
@@ -839,9 +857,14 @@ MERGED_EN = "This case is a duplicate, merged into:"
     (_answered_by_the_line("Answered automatically by the information line (next_distribution)"),
      "ar", ["أجاب عنها خط المعلومات تلقائياً: متى التوزيع القادم؟"],
      ["Answered automatically", "next_distribution"]),
+    (_caller_reached(then_merged=False), "ar", ["نتيجة المعالجة", REACHED_AR],
+     [REACHED_EN, MERGED_AR]),
+    (_caller_reached(then_merged=False), "en", ["Resolution", REACHED_EN], [MERGED_EN]),
+    (_caller_reached(then_merged=True), "ar", [MERGED_AR], [REACHED_AR, "نتيجة المعالجة"]),
 ], ids=["merged-arabic", "merged-english", "stored-merge-arabic", "stored-duplicate-english",
         "merged-after-closing-keeps-the-resolution", "information-line-arabic",
-        "information-line-english", "stored-information-line-arabic"])
+        "information-line-english", "stored-information-line-arabic",
+        "caller-reached-arabic", "caller-reached-english", "caller-reached-then-merged"])
 def test_the_resolution_is_in_the_readers_language(
     officer: FlaskClient, case: Case, new_case: Callable[..., Case],
     setup: Callable[[FlaskClient, Case, Case], None], language: str, shown: list[str],
@@ -853,6 +876,18 @@ def test_the_resolution_is_in_the_readers_language(
     header = page[:page.index('class="timeline"')]
     assert [text for text in shown if text not in header] == []
     assert [text for text in hidden if text in header] == []
+
+
+@pytest.mark.parametrize(("language", "label"), [
+    ("ar", "أُغلقت: وصلنا إلى الشخص الذي اتصل في معاودة اتصال لاحقة"),
+    ("en", "Closed: the person who called was reached on a later call-back"),
+], ids=["arabic", "english"])
+def test_the_timeline_says_the_caller_was_reached(
+    officer: FlaskClient, case: Case, new_case: Callable[..., Case], language: str, label: str,
+) -> None:
+    _caller_reached(then_merged=False)(officer, case, new_case("شكوى", location="SY-ID-01"))
+    page = _page(officer, case, f"?lang={language}")
+    assert label in page[page.index('class="timeline"'):]
 
 
 # --- inline media and the attachment route ------------------------------------------------

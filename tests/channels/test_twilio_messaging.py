@@ -244,7 +244,7 @@ def test_status_callbacks(client: FlaskClient, dispatcher: Dispatcher, label: st
 
 
 @pytest.mark.parametrize(("report", "final"), [
-    pytest.param(("failed", 30003), DeliveryStatus.FAILED, id="failure-before-the-answer"),
+    pytest.param(("failed", 30005), DeliveryStatus.FAILED, id="failure-before-the-answer"),
     pytest.param(("delivered", None), DeliveryStatus.DELIVERED, id="delivery-before-the-answer"),
 ])
 def test_a_report_that_beats_the_send_response_is_applied(

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from casework.models import Case, DeliveryStatus, Direction, Message, utcnow
+from casework.models import Case, DeliveryStatus, Direction, Message, PendingStatus, utcnow
 from casework.replies import queue_reply
 from channels import delivery
 from channels.dispatcher import Dispatcher
@@ -102,7 +102,42 @@ def _due_now(message: Message) -> None:
     db.session.commit()
 
 
-@pytest.mark.parametrize(("code", "whatsapp", "outcome"), [
+def _reply_reported(client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+                    code: int | None, *, whatsapp: bool = False, early: bool = False
+                    ) -> tuple[Message, str]:
+    """A reply sent once and reported undelivered with ``code``: after the dispatcher stored
+    Twilio's id, or (early) before, while Twilio's answer to the send was still on its way.
+    Returns the reply and the id of the copy that failed."""
+    post_twilio(client, MESSAGING, messaging_form(whatsapp=whatsapp, Body="شكوى"))
+    dispatcher.run_once()
+    case = db.session.scalars(select(Case)).one()
+    reply = queue_reply(db.session, case, "ردّنا", actor="officer", now=utcnow())
+    if not early:
+        dispatcher.run_once()
+        sid = reply.external_id
+        assert reply.status == DeliveryStatus.SENT and sid
+        post_twilio(client, STATUS, status_form(sid, "undelivered", code))
+        db.session.refresh(reply)
+        return reply, sid
+    reported: list[tuple[str, int]] = []
+
+    def report_at_once(sid: str) -> None:  # Twilio's callback, before we read its answer
+        status = post_twilio(client, STATUS, status_form(sid, "undelivered", code))
+        reported.append((sid, status.status_code))
+
+    fake_twilio.before_answering = report_at_once
+    dispatcher.run_once()
+    fake_twilio.before_answering = None
+    [(sid, status_code)] = reported
+    assert status_code == 204
+    db.session.refresh(reply)
+    assert _count(PendingStatus) == 0  # applied in the same round, once the id was stored
+    return reply, sid
+
+
+# (Twilio's ErrorCode, on WhatsApp, what follows), each reported after the dispatcher stored
+# the message's id and before: a report that beat Twilio's answer is applied the same way.
+REPORTED_FAILURES = [
     pytest.param(30003, False, "again", id="30003-handset-off-sent-again"),
     pytest.param(30008, False, "again", id="30008-unknown-error-sent-again"),
     pytest.param(30001, False, "again", id="30001-queue-overflow-sent-again"),
@@ -115,20 +150,25 @@ def _due_now(message: Message) -> None:
     pytest.param(63024, True, "failed", id="63024-not-on-whatsapp-failed"),
     pytest.param(21610, False, "failed", id="21610-unsubscribed-failed"),
     pytest.param(None, False, "failed", id="no-code-failed"),
-])
+]
+REPORT_TIMES = [pytest.param(False, id="after-the-id-was-stored"),
+                pytest.param(True, id="before-the-id-was-stored")]
+
+
+@pytest.mark.parametrize("early", REPORT_TIMES)
+@pytest.mark.parametrize(("code", "whatsapp", "outcome"), REPORTED_FAILURES)
 def test_a_reported_failure_is_retried_or_final_by_its_code(
         client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
-        code: int | None, whatsapp: bool, outcome: str) -> None:
-    reply = _sent_reply(client, dispatcher, whatsapp)
-    first_sid = reply.external_id
-    post_twilio(client, STATUS, status_form(first_sid, "undelivered", code))
-    db.session.refresh(reply)
+        code: int | None, whatsapp: bool, outcome: str, early: bool) -> None:
+    reply, first_sid = _reply_reported(client, dispatcher, fake_twilio, code,
+                                       whatsapp=whatsapp, early=early)
     case = reply.case
     if outcome == "failed":
         assert reply.status == DeliveryStatus.FAILED
         assert case.delivery_failed_at is not None and str(code or "failed") in case.delivery_error
         return
     assert reply.status == DeliveryStatus.QUEUED and reply.next_attempt_at > utcnow()
+    assert reply.external_id is None and reply.attempts == 1
     assert case.delivery_failed_at is None and str(code) in (reply.last_error or "")
     _due_now(reply)
     dispatcher.run_once()
@@ -146,20 +186,29 @@ def test_late_reports_on_the_failed_copy_leave_the_retry_alone(
     assert reply.status == DeliveryStatus.QUEUED
 
 
+@pytest.mark.parametrize("early", REPORT_TIMES)
 def test_a_reported_failure_is_final_after_the_last_try(
-        client: FlaskClient, dispatcher: Dispatcher) -> None:
-    reply = _sent_reply(client, dispatcher)
+        client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+        early: bool) -> None:
+    reply, _sid = _reply_reported(client, dispatcher, fake_twilio, 30003, early=early)
     for _ in range(delivery.DELIVERY_TRIES - 1):
-        post_twilio(client, STATUS, status_form(reply.external_id, "undelivered", 30003))
-        db.session.refresh(reply)
         assert reply.status == DeliveryStatus.QUEUED
         _due_now(reply)
-        dispatcher.run_once()
-    post_twilio(client, STATUS, status_form(reply.external_id, "undelivered", 30003))
-    db.session.refresh(reply)
+        if early:
+            fake_twilio.before_answering = lambda sid: post_twilio(
+                client, STATUS, status_form(sid, "undelivered", 30003))
+            dispatcher.run_once()
+            fake_twilio.before_answering = None
+        else:
+            dispatcher.run_once()
+            post_twilio(client, STATUS, status_form(reply.external_id, "undelivered", 30003))
+        db.session.refresh(reply)
     assert reply.status == DeliveryStatus.FAILED
     assert reply.attempts == delivery.DELIVERY_TRIES
+    bodies = [message.get("Body") for message in fake_twilio.sent_messages()]
+    assert bodies.count("ردّنا") == delivery.DELIVERY_TRIES
     assert "30003" in (reply.case.delivery_error or "")
+    assert _count(PendingStatus) == 0
 
 
 # --- STOP and START: Twilio's own opt-out and Sawti's ------------------------------------

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from bot.messages import Speaker
-from casework import accounts, info
+from casework import accounts, cases, info
 from casework.models import (
     Attachment,
     AuditEvent,
@@ -454,6 +454,108 @@ def test_an_unreachable_caller_shows_on_a_case(
     event = db.session.scalars(select(AuditEvent).where(
         AuditEvent.action == "voice.unreachable")).one()
     assert event.case_id == case.id
+
+
+def _later_call_back(client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+                     steps: tuple[str, ...]) -> Call:
+    """The person rings again; the call-back is placed and ``steps`` happen on it."""
+    call = _called_back(client, dispatcher, fake_twilio)
+    placed = fake_twilio.placed_calls()[-1]
+    for step in steps:
+        if step in ("person", "voicemail"):
+            who = "human" if step == "person" else "machine"
+            call.status(client, "in-progress")
+            _xml(call.post(client, "answer", **answered_by(placed, who)))
+        elif step == "record":
+            _xml(call.post(client, "menu", Digits="1"))
+            _xml(call.post(client, "recorded", **_recording(fake_twilio)))
+        elif step == "record-hang-up":
+            _xml(call.post(client, "menu", Digits="1"))
+            _xml(call.post(client, "recorded", **_recording(fake_twilio), Digits="hangup"))
+        elif step == "information":
+            _xml(call.post(client, "menu", Digits="3"))
+        elif step == "completed":
+            call.status(client, "completed", CallDuration="40")
+        else:
+            call.status(client, step)  # the call ended unanswered
+    return call
+
+
+# (the case the person had before the later call-back: one opened for their missed call, or
+# the complaint they recorded earlier; what happens on the later call-back; whether that case
+# is closed by the system; whether it is linked to the case the new recording opened)
+LATER_CALL_BACKS = [
+    pytest.param("missed-call", ("person", "record", "completed"), True, True,
+                 id="missed-call-case-reached-and-recorded"),
+    pytest.param("missed-call", ("person", "record-hang-up", "completed"), True, True,
+                 id="missed-call-case-reached-hung-up-while-recording"),
+    pytest.param("missed-call", ("person", "information", "completed"), True, False,
+                 id="missed-call-case-reached-heard-information"),
+    pytest.param("missed-call", ("person", "completed"), True, False,
+                 id="missed-call-case-reached-hung-up-at-the-menu"),
+    pytest.param("missed-call", ("voicemail", "completed"), False, False,
+                 id="missed-call-case-voicemail-again"),
+    pytest.param("missed-call", ("no-answer",), False, False,
+                 id="missed-call-case-not-answered-again"),
+    pytest.param("missed-call", ("busy",), False, False, id="missed-call-case-busy-again"),
+    pytest.param("complaint", ("person", "record", "completed"), False, False,
+                 id="complaint-case-left-to-officers"),
+    pytest.param("complaint", ("person", "completed"), False, False,
+                 id="complaint-case-reached-left-to-officers"),
+]
+
+
+@pytest.mark.parametrize(("earlier", "steps", "closed", "linked"), LATER_CALL_BACKS)
+def test_a_missed_call_case_is_closed_once_the_person_is_reached(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio, earlier: str,
+    steps: tuple[str, ...], closed: bool, linked: bool,
+) -> None:
+    """The case opened because someone could not be called back needs no action once a later
+    call-back reaches them: the system closes it, saying so, and links it to the case their
+    recording opened; a case with the person's own message is left to officers."""
+    if earlier == "missed-call":
+        _never_answered(client, dispatcher, fake_twilio)
+    else:
+        first, _complaint = _voice_case(client, dispatcher, fake_twilio)
+        first.message.created_at = utcnow() - timedelta(hours=2)  # its call-back long past
+        db.session.commit()
+    case = db.session.scalars(select(Case)).one()
+    status, messages = case.status, {message.id for message in case.messages}
+    call = _later_call_back(client, dispatcher, fake_twilio, steps)
+    assert call.message.case_id == case.id  # the call-back was made on that case
+    db.session.expire_all()
+    later = db.session.scalars(select(Case).where(Case.id != case.id)).all()
+    recorded = any(step.startswith("record") for step in steps)
+    assert len(later) == (1 if recorded else 0)  # a recording after a call-back opens a case
+    assert messages | {call.message.id} == {message.id for message in case.messages}
+    closings = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.case_id == case.id, AuditEvent.action == "case.closed")).all()
+    if not closed:
+        assert (case.status, case.closed_at, case.merged_into_id) == (status, None, None)
+        assert closings == [] and cases.resolution(db.session, case) is None
+        return
+    assert case.status == "closed" and case.closed_at is not None and case.resolution is None
+    [closing] = closings
+    assert closing.actor == "system" and closing.details["caller_reached"] is True
+    assert closing.details["message_id"] == call.message.id
+    assert closing.details["status"] == [status, "closed"]
+    assert call.message.status == DeliveryStatus.DELIVERED
+    if not linked:
+        assert case.merged_into_id is None
+        assert cases.resolution(db.session, case) == cases.Resolution(None, caller_reached=True)
+        return
+    [new_case] = later
+    assert case.merged_into_id == new_case.id
+    assert cases.resolution(db.session, case) == cases.Resolution(None, new_case)
+    assert [message.kind for message in new_case.messages if message.direction == "in"] == \
+        ["voice"]
+    merged = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action.in_(["case.merged", "case.merge_received"]))
+        .order_by(AuditEvent.id)).all()
+    assert [(event.action, event.case_id, event.actor) for event in merged] == [
+        ("case.merged", case.id, "system"), ("case.merge_received", new_case.id, "system")]
+    assert merged[0].details["into_reference"] == new_case.reference
+    assert merged[1].details["from_reference"] == case.reference
 
 
 def test_answered_call_is_delivered(client: FlaskClient, dispatcher: Dispatcher,

@@ -10,10 +10,11 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from casework import cases, info, queue
+from casework import audit, cases, info, queue
 from casework.models import (
     ApiToken,
     Case,
+    CaseStatus,
     InfoAnswer,
     InfoEntry,
     Message,
@@ -197,7 +198,8 @@ def test_triage_reply_note_refer_close_reopen(
     ("merged", "Merged into {into}"),
     ("bulk-duplicate", "Merged into {into}"),
     ("information-line", "Answered automatically by the information line (next_distribution)"),
-], ids=["closed", "merged", "bulk-duplicate", "information-line"])
+    ("caller-reached", "The person was reached on a later call-back"),
+], ids=["closed", "merged", "bulk-duplicate", "information-line", "caller-reached"])
 def test_the_resolution_is_given_for_every_way_of_closing(
     api: Callable[..., ApiClient], new_case: Callable[..., Case], how: str, expected: str,
 ) -> None:
@@ -209,6 +211,10 @@ def test_the_resolution_is_given_for_every_way_of_closing(
         cases.merge(db.session, officer.user, case, into.reference, utcnow())
     elif how == "bulk-duplicate":
         queue.bulk_close_duplicate(db.session, officer.user, [case.id], into.reference)
+    elif how == "caller-reached":  # as channels.twilio_voice.caller_reached closes it
+        case.status, case.closed_at = CaseStatus.CLOSED, utcnow()
+        audit.record(db.session, "case.closed", case=case, caller_reached=True)
+        db.session.commit()
     else:
         entry = InfoEntry(code="next_distribution", answer_ar="قريباً")
         answer = InfoAnswer(case=case, entry=entry, channel="simulator")
