@@ -1,0 +1,137 @@
+"""The lexicon alone on phrasings the labelled sets lack: dialect (Syrian, Iraqi, Gulf),
+Arabizi, euphemisms and indirect wordings, each with hard negatives that must not flag.
+Every row is a rule's reason to exist; a row that fails names the rules that matched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from casework.triage import Lexicon, load_lexicon
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return load_lexicon(ROOT / "config" / "triage.yaml")
+
+
+# (id, message, sensitive, urgent) — the lexicon alone, without the statistical model.
+URGENT = [
+    # dying, in the feminine, Iraqi «د», and Arabizi with doubled vowels
+    ("dying-feminine", "امي عم تموت وما حدا عم يساعدنا", False, True),
+    ("dying-iraqi", "الطفله دتموت من الحراره", False, True),
+    ("dying-arabizi", "ibni 3am ymoot w ma fi doctor", False, True),
+    ("dying-english", "my grandmother is dying in the tent", False, True),
+    # breathing with any dialect's «can»: Iraqi «يكدر» written with ك, Arabizi, English
+    ("breathing-iraqi-kaf", "هسه ابوي ما يكدر يتنفس", False, True),
+    ("breathing-not-well", "الطفل وجهو ازرق وما عم يتنفس منيح", False, True),
+    ("breathing-barely", "my son can barely breathe since the morning", False, True),
+    ("breathing-arabizi", "binti ma 2adra tetnaffas", False, True),
+    # gravely ill with no care, or a condition named critical
+    ("ill-no-doctor-iraqi", "ابوي مريض كلش وماكو طبيب بالمخيم", False, True),
+    ("ill-no-money", "جوزي تعبان كتير وما عنا مصاري ناخدو عالدكتور", False, True),
+    ("ill-english", "my father is very sick and nobody comes, please send a doctor", False, True),
+    ("ill-arabizi", "emmi mareeda kteer w ma fi daktor", False, True),
+    ("critical", "حالتها خطيرة وتحتاج عملية بسرعة", False, True),
+    # pregnancy with pain or bleeding
+    ("pregnant-pain", "مرتي حامل بالشهر التاسع وصارلها وجع من الصبح", False, True),
+    ("pregnant-bleeding", "زوجتي حامل وبلشت تنزف", False, True),
+    ("pregnant-english", "my wife is pregnant and bleeding", False, True),
+    # injuries, poison swallowed by any person of the verb
+    ("injured-accident", "انقلبت سيارة قرب المخيم وفي جرحى", False, True),
+    ("injured-head", "ابني وقع من الدرج وراسو مفتوح", False, True),
+    ("kerosene-feminine", "بنتي شربت كاز بالغلط", False, True),
+    ("bleach-english", "my boy drank bleach", False, True),
+    # fire in Arabizi and English
+    ("fire-arabizi", "el 5ime 3am t7tere2 fiha wlad", False, True),
+    ("fire-english", "there is a big fire in the tents next to ours", False, True),
+    ("fire-iraqi", "شبت نار بالخيمة اللي جنبنا", False, True),
+    # thoughts of suicide, said as «ما عاد بدي عيش» or of someone else (urgent and sensitive)
+    ("suicide-no-longer", "ما عاد بدي عيش، تعبت من كل شي", True, True),
+    ("suicide-gulf", "والله ما ابي اعيش", True, True),
+    ("suicide-arabizi", "ma 3ad baddi 3ish khalas", True, True),
+    ("suicide-attempt", "اختي حاولت تنتحر مبارح", True, True),
+    ("suicide-english", "i dont see any reason to keep living", True, True),
+]
+
+SENSITIVE = [
+    # bribes: «اكرامية», «حلوان» in Arabizi, Iraqi «حق الچاي», a "tip"
+    ("bribe-ikramiya-arabizi", "gal lazem tintee ikramiya 7atta yktib ismak", True, False),
+    ("bribe-tea-iraqi", "المسؤول يريد حق الچاي حتى يسجلنا", True, False),
+    ("bribe-tip", "the guy at distribution wanted a tip before giving us the voucher", True,
+     False),
+    ("bribe-helwan-arabizi", "talab 7ilwan la y7ot esmna", True, False),
+    ("queue-for-money", "بيطلب مصاري من الناس بالسر مشان يقدم دورهم", True, False),
+    # sex for aid: a price left unsaid, a woman told to come alone, to be "nice"
+    ("price-unsaid", "الموظف بدو مقابل حتى يسجلني وانا ارملة", True, False),
+    ("price-unsaid-iraqi", "يريد مقابل حتى يطلع اسمي", True, False),
+    ("come-alone", "طلب مني اروح لعندو لحالي عالمكتب بعد الدوام", True, False),
+    ("come-alone-iraqi", "گال تعالي للمكتب وحدج", True, False),
+    ("be-nice", "they told my sister she gets the cash only if she is nice to the manager", True,
+     False),
+    ("harass-arabizi-e", "wa7ed mn el lajna 3am yet7arash b binti", True, False),
+    ("follows-girl-arabizi", "wa7ed 3am yla7e2 binti kel yom", True, False),
+    # confidentiality: a story exposed, a number given out
+    ("exposed-story", "موظف الحماية فضح قصتي قدام الجيران", True, False),
+    ("number-given-out", "عطوا اسمي ورقم تلفوني للناس وصار الكل يعرف شو مشكلتي", True, False),
+    # retaliation in the second person
+    ("retaliation-you", "الموظف قلي اذا بتشتكي ما رح تشوف مساعدة بعد اليوم", True, False),
+    # fraud: signing for more than given, the dead still drawing aid
+    ("signed-for-more", "يوقعونا على استلام مبلغ ١٠٠ دولار ويعطونا ٥٠ بس", True, False),
+    ("ghosts-cashed", "اسماء ناس ميتين بعدها بالقوائم وحدا عم يقبض عنهم", True, False),
+    # violence at home (GBV)
+    ("dv-locked-in", "زوجي قفل علي الباب وما بيخليني اطلع", True, False),
+    ("dv-iraqi", "رجلي يبسطني كل يوم", True, False),
+    ("dv-card-taken", "my husband beats me and took my card", True, False),
+]
+
+# Ordinary messages close to the new patterns: none may flag.
+HARD_NEGATIVES = [
+    ("asthma-not-urgent", "ابني عنده ربو وبدنا موعد بالعيادة", False, False),
+    ("smell-hard-to-breathe", "ريحة الحمامات ما منقدر نتنفس منها", False, False),
+    ("sick-got-better", "امي كانت مريضة كتير الشهر الماضي والحمد لله صارت منيحة", False, False),
+    ("pregnant-vitamins", "انا حامل ومحتاجة فيتامينات ومتابعة", False, False),
+    ("pregnant-back-pain-appointment", "مرتي حامل وعندها وجع ظهر بدها موعد", False, False),
+    ("small-scrape", "بنتي طاحت بالمدرسه وانجرحت شوي بركبتها، المعلمه عالجتها", False, False),
+    ("fire-last-year", "الحريق اللي صار السنة الماضية ما عوضونا عنه", False, False),
+    ("fire-extinguisher", "we need a fire extinguisher in every block", False, False),
+    ("my-own-number", "I gave my phone number to the volunteer for SMS alerts", False, False),
+    ("number-to-call-me", "عطوا رقمي للمستوصف مشان يتصلو فيني بالموعد", False, False),
+    ("tea-in-basket", "السلة ما فيها شاي ولا سكر هالمرة", False, False),
+    ("turn-in-queue", "دورنا بالتوزيع تأخر كتير", False, False),
+    ("sign-receipt", "وقعنا على ورقة الاستلام وأخدنا السلة كاملة", False, False),
+    ("husband-detained", "زوجي معتقل من سنتين وما بعرف عنه شي", False, False),
+    ("complain-how", "اذا بدي اشتكي على التأخير لمين بحكي؟", False, False),
+    ("go-alone-clinic", "امي كبيرة وما بتقدر تروح لحالها عالمستوصف", False, False),
+    ("live-here-question", "كيف بقدر عيش بمخيم تاني قريب من اهلي؟", False, False),
+]
+
+
+def _check(lexicon: Lexicon, text: str, sensitive: bool, urgent: bool) -> None:
+    assessment = lexicon.assess(text)
+    assert (assessment.sensitive, assessment.urgent) == (sensitive, urgent), \
+        [(hit.rule, hit.words) for hit in assessment.hits if hit.flag]
+
+
+@pytest.mark.parametrize(("label", "text", "sensitive", "urgent"), URGENT,
+                         ids=[row[0] for row in URGENT])
+def test_urgent_phrasings(lexicon: Lexicon, label: str, text: str, sensitive: bool,
+                          urgent: bool) -> None:
+    _check(lexicon, text, sensitive, urgent)
+
+
+@pytest.mark.parametrize(("label", "text", "sensitive", "urgent"), SENSITIVE,
+                         ids=[row[0] for row in SENSITIVE])
+def test_sensitive_phrasings(lexicon: Lexicon, label: str, text: str, sensitive: bool,
+                             urgent: bool) -> None:
+    _check(lexicon, text, sensitive, urgent)
+
+
+@pytest.mark.parametrize(("label", "text", "sensitive", "urgent"), HARD_NEGATIVES,
+                         ids=[row[0] for row in HARD_NEGATIVES])
+def test_hard_negatives_do_not_flag(lexicon: Lexicon, label: str, text: str, sensitive: bool,
+                                    urgent: bool) -> None:
+    _check(lexicon, text, sensitive, urgent)
