@@ -55,6 +55,25 @@ URGENT = [
     ("suicide-arabizi", "ma 3ad baddi 3ish khalas", True, True),
     ("suicide-attempt", "اختي حاولت تنتحر مبارح", True, True),
     ("suicide-english", "i dont see any reason to keep living", True, True),
+    ("suicide-arabizi-mout", "bdi mout w ma fi shi y5allini 3ish", True, True),
+    ("suicide-rest-from-life", "ما في فايدة من حياتي وبدي ارتاح من كل شي", True, True),
+    ("suicide-ending-it-all", "I am thinking of ending it all tonight", True, True),
+    # falls, wells, broken limbs, blood vomited, a weak or limp baby, someone lying still
+    ("well-gulf", "ولدي طاح في البير ونحاول نطلعه", False, True),
+    ("well-english", "my child fell into the well", False, True),
+    ("fall-cannot-get-up", "امي طاحت وما تقدر تقوم", False, True),
+    ("broken-leg", "رجلها منكسرة من الصبح", False, True),
+    ("vomiting-blood", "ابوي يتقيأ دم", False, True),
+    ("vomiting-blood-arabizi", "bnti 3am tet2ayya damm", False, True),
+    ("diarrhoea-weak", "the baby has had diarrhea for three days and is very weak", False,
+     True),
+    ("not-feeding", "الطفل ما رضع من امس وصاير ذبلان", False, True),
+    ("lying-still", "جاري طايح بالارض وما يرد", False, True),
+    ("bleeding-not-stopped", "زوجتي ولدت بالخيمه وما وقف النزيف", False, True),
+    ("not-eaten-first-person", "انا ما اكلت من ثلاث ايام", False, True),
+    ("missing-hidden", "ابني مختفي من امبارح بالليل", True, True),
+    ("missing-arabizi", "binti ma raje3et mn el madrase la halla2", True, True),
+    ("armed-firing-now", "المسلحين دخلو عالمخيم وعم يطلقو نار", True, True),
 ]
 
 SENSITIVE = [
@@ -86,6 +105,20 @@ SENSITIVE = [
     ("dv-locked-in", "زوجي قفل علي الباب وما بيخليني اطلع", True, False),
     ("dv-iraqi", "رجلي يبسطني كل يوم", True, False),
     ("dv-card-taken", "my husband beats me and took my card", True, False),
+    # more sex for aid: photos asked, a teacher's night messages, "go out with me or else"
+    ("photos-arabizi", "el mas2oul talab menni soura la2ello w ba3den bysajelni", True, False),
+    ("photos-in-exchange", "he asked my daughter for pictures in exchange for her name", True,
+     False),
+    ("teacher-night-messages", "المدرس تبع المركز عم يبعت لبنتي رسائل غريبة بالليل", True,
+     False),
+    ("touched-hand", "الموظف لمس ايدي وقت عطاني الكرت", True, False),
+    ("go-out-or-else", "قال اذا ما بتطلعي معي ما رح اعطيكي شي", True, False),
+    # money pocketed, aid sold in Arabizi, contempt, exposure
+    ("pocketed", "قبض مني ٥٠ الف حتى يثبت اسمي", True, False),
+    ("card-sold-arabizi", "el shawish byeb3 el kart b 50 alf", True, False),
+    ("you-dont-deserve", "الموظفة قالت انتو العراقيين ما بتستاهلو", True, False),
+    ("told-everyone-i-complained", "المسؤول قال للجميع انو انا اشتكيت عليه", True, False),
+    ("photos-posted", "حطو صورنا عالفيسبوك بدون ما يسألونا", True, False),
 ]
 
 # Ordinary messages close to the new patterns: none may flag.
@@ -107,6 +140,13 @@ HARD_NEGATIVES = [
     ("complain-how", "اذا بدي اشتكي على التأخير لمين بحكي؟", False, False),
     ("go-alone-clinic", "امي كبيرة وما بتقدر تروح لحالها عالمستوصف", False, False),
     ("live-here-question", "كيف بقدر عيش بمخيم تاني قريب من اهلي؟", False, False),
+    ("photos-seen", "شفنا صور التوزيع عالفيسبوك، شكرا الكم", False, False),
+    ("bleeding-stopped", "النزيف وقف والحمد لله صارت احسن", False, False),
+    ("door-broken", "باب الخيمة منكسر وبدنا واحد جديد", False, False),
+    ("staff-not-answering", "الموظف ما يرد على التلفون من اسبوع", False, False),
+    ("walks-with-a-limp", "my father walks with a limp and needs a wheelchair", False, False),
+    ("mild-diarrhoea", "ابني عنده اسهال خفيف بدنا دوا من المستوصف", False, False),
+    ("received-cash", "قبضنا المبلغ بالكرت هالشهر بس كان ناقص", False, False),
 ]
 
 
