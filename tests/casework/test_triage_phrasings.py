@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from casework.triage import Lexicon, load_lexicon
+from casework.triage import Lexicon, load_lexicon, word_forms
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -147,6 +147,29 @@ HARD_NEGATIVES = [
     ("walks-with-a-limp", "my father walks with a limp and needs a wheelchair", False, False),
     ("mild-diarrhoea", "ابني عنده اسهال خفيف بدنا دوا من المستوصف", False, False),
     ("received-cash", "قبضنا المبلغ بالكرت هالشهر بس كان ناقص", False, False),
+    ("years-are-not-a-sect", "بنتي عمرها ٤ سنين ومو عم تروح عالروضة", False, False),
+]
+
+# «و» and «ف» come off the two-letter words that begin phrases, and only those.
+SHORT_WORDS = [
+    ("and-not", "وما", "ما"),
+    ("so-not", "فما", "ما"),
+    ("and-progressive", "وعم", "عم"),
+    ("and-not-iraqi", "ومو", "مو"),
+    ("and-there-is", "وفي", "في"),
+]
+NOT_SHORT_WORDS = [
+    ("when", "لما", "ما"),
+    ("as", "كما", "ما"),
+    ("with-what", "بما", "ما"),
+    ("about-what", "عما", "ما"),
+]
+
+# The same phrases after «و»: whatever the first word, the message means the same.
+AFTER_AND = [
+    ("and-nothing-left", "صارلنا يومين وما ضل عنا شي بالبيت", False, True),
+    ("nowhere-to-go", "طلعنا من البيت وما عنا وين نروح", False, True),
+    ("and-blood-now", "وقع ابني وعم يطلع دم من انفو", False, True),
 ]
 
 
@@ -174,4 +197,23 @@ def test_sensitive_phrasings(lexicon: Lexicon, label: str, text: str, sensitive:
                          ids=[row[0] for row in HARD_NEGATIVES])
 def test_hard_negatives_do_not_flag(lexicon: Lexicon, label: str, text: str, sensitive: bool,
                                     urgent: bool) -> None:
+    _check(lexicon, text, sensitive, urgent)
+
+
+@pytest.mark.parametrize(("label", "token", "stem"), SHORT_WORDS,
+                         ids=[row[0] for row in SHORT_WORDS])
+def test_and_comes_off_short_words(label: str, token: str, stem: str) -> None:
+    assert stem in word_forms(token)
+
+
+@pytest.mark.parametrize(("label", "token", "stem"), NOT_SHORT_WORDS,
+                         ids=[row[0] for row in NOT_SHORT_WORDS])
+def test_other_clitics_stay_on_short_words(label: str, token: str, stem: str) -> None:
+    assert stem not in word_forms(token)
+
+
+@pytest.mark.parametrize(("label", "text", "sensitive", "urgent"), AFTER_AND,
+                         ids=[row[0] for row in AFTER_AND])
+def test_phrases_after_and(lexicon: Lexicon, label: str, text: str, sensitive: bool,
+                           urgent: bool) -> None:
     _check(lexicon, text, sensitive, urgent)
