@@ -74,6 +74,18 @@ URGENT = [
     ("missing-hidden", "ابني مختفي من امبارح بالليل", True, True),
     ("missing-arabizi", "binti ma raje3et mn el madrase la halla2", True, True),
     ("armed-firing-now", "المسلحين دخلو عالمخيم وعم يطلقو نار", True, True),
+    # indirect suicide: sleep and not wake, go for ever, pills taken
+    ("suicide-sleep-not-wake", "خلاص تعبت بدي نام وما اصحى", True, True),
+    ("suicide-gone-forever", "ابي اروح للابد ولا ارجع", True, True),
+    ("suicide-pills", "I want to disappear forever, I took a lot of pills", True, True),
+    # thirst and hunger worded otherwise, a newborn that does not cry, fire, bad water
+    ("thirst-iraqi-plural", "الماي مقطوع والجهال عطاشى", False, True),
+    ("nothing-to-feed", "we have nothing to feed the baby", False, True),
+    ("newborn-not-crying", "ولدت بالخيمة والجنين ما عم يبكي", False, True),
+    ("fire-held", "النار ماسكة بالخيمة", False, True),
+    ("tank-water-arabizi", "wlad 3am ystafrgo kellon ba3d ma shrbo mn el khazzan", False, True),
+    ("intruders-now", "some men are trying to get into our tent at night right now", False,
+     True),
 ]
 
 SENSITIVE = [
@@ -119,6 +131,11 @@ SENSITIVE = [
     ("you-dont-deserve", "الموظفة قالت انتو العراقيين ما بتستاهلو", True, False),
     ("told-everyone-i-complained", "المسؤول قال للجميع انو انا اشتكيت عليه", True, False),
     ("photos-posted", "حطو صورنا عالفيسبوك بدون ما يسألونا", True, False),
+    ("hand-on-girls", "المشرف على التوزيع بيحط ايدو على كتاف البنات", True, False),
+    ("dirty-videos", "في شب من المنظمة بيبعت للبنات فيديوهات وسخة", True, False),
+    ("her-number-promised", "طلب منها رقم تلفونها ووعدها تاخذ سلة زيادة", True, False),
+    ("cut-per-family-arabizi", "el monazzame 3am ya5do 10 alaf mn kel 3ayle", True, False),
+    ("no-wasta-third-person", "اللي ما عنده واسطة ما ياخذ شي", True, False),
 ]
 
 # Ordinary messages close to the new patterns: none may flag.
@@ -148,6 +165,10 @@ HARD_NEGATIVES = [
     ("mild-diarrhoea", "ابني عنده اسهال خفيف بدنا دوا من المستوصف", False, False),
     ("received-cash", "قبضنا المبلغ بالكرت هالشهر بس كان ناقص", False, False),
     ("years-are-not-a-sect", "بنتي عمرها ٤ سنين ومو عم تروح عالروضة", False, False),
+    ("her-number-for-appointment", "اخدو رقم تلفونها حتى يتصلو فيها للموعد", False, False),
+    ("cold-not-an-emergency", "الطفل عنده زكام وسعلة خفيفة", False, False),
+    ("water-truck-late", "the water truck came late today", False, False),
+    ("newborn-clothes", "بدنا ملابس للمولود الجديد", False, False),
 ]
 
 # «و» and «ف» come off the two-letter words that begin phrases, and only those.
