@@ -61,6 +61,10 @@ NEGATION_REACH = 2  # how many words before a match a negation may stand
 _PREFIXES = ("وبال", "فبال", "وال", "بال", "فال", "كال", "ولل", "فلل", "لل", "عال", "ال",
              "ان", "و", "ف", "ب", "ل", "ك", "ع", "د")
 _MIN_STEM = 3
+# Two-letter words that begin the lexicon's phrases, often written after «و» or «ف»: «وما في
+# حليب» is «ما في حليب», «وعم ينزف» is «عم ينزف». Only these are short enough to be let off.
+_SHORT_STEMS = frozenset({"ما", "عم", "لا", "مو", "مش", "في", "رح"})
+_SHORT_STEM_PREFIXES = frozenset({"و", "ف"})  # not «ل», «ب», «ك», «ع»: «لما», «بما», «كما», «عما»
 # Prefixes of the present tense, with the dialects' «ب»: «نقتلكم» → «قتلكم», «بيضرب» → «ضرب».
 _VERB_PREFIXES = ("بي", "بت", "بن", "ي", "ت", "ن", "ا")
 _MIN_VERB_STEM = 3
@@ -359,7 +363,10 @@ def word_forms(token: str) -> tuple[str, ...]:
     clitics, verbs = (_LATIN_PREFIXES, _LATIN_VERB_PREFIXES) if latin else (
         _PREFIXES, _VERB_PREFIXES)
     stems = [token] + [token[len(prefix):] for prefix in clitics
-                       if token.startswith(prefix) and len(token) - len(prefix) >= _MIN_STEM]
+                       if token.startswith(prefix) and (len(token) - len(prefix) >= _MIN_STEM
+                                                        or (prefix in _SHORT_STEM_PREFIXES
+                                                            and token[len(prefix):]
+                                                            in _SHORT_STEMS))]
     forms = dict.fromkeys(stems)
     for stem in stems:
         forms.update(dict.fromkeys(stem[len(prefix):] for prefix in verbs
