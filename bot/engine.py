@@ -211,9 +211,48 @@ def current_state(turn: Turn) -> State:
     state = State(contact.dialogue_state)
     timeout = (turn.settings.survey_timeout if state in SURVEY_STATES
                else turn.settings.question_timeout)
-    if updated is None or turn.now - updated > timeout:
+    if updated is None:
         return State.IDLE
-    return state
+    if turn.now - updated <= timeout or _late_answer(turn, state, updated):
+        return state
+    return State.IDLE
+
+
+# The follow-up questions a late reply may still answer (the survey has its own long timeout).
+LATE_ANSWER_STATES = frozenset({State.AWAITING_LOCATION, State.AWAITING_CONSENT,
+                                State.AWAITING_INFO_FEEDBACK})
+
+
+def _late_answer(turn: Turn, state: State, asked_at: datetime) -> bool:
+    """A reply that is only an answer («1», «نعم», «حلب») to a question that timed out, while
+    its case is open and within the attach window: the person is answering it, late (a first
+    message of «1» must not become a case of its own). Anything longer may be a new message."""
+    if state not in LATE_ANSWER_STATES or turn.now - asked_at > turn.settings.attach_window \
+            or _case_of_dialogue(turn) is None:
+        return False
+    key = normalize_for_matching(turn.message.body or "")
+    if not key or turn.message.attachments or turn.message.kind == "location":
+        return False
+    if _is_a_choice_number(key):
+        return True
+    if state is State.AWAITING_LOCATION:
+        return _place_named_exactly(turn.settings.org_data, key) is not None
+    return yes_or_no(key) is not None
+
+
+def _is_a_choice_number(key: str) -> bool:
+    """One or two digits, perhaps after «رقم» or "number": a try at a numbered choice."""
+    number = _without_number_word(key)
+    return number.isdigit() and len(number) <= CHOICE_DIGITS
+
+
+def _only_a_choice(message: Message) -> bool:
+    """A message that is only a number, a yes or a no («1», «نعم», «لا»): an answer to some
+    question, with nothing in it to open a case about."""
+    key = normalize_for_matching(message.body or "")
+    if not key or message.attachments or message.kind == "location":
+        return False
+    return _is_a_choice_number(key) or yes_or_no(key) is not None
 
 
 def _confused(turn: Turn, state: State, key: str) -> bool:
@@ -298,8 +337,7 @@ def match_location(org_data: OrgData, key: str) -> Location | None:
     if key.isdigit():
         index = int(key) - 1
         return governorates[index] if 0 <= index < len(governorates) else None
-    places = (*governorates, *(district for governorate in governorates
-                               for district in governorate.districts))
+    places = _places(org_data)
     exact = next((place for place in places if key in place.match_keys()), None)
     words = key.split()
     if exact is not None or len(words) > LOCATION_ANSWER_WORDS:
@@ -308,6 +346,17 @@ def match_location(org_data: OrgData, key: str) -> Location | None:
                                                 for name in place.match_keys())]
     names = {place.name_en for place in named}  # a district may share its governorate's name
     return named[0] if len(names) == 1 else None
+
+
+def _places(org_data: OrgData) -> tuple[Location, ...]:
+    governorates = org_data.governorates
+    return (*governorates, *(district for governorate in governorates
+                             for district in governorate.districts))
+
+
+def _place_named_exactly(org_data: OrgData, key: str) -> Location | None:
+    """The governorate or district whose name (or alias) is the whole answer."""
+    return next((place for place in _places(org_data) if key in place.match_keys()), None)
 
 
 NUMBER_WORDS = _keys("رقم", "الرقم", "number", "no")
@@ -393,6 +442,13 @@ def open_or_add_to_case(turn: Turn) -> None:
         _add(turn)
         return
     if _answered_in_kind(turn):
+        return
+    if _only_a_choice(turn.message):
+        # «1» or «نعم» answering a question long gone: kept (with no case), and the person is
+        # asked for the message itself. A place name alone may start a complaint: it opens one.
+        turn.say(turn.speaker._("We are not sure what this reply answers. Please write your "
+                                "complaint, question or feedback in a few words, or send a "
+                                "voice note."), "prompt")
         return
     case = intake.open_case(turn.session, turn.contact, turn.message,
                             turn.settings.org_data.grid, turn.now)

@@ -13,6 +13,12 @@ A person who says they did not understand («ما فهمت», «شو يعني؟�
 the information line's answer did not help them (as 2, an officer explains), and the location
 or consent question is asked once more in simpler words.
 
+A question is forgotten after ``DialogueSettings.question_timeout``, except by a message that
+is only an answer to it («1», «نعم», «حلب»), while its case is open and within the attach
+window: that message arrives in the question's state. With no case to add it to, a message
+that is only a number, a yes or a no opens none: it is kept, and the person is asked to write
+their complaint or question.
+
 The satisfaction survey is sent by a scheduled job (``casework.survey``), which puts the
 contact in ``AWAITING_SURVEY``; an answer of 3 leads to ``AWAITING_REOPEN``. Anything that is
 not an answer there is handled as in ``IDLE``: a survey answer never opens a case, and a new
