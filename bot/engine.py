@@ -11,12 +11,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.messages import Speaker
 from bot.states import QUESTIONS, SURVEY_STATES, Event, Next, State, transition_for
 from casework import audit, deadlines, faq, info, intake, notifications, survey, triage
-from casework.models import Case, CaseStatus, Contact, InfoAnswer, InfoEntry, Message
+from casework.models import (
+    Case,
+    CaseStatus,
+    Contact,
+    Direction,
+    InfoAnswer,
+    InfoEntry,
+    Message,
+)
 from casework.references import ReferenceCheck, asks_about_status, find_reference_query
 from casework.text import has_words, normalize_for_matching
 from casework.triage import Lexicon
@@ -58,6 +67,30 @@ COURTESY_WORDS = GREETING_WORDS | THANKS_WORDS | COURTESY_FILLER
 POLITE_WORDS = _keys("please", "pls", "plz", "thanks", "thank", "you", "لو", "سمحت", "من",
                      "فضلك", "شكرا", "اكيد", "أكيد", "طبعا", "sure", "الله", "يخليك",
                      "يخليكم")
+# «ما فهمت», «شو يعني؟», "I don't understand": said to a question, the person did not understand
+# it (or the answer before it). The message is these phrases and words around them only.
+CONFUSED_PHRASES = _keys(
+    "ما فهمت", "مافهمت", "ما فهمتش", "ما فهمنا", "مو فاهم", "مو فاهمه", "مو فاهمين", "مش فاهم",
+    "مش فاهمه", "مش فاهمين", "ما ني فاهم", "مني فاهم", "ماني فاهم", "لم افهم", "لا افهم",
+    "ما افهم", "ما عم افهم", "مو عم افهم", "مش عم افهم", "ما افتهمت", "ما فتهمت", "ما دا افهم",
+    "شو يعني", "يعني شو", "شو قصدك", "شو قصدكم", "شو قصدكن", "شو القصد", "شو المقصود",
+    "شو معناها", "شو معنى", "شنو يعني", "يعني شنو", "شنو قصدك", "شنو قصدكم", "شنو المقصود",
+    "شلون يعني", "ايش يعني", "وش يعني", "ايش قصدك", "ماذا تقصد", "ماذا تقصدون", "ماذا تعني",
+    "ماذا يعني", "ما المقصود", "ما معنى", "مو واضح", "مش واضح", "غير واضح", "مو مفهوم",
+    "مش مفهوم", "غير مفهوم", "شو", "شنو", "ايش", "don't understand", "dont understand",
+    "do not understand", "didn't understand", "didnt understand", "did not understand",
+    "don't get it", "dont get it", "what do you mean", "what does that mean",
+    "what does this mean", "what does it mean", "what", "huh", "not clear", "unclear",
+    "confused", "mish fahem", "mo fahem", "ma fhmt", "ma fhemt", "shu ya3ni", "sho ya3ni")
+CONFUSED_FILLER = _keys(
+    "والله", "يا", "اخي", "اختي", "خيو", "عفوا", "اسف", "اسفه", "معلش", "معليش", "لا", "بس",
+    "يعني", "شي", "شيء", "ابدا", "كتير", "كثير", "منيح", "عليكم", "عليك", "عليكن", "منكم", "منك",
+    "السؤال", "الجواب", "الرد", "الرساله", "الكلام", "هاد", "هذا", "هذه", "هاي", "sorry", "no",
+    "i", "am", "really", "but", "the", "question", "answer", "message", "it", "this", "that",
+    "you", "is", "please")
+_CONFUSED_PHRASES = sorted((tuple(phrase.split()) for phrase in CONFUSED_PHRASES), key=len,
+                           reverse=True)
+CONFUSED_WORDS = 8  # a longer message says more than that it was not understood
 # Answers that say nothing about the language a person reads (bot.conversation).
 STATUS_KEYWORDS = _keys("status", "case", "ref")
 
@@ -76,6 +109,25 @@ def yes_or_no(text: str) -> bool | None:
     return None
 
 
+def did_not_understand(key: str) -> bool:
+    """Whether the message only says the person did not understand («والله ما فهمت شي»,
+    «شو يعني؟», "sorry, I don't understand the question")."""
+    words = key.split()
+    if len(words) > CONFUSED_WORDS:
+        return False
+    found, start = False, 0
+    while start < len(words):
+        phrase = next((phrase for phrase in _CONFUSED_PHRASES
+                       if tuple(words[start:start + len(phrase)]) == phrase), None)
+        if phrase is not None:
+            found, start = True, start + len(phrase)
+        elif words[start] in CONFUSED_FILLER:
+            start += 1
+        else:
+            return False
+    return found
+
+
 def is_answer_word(key: str) -> bool:
     """A yes, a no or a status keyword, digits aside («STATUS 1234567»)."""
     words = " ".join(word for word in key.split() if not word.isdigit())
@@ -87,6 +139,8 @@ LINK_CHANNELS = frozenset({"telegram"})
 # A reply of this many digits or fewer to a numbered question is taken as a try at a choice;
 # a longer number (a phone number, an ID) is content.
 CHOICE_DIGITS = 2
+# The kind of a follow-up question asked again in simpler words (after «شو يعني؟»).
+REPHRASED_KIND = "question_simpler"
 
 
 @dataclass(frozen=True)
@@ -157,9 +211,70 @@ def current_state(turn: Turn) -> State:
     state = State(contact.dialogue_state)
     timeout = (turn.settings.survey_timeout if state in SURVEY_STATES
                else turn.settings.question_timeout)
-    if updated is None or turn.now - updated > timeout:
+    if updated is None:
         return State.IDLE
-    return state
+    if turn.now - updated <= timeout or _late_answer(turn, state, updated):
+        return state
+    return State.IDLE
+
+
+# The follow-up questions a late reply may still answer (the survey has its own long timeout).
+LATE_ANSWER_STATES = frozenset({State.AWAITING_LOCATION, State.AWAITING_CONSENT,
+                                State.AWAITING_INFO_FEEDBACK})
+
+
+def _late_answer(turn: Turn, state: State, asked_at: datetime) -> bool:
+    """A reply that is only an answer («1», «نعم», «حلب») to a question that timed out, while
+    its case is open and within the attach window: the person is answering it, late (a first
+    message of «1» must not become a case of its own). Anything longer may be a new message."""
+    if state not in LATE_ANSWER_STATES or turn.now - asked_at > turn.settings.attach_window \
+            or _case_of_dialogue(turn) is None:
+        return False
+    key = normalize_for_matching(turn.message.body or "")
+    if not key or turn.message.attachments or turn.message.kind == "location":
+        return False
+    if _is_a_choice_number(key):
+        return True
+    if state is State.AWAITING_LOCATION:
+        return _place_named_exactly(turn.settings.org_data, key) is not None
+    return yes_or_no(key) is not None
+
+
+def _is_a_choice_number(key: str) -> bool:
+    """One or two digits, perhaps after «رقم» or "number": a try at a numbered choice."""
+    number = _without_number_word(key)
+    return number.isdigit() and len(number) <= CHOICE_DIGITS
+
+
+def _only_a_choice(message: Message) -> bool:
+    """A message that is only a number, a yes or a no («1», «نعم», «لا»): an answer to some
+    question, with nothing in it to open a case about."""
+    key = normalize_for_matching(message.body or "")
+    if not key or message.attachments or message.kind == "location":
+        return False
+    return _is_a_choice_number(key) or yes_or_no(key) is not None
+
+
+def _confused(turn: Turn, state: State, key: str) -> bool:
+    """«ما فهمت» to a question: to the information line's answer, while it waits for
+    feedback; to the location or consent question, unless already asked in simpler words (then
+    it skips the question, as other text does)."""
+    if state is State.AWAITING_INFO_FEEDBACK:
+        return _info_awaiting(turn) is not None and did_not_understand(key)
+    if state in (State.AWAITING_LOCATION, State.AWAITING_CONSENT):
+        return did_not_understand(key) and not _asked_more_simply(turn)
+    return False
+
+
+def _asked_more_simply(turn: Turn) -> bool:
+    """Whether the last thing we sent this person was a question asked in simpler words."""
+    if turn.contact.id is None:
+        return False
+    last = turn.session.scalars(
+        select(Message.kind).where(Message.contact_id == turn.contact.id,
+                                   Message.direction == Direction.OUTBOUND)
+        .order_by(Message.id.desc()).limit(1)).first()
+    return last == REPHRASED_KIND
 
 
 def classify(turn: Turn, state: State) -> Event:
@@ -183,6 +298,8 @@ def classify(turn: Turn, state: State) -> Event:
     if state is State.AWAITING_REOPEN and _surveyed_case(turn) is not None \
             and yes_or_no(key) is not None:
         return Event.ANSWER
+    if _confused(turn, state, key):
+        return Event.CONFUSED
     if state is State.AWAITING_LOCATION and match_location(turn.settings.org_data, key):
         return Event.ANSWER
     if state is State.AWAITING_CONSENT and yes_or_no(key) is not None:
@@ -220,8 +337,7 @@ def match_location(org_data: OrgData, key: str) -> Location | None:
     if key.isdigit():
         index = int(key) - 1
         return governorates[index] if 0 <= index < len(governorates) else None
-    places = (*governorates, *(district for governorate in governorates
-                               for district in governorate.districts))
+    places = _places(org_data)
     exact = next((place for place in places if key in place.match_keys()), None)
     words = key.split()
     if exact is not None or len(words) > LOCATION_ANSWER_WORDS:
@@ -230,6 +346,17 @@ def match_location(org_data: OrgData, key: str) -> Location | None:
                                                 for name in place.match_keys())]
     names = {place.name_en for place in named}  # a district may share its governorate's name
     return named[0] if len(names) == 1 else None
+
+
+def _places(org_data: OrgData) -> tuple[Location, ...]:
+    governorates = org_data.governorates
+    return (*governorates, *(district for governorate in governorates
+                             for district in governorate.districts))
+
+
+def _place_named_exactly(org_data: OrgData, key: str) -> Location | None:
+    """The governorate or district whose name (or alias) is the whole answer."""
+    return next((place for place in _places(org_data) if key in place.match_keys()), None)
 
 
 NUMBER_WORDS = _keys("رقم", "الرقم", "number", "no")
@@ -315,6 +442,13 @@ def open_or_add_to_case(turn: Turn) -> None:
         _add(turn)
         return
     if _answered_in_kind(turn):
+        return
+    if _only_a_choice(turn.message):
+        # «1» or «نعم» answering a question long gone: kept (with no case), and the person is
+        # asked for the message itself. A place name alone may start a complaint: it opens one.
+        turn.say(turn.speaker._("We are not sure what this reply answers. Please write your "
+                                "complaint, question or feedback in a few words, or send a "
+                                "voice note."), "prompt")
         return
     case = intake.open_case(turn.session, turn.contact, turn.message,
                             turn.settings.org_data.grid, turn.now)
@@ -460,6 +594,26 @@ def ask_again(turn: Turn) -> None:
     turn.say(body, "question")
 
 
+def ask_more_simply(turn: Turn) -> None:
+    """«شو يعني؟» to the location or consent question: keep it on the case, and ask once more
+    in simpler words, saying why we ask and that the person need not answer."""
+    turn.case = _case_of_dialogue(turn) or intake.current_case(
+        turn.session, turn.contact, turn.now, turn.settings.attach_window)
+    if turn.case is not None:
+        intake.attach(turn.case, turn.message, turn.now)
+    speaker = turn.speaker
+    if turn.state is State.AWAITING_LOCATION:
+        example = turn.settings.org_data.governorates[0].name(speaker.language)
+        body = speaker._("No problem. We ask where you live so that the team in your area can "
+                         "help you. Write the name of your town or governorate, for example: "
+                         "%(example)s. You do not have to answer.", example=example)
+    else:
+        body = speaker._("No problem. We are asking: may someone from our team call you or "
+                         "write to you about your case? If yes, send 1. If no, send 2. Either "
+                         "way, we will answer you here.")
+    turn.say(body, REPHRASED_KIND)
+
+
 def link_staff_account(turn: Turn) -> None:
     """A staff member links this Telegram chat to their console account for alerts."""
     match = LINK_COMMAND.fullmatch(turn.message.body or "")
@@ -478,12 +632,8 @@ def link_staff_account(turn: Turn) -> None:
 
 def save_info_feedback(turn: Turn) -> None:
     """1: the information answered the question, the case closes; 2: an officer will answer."""
-    answer = _info_awaiting(turn)
-    assert answer is not None and answer.case is not None  # classified as ANSWER only then
-    turn.case, turn.opened_case = answer.case, True
-    intake.attach(answer.case, turn.message, turn.now)
     satisfied = yes_or_no(turn.message.body or "") is True
-    info.record_feedback(turn.session, answer, satisfied, turn.now, turn.settings.org_data)
+    answer = _record_info_feedback(turn, satisfied)
     if satisfied:
         turn.say(turn.speaker._("We are glad it helped. Case %(reference)s is closed; write to "
                                 "us again at any time.", reference=answer.case.reference),
@@ -493,12 +643,28 @@ def save_info_feedback(turn: Turn) -> None:
                                 "message and answer you."), "info_thanks")
 
 
+def info_not_understood(turn: Turn) -> None:
+    """«ما فهمت» to "did this answer your question?": it did not; an officer explains."""
+    _record_info_feedback(turn, satisfied=False)
+    turn.say(turn.speaker._("Sorry that our answer was not clear. A member of our team will "
+                            "explain it and answer your question."), "info_unclear")
+
+
+def _record_info_feedback(turn: Turn, satisfied: bool) -> InfoAnswer:
+    answer = _info_awaiting(turn)
+    assert answer is not None and answer.case is not None  # classified only then
+    turn.case, turn.opened_case = answer.case, True
+    intake.attach(answer.case, turn.message, turn.now)
+    info.record_feedback(turn.session, answer, satisfied, turn.now, turn.settings.org_data)
+    return answer
+
+
 HANDLERS: dict[str, Callable[[Turn], None]] = {
     handler.__name__: handler
     for handler in (ask_for_content, opt_out, greet, answer_status, open_or_add_to_case,
                     add_to_case, save_location, save_consent, save_satisfaction,
                     offer_reopen, answer_reopen_offer, link_staff_account, save_info_feedback,
-                    ask_again)
+                    info_not_understood, ask_again, ask_more_simply)
 }
 
 

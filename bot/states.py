@@ -9,6 +9,16 @@ When an information entry answers a new message (``casework.info``), the answer 
 acknowledgement and the contact is in ``AWAITING_INFO_FEEDBACK``: 1 closes the case as
 answered automatically, 2 leaves it for an officer; then the usual questions follow.
 
+A person who says they did not understand («ما فهمت», «شو يعني؟») is not skipping a question:
+the information line's answer did not help them (as 2, an officer explains), and the location
+or consent question is asked once more in simpler words.
+
+A question is forgotten after ``DialogueSettings.question_timeout``, except by a message that
+is only an answer to it («1», «نعم», «حلب»), while its case is open and within the attach
+window: that message arrives in the question's state. With no case to add it to, a message
+that is only a number, a yes or a no opens none: it is kept, and the person is asked to write
+their complaint or question.
+
 The satisfaction survey is sent by a scheduled job (``casework.survey``), which puts the
 contact in ``AWAITING_SURVEY``; an answer of 3 leads to ``AWAITING_REOPEN``. Anything that is
 not an answer there is handled as in ``IDLE``: a survey answer never opens a case, and a new
@@ -41,6 +51,9 @@ class Event(StrEnum):
     # or no words at all (👍) while such a question waits
     NOT_A_CHOICE = "not_a_choice"
     NOT_SATISFIED = "not_satisfied"  # the survey answered with 3
+    # «ما فهمت», «شو يعني؟», "I don't understand" to a follow-up question: to the location or
+    # consent question only while it was not already asked again in simpler words
+    CONFUSED = "confused"
     LINK = "link"  # "/link CODE" on Telegram: a staff member links their chat for alerts
     TEXT = "text"  # anything else: feedback, a complaint, a question
 
@@ -80,6 +93,11 @@ TRANSITIONS: dict[tuple[State, Event], Transition] = {
     (State.AWAITING_INFO_FEEDBACK, Event.ANSWER): Transition("save_info_feedback",
                                                              Next.NEXT_QUESTION),
     (State.AWAITING_INFO_FEEDBACK, Event.TEXT): Transition("add_to_case", Next.NEXT_QUESTION),
+    # Not understanding the answer is not being helped by it: as 2, and an officer explains.
+    (State.AWAITING_INFO_FEEDBACK, Event.CONFUSED): Transition("info_not_understood",
+                                                               Next.NEXT_QUESTION),
+    **{(state, Event.CONFUSED): Transition("ask_more_simply", Next.SAME)
+       for state in (State.AWAITING_LOCATION, State.AWAITING_CONSENT)},
     **{(state, Event.NOT_A_CHOICE): Transition("ask_again", Next.SAME)
        for state in (State.AWAITING_LOCATION, State.AWAITING_CONSENT, State.AWAITING_SURVEY,
                      State.AWAITING_REOPEN, State.AWAITING_INFO_FEEDBACK)},
@@ -99,5 +117,5 @@ def transition_for(state: State, event: Event) -> Transition:
         return TRANSITIONS[(state, event)]
     if event in ANY_STATE:
         return ANY_STATE[event]
-    # An ANSWER or NOT_A_CHOICE is only ever classified in a state that asked a question.
+    # An ANSWER, NOT_A_CHOICE or CONFUSED is only classified in a state that asked a question.
     raise KeyError(f"no transition for {state} on {event}")

@@ -265,7 +265,8 @@ def test_expired_question_is_forgotten(person: Callable) -> None:
     someone = person()
     someone.says(COMPLAINT)
     contact = someone.contact
-    contact.dialogue_updated_at = utcnow() - timedelta(hours=3)
+    # Past the attach window too: within it, «1» alone is a late answer (test_late_answers).
+    contact.dialogue_updated_at = utcnow() - timedelta(days=4)
     db.session.commit()
     replies = someone.says("1")  # no longer an answer to the location question
     assert [reply.kind for reply in replies] == ["added"]

@@ -206,8 +206,9 @@ def test_an_answer_days_later_is_a_new_message(person: Person, surveyed: Case) -
     contact = person.contact
     contact.dialogue_updated_at = utcnow() - timedelta(days=4)
     db.session.commit()
-    assert person.says("1") == ["ack"]
-    assert _satisfaction(surveyed) is None
+    # Only a number, with no open case: kept, no case opened, the person asked for words.
+    assert person.says("1") == ["prompt"]
+    assert _satisfaction(surveyed) is None and len(person.cases) == 1
 
 
 def test_an_officer_reopening_first_makes_the_answer_a_follow_up(
