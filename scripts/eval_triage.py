@@ -27,9 +27,11 @@ DATA = ROOT / "tests" / "data"
 # written last by someone who saw neither, kept out of all tuning and training until measured;
 # dialogue: the short answers between the questions. ordinary_complaints: 160 ordinary
 # complaints (English, Arabizi, Arabic) kept out of training on purpose, a measure of false
-# alarms (training on half of it cost two sensitive catches on the fresh set).
+# alarms (training on half of it cost two sensitive catches on the fresh set). fresh2: 200
+# more, written (session 9) by someone who saw neither the lexicon nor any set, measured
+# before and after that session's lexicon work (done without seeing it); kept out of training.
 SETS = ("triage_eval.csv", "triage_holdout.csv", "triage_blind.csv", "triage_final.csv",
-        "triage_train.csv", "triage_fresh.csv", "triage_dialogue.csv",
+        "triage_train.csv", "triage_fresh.csv", "triage_fresh2.csv", "triage_dialogue.csv",
         "triage_dialogue_holdout.csv", "ordinary_complaints.csv")
 TARGET_SETS = ("triage_eval.csv", "triage_holdout.csv")  # the exit status checks these
 TARGETS = {"sensitive": (0.95, 0.80), "urgent": (0.90, 0.80)}  # recall, precision
