@@ -401,6 +401,12 @@ def _mark_field(form: FlaskForm, section: str, reason: str, text: str) -> None:
         form[name].errors = [*form[name].errors, text]
 
 
+def render_case(case: Case, status: int = 200, *, forms: dict[str, FlaskForm] | None = None,
+                refusal: Refusal | None = None) -> ResponseReturnValue:
+    """The case page; ``forms`` are submitted forms shown again with their errors."""
+    return _render(case, status, forms=forms, refusal=refusal)
+
+
 def _render(case: Case, status: int = 200, *, forms: dict[str, FlaskForm] | None = None,
             refusal: Refusal | None = None) -> ResponseReturnValue:
     user = g.user
@@ -447,6 +453,7 @@ def _render(case: Case, status: int = 200, *, forms: dict[str, FlaskForm] | None
         "close_form": _close_form(case, forms.get("close")),
         "reopen_form": forms.get("reopen") or ReopenForm(formdata=None),
         "merge_form": forms.get("merge") or MergeForm(formdata=None),
+        "document_form": forms.get("document"),  # a refused upload (admin.documents)
     }
     return render_template("admin/case.html", **context), status
 

@@ -9,6 +9,7 @@ field needs fixing and reads the error with it (WCAG 1.3.1, 3.3.1).
 from __future__ import annotations
 
 import html
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -122,6 +123,19 @@ INVALID = [
     Invalid("case-merge-into-a-mistyped-reference", "officer", "/admin/cases/{case}/merge",
             lambda w: {"into_reference": "1234567"}, "into_reference",
             "not a valid case reference", "1234567"),
+    # revealing the contact address, attaching a document (the case page's partials)
+    Invalid("reveal-without-reason", "officer", "/admin/cases/{case}/contact",
+            lambda w: {"reason": "  "}, "reveal-reason", "Give the reason"),
+    Invalid("reveal-reason-too-long", "officer", "/admin/cases/{case}/contact",
+            lambda w: {"reason": "س" * 501}, "reveal-reason", "500", "س" * 501),
+    Invalid("upload-without-a-file", "officer", "/admin/cases/{case}/documents",
+            lambda w: {}, "document-file", "Choose a file to attach."),
+    Invalid("upload-a-program", "officer", "/admin/cases/{case}/documents",
+            lambda w: {"file": (io.BytesIO(b"MZ\x90\x00" + b"\x00" * 60), "setup.exe")},
+            "document-file", "This type of file is not accepted."),
+    Invalid("upload-an-empty-file", "officer", "/admin/cases/{case}/documents",
+            lambda w: {"file": (io.BytesIO(b""), "empty.pdf")}, "document-file",
+            "The file is empty."),
     # erasure
     Invalid("erasure-unknown-reference", "admin", "/admin/erasure?reference=1234567", None,
             "reference", "No case has this reference.", "1234567"),
@@ -154,9 +168,10 @@ INVALID = [
 @pytest.fixture
 def world(signed_in: Callable[..., FlaskClient], make_user: Callable[..., User],
           new_case: Callable[..., Case]) -> World:
-    """A case referred to a focal point, an information entry, a canned response, an
-    account."""
+    """A case referred to a focal point (its contact consenting to be called back), an
+    information entry, a canned response, an account."""
     case = new_case("لم أستلم السلة الغذائية", location="SY-ID-01")
+    case.consent_to_contact = True  # so that its contact details may be revealed
     colleague = make_user("officer", email="colleague@example.org")
     focal = make_user("focal_point", email="focal@example.org")
     referral = cases.refer(db.session, colleague, case, focal, utcnow() + timedelta(days=3),
