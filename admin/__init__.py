@@ -17,6 +17,7 @@ from admin import (  # noqa: E402, F401  (modules register their routes on bp)
     errors,
     home,
     info,
+    languages,
     notifications,
     programme,
     queue,

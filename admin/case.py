@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
@@ -30,8 +31,9 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAre
 from admin import bp
 from admin.audit_labels import actor_label
 from admin.documents import MULTIPART_ALLOWANCE
+from admin.languages import lang_attrs, localised
 from admin.security import login_required
-from casework import audit, cases, info
+from casework import audit, cases
 from casework import triage as assistant
 from casework.access import Action, can, can_list
 from casework.cases import CaseActionRefused
@@ -401,6 +403,12 @@ def _mark_field(form: FlaskForm, section: str, reason: str, text: str) -> None:
         form[name].errors = [*form[name].errors, text]
 
 
+def render_case(case: Case, status: int = 200, *, forms: dict[str, FlaskForm] | None = None,
+                refusal: Refusal | None = None) -> ResponseReturnValue:
+    """The case page; ``forms`` are submitted forms shown again with their errors."""
+    return _render(case, status, forms=forms, refusal=refusal)
+
+
 def _render(case: Case, status: int = 200, *, forms: dict[str, FlaskForm] | None = None,
             refusal: Refusal | None = None) -> ResponseReturnValue:
     user = g.user
@@ -447,6 +455,7 @@ def _render(case: Case, status: int = 200, *, forms: dict[str, FlaskForm] | None
         "close_form": _close_form(case, forms.get("close")),
         "reopen_form": forms.get("reopen") or ReopenForm(formdata=None),
         "merge_form": forms.get("merge") or MergeForm(formdata=None),
+        "document_form": forms.get("document"),  # a refused upload (admin.documents)
     }
     return render_template("admin/case.html", **context), status
 
@@ -683,8 +692,11 @@ class _Labels:
     def automatic_resolution(self, entry: InfoEntry | None) -> str:
         if entry is None:
             return _("Answered automatically by the information line.")
-        return _("Answered automatically by the information line: %(question)s",
-                 question=info.question_text(entry, self.locale))
+        question, language = localised(entry.question_ar, entry.question_en)
+        # The question may be in the other language (only that one written): marked so.
+        said = Markup("<span{}>{}</span>").format(lang_attrs(language), question or entry.code)
+        return escape(_("Answered automatically by the information line: %(question)s")
+                      ) % {"question": said}
 
     def message_title(self, message: Message, actor: str | None) -> str:
         if message.direction == "in":

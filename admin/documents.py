@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
@@ -87,6 +88,18 @@ def may_attach_documents(user: User | None, case: Case) -> bool:
     return user is not None and can(user, Action.ATTACH, case)
 
 
+@bp.app_template_global("new_document_form")
+def new_document_form() -> DocumentForm:
+    """The upload form as the case page first shows it: empty, no errors."""
+    return DocumentForm(formdata=None)
+
+
+@bp.app_template_global("new_reveal_form")
+def new_reveal_form() -> RevealForm:
+    """The reveal form as the case page first shows it: empty, no errors."""
+    return RevealForm(formdata=None)
+
+
 @bp.app_template_global("may_reveal_contact")
 def may_reveal_contact(user: User | None, case: Case) -> bool:
     """The reveal form is offered only to whom the route would allow, and only with consent."""
@@ -116,6 +129,16 @@ def records_size(size: int) -> str:
 
 # --- documents ------------------------------------------------------------------------------
 
+class DocumentForm(FlaskForm):
+    """The upload form: drawn with the console's field macros, so that a refused file's reason
+    is shown under the file field and read with it."""
+
+    class Meta:
+        csrf = False  # checked by the route, once the larger request limit is set
+
+    file = FileField(_l("Attach a file"))
+
+
 @bp.post("/cases/<reference>/documents")
 @csrf.exempt  # checked below, once the larger request limit of this route is set
 @roles_required(*CASE_ROLES)
@@ -124,9 +147,10 @@ def upload_document(reference: str) -> ResponseReturnValue:
     if _csrf_enabled():
         csrf.protect()
     case = _case_for(reference, Action.ATTACH)
-    upload = request.files.get("file")
+    form = DocumentForm()
+    upload = form.file.data
     if not isinstance(upload, FileStorage) or not upload.filename:
-        abort(400, description=_("Choose a file to attach."))
+        return _refused_upload(case, form, "no_file", _("Choose a file to attach."))
     content = upload.stream.read(MAX_DOCUMENT_BYTES + 1)
     try:
         attach_document(db.session, services().attachment_store, case, g.user, upload.filename,
@@ -134,15 +158,27 @@ def upload_document(reference: str) -> ResponseReturnValue:
     except DocumentRefused as refused:
         db.session.rollback()
         if refused.reason == "too_large":
-            abort(413, description=_("The file is larger than %(size)s MB.",
-                                     size=MAX_DOCUMENT_BYTES // (1024 * 1024)))
+            return _refused_upload(case, form, refused.reason, _(
+                "The file is larger than %(size)s MB.",
+                size=MAX_DOCUMENT_BYTES // (1024 * 1024)), status=413)
         if refused.reason == "empty":
-            abort(400, description=_("The file is empty."))
-        abort(400, description=_("This type of file is not accepted. Attach a PDF, an image "
-                                 "(PNG, JPEG, GIF, WebP) or a recording (OGG, MP3, WAV, M4A)."))
+            return _refused_upload(case, form, refused.reason, _("The file is empty."))
+        return _refused_upload(case, form, refused.reason, _(
+            "This type of file is not accepted. Attach a PDF, an image (PNG, JPEG, GIF, WebP) "
+            "or a recording (OGG, MP3, WAV, M4A)."))
     db.session.commit()
     flash(_("The document was attached."), "info")
     return redirect(case_path(case.reference))
+
+
+def _refused_upload(case: Case, form: DocumentForm, reason: str, message: str,
+                    status: int = 400) -> ResponseReturnValue:
+    """The case page again, the reason under the file field (and atop the page)."""
+    from admin.case import Refusal, render_case  # the case page imports this module
+
+    form.file.errors = [message]
+    return render_case(case, status, forms={"document": form},
+                       refusal=Refusal("documents", reason, message))
 
 
 @bp.get("/cases/<reference>/documents/<int:document_id>")
@@ -212,9 +248,8 @@ def reveal_contact(reference: str) -> ResponseReturnValue:
 
 
 def _revealed_page(case: Case, form: RevealForm, address: str | None) -> str:
-    errors: list[str] = []
-    if address is None:
-        errors = [str(error) for error in form.reason.errors] or [str(REASON_NEEDED)]
+    if address is None and not form.reason.errors:
+        form.reason.errors = [str(REASON_NEEDED)]
     return render_template_string(REVEALED_PAGE, case=case, revealed_address=address,
-                                  reveal_errors=errors, reveal_reason=form.reason.data or "",
-                                  title=_("Contact details"), back_to=case_path(case.reference))
+                                  reveal_form=form, title=_("Contact details"),
+                                  back_to=case_path(case.reference))

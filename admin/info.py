@@ -18,14 +18,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
-from wtforms import BooleanField, DateField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, Field, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from admin import bp
 from admin.documents import MULTIPART_ALLOWANCE
 from admin.forms import ChoicesField, ConfirmForm, MultiCheckboxField
 from admin.security import roles_required
-from casework import info
+from casework import faq, info
 from casework.documents import DocumentRefused, check
 from casework.faq import QUESTION_KINDS
 from casework.models import InfoEntry, Role, utcnow
@@ -149,13 +149,47 @@ def _edit(entry: InfoEntry | None) -> ResponseReturnValue:
         try:
             saved = info.save_entry(db.session, g.user, entry, _values(form), utcnow())
         except info.EntryRefused as refused:
-            refusal = str(REFUSALS.get(refused.reason, refused.reason))
+            refusal = _refused(form, refused.reason)
         else:
             flash(_("The entry was saved. It is sent only once it is approved."), "info")
             return redirect(url_for("admin.edit_info_entry", entry_id=saved.id))
     status = 400 if form.is_submitted() else 200
     return render_template("admin/info_entry.html", form=form, entry=entry, refusal=refusal,
                            audio_form=AudioForm(), confirm=ConfirmForm()), status
+
+
+# The field a refusal is about, when it is about one field (the reason alone says which).
+REFUSAL_FIELDS = {"code": "code", "code_taken": "code", "no_answer": "answer_ar",
+                  "no_keywords": "keywords", "dates": "valid_to"}
+TEXTS = ("question_ar", "question_en", "answer_ar", "answer_en")
+WORD_LISTS = ("keywords", "also", "unless")
+
+
+def _refused(form: EntryForm, reason: str) -> str:
+    """Put the refusal's message under the field it is about, as that field's error (WCAG
+    3.3.1); return what the top of the form says (the message itself if no field is marked)."""
+    message = str(REFUSALS.get(reason, reason))
+    field = _refused_field(form, reason)
+    if field is None:
+        return message
+    field.errors = [*field.errors, message]
+    return _("Check the fields marked below.")
+
+
+def _refused_field(form: EntryForm, reason: str) -> Field | None:
+    if reason == "too_long":  # which text: the first that is too long
+        return next((form[name] for name in TEXTS
+                     if len((form[name].data or "").strip()) > info.MAX_TEXT), None)
+    if reason == "keywords":  # which word list: the first that does not parse
+        for name in WORD_LISTS:
+            words = [line.strip() for line in (form[name].data or "").splitlines()]
+            try:
+                faq.parse_keywords([word for word in words if word])
+            except ValueError:
+                return form[name]
+        return None
+    name = REFUSAL_FIELDS.get(reason)
+    return form[name] if name else None
 
 
 class _FormData:

@@ -9,7 +9,7 @@ validate, audit and commit. Numbers and dates accept Arabic-Indic digits.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time
 from io import BytesIO
 from typing import Any
@@ -35,6 +35,7 @@ from sqlalchemy import select
 from wtforms import (
     BooleanField,
     DateField,
+    Field,
     FieldList,
     FormField,
     SelectField,
@@ -53,6 +54,7 @@ from admin.forms import (
     NotInFuture,
     WholeNumberField,
     max_length,
+    organisation_today,
 )
 from admin.security import roles_required
 from casework import programme
@@ -94,6 +96,24 @@ REFUSALS = {
     "nobody_attended": NOBODY_ATTENDED,
     "nobody_interviewed": _l("A survey needs at least one person interviewed."),
 }
+
+
+# The field a service refusal is about, by its reason: a field's name, or a function giving the
+# field (None: the refusal is about several fields, and is shown atop the form only).
+RefusalFields = Mapping[str, str | Callable[[FlaskForm], Field | None]]
+
+
+def _refused(form: FlaskForm, reason: str, fields: RefusalFields) -> str:
+    """Put a service refusal's message under the field it is about, as a field's own error
+    (WCAG 3.3.1); return what the top of the form says: the message itself when no one field
+    is concerned."""
+    message = str(REFUSALS.get(reason, reason))
+    target = fields.get(reason)
+    field = target(form) if callable(target) else (form[target] if target else None)
+    if field is None:
+        return message
+    field.errors = [*field.errors, message]
+    return _("Check the fields marked below.")
 
 
 # --- fields that accept Arabic-Indic digits ---------------------------------------------------
@@ -318,14 +338,15 @@ def _list(title: str, columns: list[str], rows: list[tuple[list[str], str | None
 
 
 def _edit(form: FlaskForm, title: str, save: Callable[[], Any], done: str,
-          back: str, **extra: Any) -> ResponseReturnValue:
-    """Validate and save the form, or show it again (400) with what is wrong."""
+          back: str, fields: RefusalFields | None = None, **extra: Any) -> ResponseReturnValue:
+    """Validate and save the form, or show it again (400) with what is wrong: a refusal of
+    the service under the field it is about (``fields``)."""
     refusal = None
     if form.validate_on_submit():
         try:
             save()
         except programme.RecordRefused as refused:
-            refusal = str(REFUSALS.get(refused.reason, refused.reason))
+            refusal = _refused(form, refused.reason, fields or {})
         else:
             flash(_("Saved."), "info")
             return redirect(done)
@@ -429,7 +450,12 @@ def _project_form(project: Any) -> ResponseReturnValue:
         programme.save_project(db.session, g.user, project, values, _now())
     title = _("Edit project") if project else _("New project")
     back = url_for("admin.programme_projects")
-    return _edit(form, title, save, back, back, project=project)
+    return _edit(form, title, save, back, back, PROJECT_REFUSALS, project=project)
+
+
+PROJECT_REFUSALS: RefusalFields = {"required": "name", "location": "locations",
+                                   "date": "start_date", "dates": "end_date",
+                                   "link": "focal_point_id"}
 
 
 @bp.post("/programme/projects/<int:project_id>/strategy",
@@ -540,7 +566,24 @@ def _training_form(training: Any) -> ResponseReturnValue:
         programme.save_training(db.session, g.user, training, values, _now(), rows)
     title = _("Edit training") if training else _("New training")
     back = url_for("admin.programme_trainings")
-    return _edit(form, title, save, back, back)
+    return _edit(form, title, save, back, back, TRAINING_REFUSALS)
+
+
+def _row_without_organisation(form: FlaskForm) -> Field | None:
+    """The organisation of the first participants' row with a count but no organisation."""
+    return next((entry.organisation for entry in form.participants
+                 if entry.count.data and not clean_text(entry.organisation.data)), None)
+
+
+def _row_count_out_of_range(form: FlaskForm) -> Field | None:
+    return next((entry.count for entry in form.participants
+                 if not 0 <= (entry.count.data or 0) <= MAX_COUNT), None)
+
+
+TRAINING_REFUSALS: RefusalFields = {"date": "held_on", "future": "held_on",
+                                    "location": "location",
+                                    "required": _row_without_organisation,
+                                    "count": _row_count_out_of_range}
 
 
 class _TrainingData:
@@ -616,7 +659,13 @@ def _session_form(record: Any) -> ResponseReturnValue:
         programme.save_awareness_session(db.session, g.user, record, values, _now())
     title = _("Edit awareness session") if record else _("New awareness session")
     back = url_for("admin.programme_sessions")
-    return _edit(form, title, save, back, back)
+    return _edit(form, title, save, back, back, SESSION_REFUSALS)
+
+
+# "nobody attended": the four counts are one question; the first carries its error.
+SESSION_REFUSALS: RefusalFields = {"date": "held_on", "future": "held_on",
+                                   "location": "location", "link": "project_id",
+                                   "channel": "channels_promoted", "nobody_attended": "women"}
 
 
 @bp.get("/programme/surveys", endpoint="programme_surveys")
@@ -677,7 +726,26 @@ def _survey_form(survey: Any) -> ResponseReturnValue:
         programme.save_survey(db.session, g.user, survey, values, _now())
     title = _("Edit awareness survey") if survey else _("New awareness survey")
     back = url_for("admin.programme_surveys")
-    return _edit(form, title, save, back, back)
+    return _edit(form, title, save, back, back, SURVEY_REFUSALS)
+
+
+def _survey_date_in_future(form: FlaskForm) -> Field:
+    start = form.period_start.data
+    return form.period_start if start and start > organisation_today() else form.period_end
+
+
+def _more_than_interviewed(form: FlaskForm) -> Field | None:
+    """The count larger than the people interviewed; None when it is the preferred channels
+    together (several fields: the refusal stays atop the form)."""
+    interviewed = form.interviewed.data or 0
+    return next((field for field in (form.aware, form.know_how)
+                 if (field.data or 0) > interviewed), None)
+
+
+SURVEY_REFUSALS: RefusalFields = {"location": "location", "date": "period_start",
+                                  "future": _survey_date_in_future, "dates": "period_end",
+                                  "link": "project_id", "nobody_interviewed": "interviewed",
+                                  "more_than_interviewed": _more_than_interviewed}
 
 
 # --- channels per location --------------------------------------------------------------------
@@ -720,7 +788,7 @@ def _save_channel(form: ChannelForm) -> str | None:
             promoted=flags[form.promoted.data], working=flags[form.working.data],
             note=clean_text(form.note.data), now=_now())
     except programme.RecordRefused as refused:
-        return str(REFUSALS.get(refused.reason, refused.reason))
+        return _refused(form, refused.reason, {"location": "location", "channel": "channel"})
     return None
 
 
@@ -768,7 +836,7 @@ def _mark_submitted(form: SubmissionForm) -> str | None:
         programme.mark_submitted(db.session, g.user, month, now, submitted_at=when,
                                  note=clean_text(form.note.data))
     except programme.RecordRefused as refused:
-        return str(REFUSALS.get(refused.reason, refused.reason))
+        return _refused(form, refused.reason, {"submitted_at": "submitted_on"})
     return None
 
 
@@ -837,7 +905,11 @@ def _lesson_form(lesson: Any) -> ResponseReturnValue:
         programme.save_lesson(db.session, g.user, lesson, values, _now())
     title = _("Edit lesson learned") if lesson else _("New lesson learned")
     back = url_for("admin.programme_lessons")
-    return _edit(form, title, save, back, back)
+    return _edit(form, title, save, back, back, LESSON_REFUSALS)
+
+
+LESSON_REFUSALS: RefusalFields = {"required": "title", "status": "status",
+                                  "case_reference": "case_reference", "link": "project_id"}
 
 
 def _case_id(reference: str | None) -> int | None:

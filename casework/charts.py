@@ -16,7 +16,7 @@ from html import escape
 from markupsafe import Markup
 
 FONT = "'Noto Sans Arabic', 'Noto Naskh Arabic', 'DejaVu Sans', sans-serif"
-PALETTE = ("#0f5c4d", "#d9822b", "#3b6ea5", "#8a1c14", "#6b4e9b")
+PALETTE = ("#0f5c4d", "#cc7222", "#3b6ea5", "#8a1c14", "#6b4e9b")
 TEXT = "#1d2733"
 MUTED = "#52606d"
 GRID = "#d8dee4"

@@ -3,11 +3,14 @@ period parsing and the monthly report download."""
 
 from __future__ import annotations
 
+import colorsys
 import io
 import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from html import unescape
+from itertools import pairwise
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -249,10 +252,10 @@ def test_programme_kpis_on_the_dashboard(signed_in: SignedIn, march: dict[str, C
     # aware: 3 of 4 interviewed → numerator 3, denominator 4, 75.0 %
     row = re.search(r"People interviewed who know the CRM exists.*?</tr>", html, re.S)
     assert row is not None
-    assert re.findall(r"<bdi>([^<]*)</bdi>", row.group(0)) == ["3", "4", "75.0%", "75.0%"]
+    assert re.findall(r"<bdi[^>]*>([^<]*)</bdi>", row.group(0)) == ["3", "4", "75.0%", "75.0%"]
     # no project ran in March: no data, not 0 %
     row = re.search(r"Projects with a strategy for informing.*?</tr>", html, re.S)
-    assert row is not None and re.findall(r"<bdi>([^<]*)</bdi>", row.group(0)) == [
+    assert row is not None and re.findall(r"<bdi[^>]*>([^<]*)</bdi>", row.group(0)) == [
         "0", "0", "—", "No data"]
     assert "Post the numbers at the clinic" in html
 
@@ -266,3 +269,53 @@ def test_the_management_download_is_logged_as_generated(signed_in: SignedIn,
     signed_in("viewer").get("/admin/dashboard/report?lang=en&month=2026-03&format=csv")
     row = db.session.scalars(select(ReportSubmission)).one()
     assert row.month == date(2026, 3, 1) and row.generated_at is not None
+
+
+# --- colours of the charts (WCAG 1.4.11: a graphical object needs 3:1 against its background) --
+
+_RECT_FILL = re.compile(r'<rect\b[^>]*\bfill="(#[0-9a-fA-F]{6})"')
+_ALERT_BORDER = re.compile(r"\.dash-alerts\s*\{[^}]*border-inline-start:[^;#]*(#[0-9a-fA-F]{6})")
+CARD = "#ffffff"  # the background of the cards the charts are drawn on
+
+
+def _luminance(colour: str) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    red, green, blue = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(red) + 0.7152 * channel(green) + 0.0722 * channel(blue)
+
+
+def contrast(first: str, second: str) -> float:
+    """The WCAG contrast ratio of two sRGB colours, from 1 to 21."""
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def _hue(colour: str) -> float:
+    red, green, blue = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return colorsys.rgb_to_hls(red, green, blue)[0] * 360
+
+
+def test_the_contrast_formula() -> None:
+    assert round(contrast("#000000", "#ffffff"), 1) == 21.0
+    assert round(contrast("#d9822b", "#ffffff"), 2) == 2.93  # the orange that was too light
+    assert contrast("#777777", "#777777") == 1.0
+
+
+def test_chart_colours_stand_out_from_the_card(signed_in: SignedIn,
+                                               march: dict[str, Case]) -> None:
+    client = signed_in("admin")
+    html = _html(client.get(f"/admin/dashboard?lang=en&{MARCH}"))
+    charts = "".join(re.findall(r'<div class="dash-chart">(.*?)</div>', html, re.S))
+    fills = set(_RECT_FILL.findall(charts))
+    assert len(fills) >= 2, fills  # the trend's series (legend and columns)
+    css = (Path(__file__).parents[2] / "admin" / "static" / "dashboard.css").read_text()
+    border = _ALERT_BORDER.search(css)
+    assert border is not None
+    for colour in {*fills, border.group(1)}:
+        assert contrast(colour, CARD) >= 3, (colour, round(contrast(colour, CARD), 2))
+    # The series stay told apart by their hue, not only by their lightness.
+    hues = sorted(_hue(colour) for colour in fills)
+    gaps = [later - earlier for earlier, later in pairwise(hues)]
+    assert min(gaps) >= 15, dict(zip(sorted(fills, key=_hue), hues, strict=True))

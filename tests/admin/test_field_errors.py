@@ -9,6 +9,7 @@ field needs fixing and reads the error with it (WCAG 1.3.1, 3.3.1).
 from __future__ import annotations
 
 import html
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ NEW_CASE = {"received_by": "in_person", "received_on": "2026-01-10", "text": "ل
             "location": ""}
 TRIAGE = {"level": "3", "category": "", "location": "SY-ID-01", "project": "", "gender": "",
           "age_group": ""}
+ENTRY = {"code": "card2", "answer_ar": "ج", "keywords": "بطاقة"}
 SURVEY = {"location": "SY-ID", "period_start": "2026-01-01", "period_end": "2026-01-31",
           "interviewed": "10"}
 
@@ -70,6 +72,23 @@ INVALID = [
     Invalid("info-entry-unknown-kind-of-question", "officer", "/admin/info/new",
             lambda w: {"code": "card", "asks": "whither"}, "asks-0",
             "Choose only from the list."),
+    # information entries: refusals of the service (casework.info), each about one field
+    Invalid("info-entry-short-name-taken", "officer", "/admin/info/new",
+            lambda w: {**ENTRY, "code": "card"}, "code", "Another entry has this short name.",
+            "card"),
+    Invalid("info-entry-without-an-answer", "officer", "/admin/info/new",
+            lambda w: {**ENTRY, "answer_ar": ""}, "answer_ar", "Write the answer in Arabic"),
+    Invalid("info-entry-question-too-long", "officer", "/admin/info/new",
+            lambda w: {**ENTRY, "question_en": "why " * 501}, "question_en",
+            "longer than 2000 characters"),
+    Invalid("info-entry-without-topic-words", "officer", "/admin/info/new",
+            lambda w: {**ENTRY, "keywords": ""}, "keywords", "Give at least one topic word."),
+    Invalid("info-entry-empty-word-in-a-list", "officer", "/admin/info/new",
+            lambda w: {**ENTRY, "also": "سلة\n*"}, "also", "an empty or invalid word"),
+    Invalid("info-entry-ending-before-it-starts", "officer", "/admin/info/{entry}",
+            lambda w: {**ENTRY, "code": "card", "valid_from": "2026-02-01",
+                       "valid_to": "2026-01-01"}, "valid_to", "cannot end before it starts",
+            "2026-01-01"),
     # programme records
     Invalid("project-without-name", "officer", "/admin/programme/projects/new",
             lambda w: {"name": "", "donor": "ECHO"}, "name", "This field is required."),
@@ -89,6 +108,27 @@ INVALID = [
     Invalid("survey-end-not-a-date", "officer", "/admin/programme/surveys/new",
             lambda w: {**SURVEY, "period_end": "2026-02-30"}, "period_end", "date",
             "2026-02-30"),
+    # programme records: refusals of the service (casework.programme), each about one field
+    Invalid("project-ending-before-it-starts", "officer", "/admin/programme/projects/new",
+            lambda w: {"name": "WASH", "start_date": "2026-03-01", "end_date": "2026-01-01"},
+            "end_date", "The end cannot be before the start.", "2026-01-01"),
+    Invalid("training-participants-without-organisation", "officer",
+            "/admin/programme/trainings/new",
+            lambda w: {"held_on": "2026-01-02", "participants-0-organisation": "Sawti",
+                       "participants-0-count": "3", "participants-1-count": "4"},
+            "participants-1-organisation", "Fill in the required fields."),
+    Invalid("survey-more-aware-than-interviewed", "officer", "/admin/programme/surveys/new",
+            lambda w: {**SURVEY, "aware": "20"}, "aware",
+            "cannot be more than the people interviewed", "20"),
+    Invalid("survey-ending-before-it-starts", "officer", "/admin/programme/surveys/new",
+            lambda w: {**SURVEY, "period_start": "2026-01-31", "period_end": "2026-01-01"},
+            "period_end", "The end cannot be before the start.", "2026-01-01"),
+    Invalid("lesson-of-an-unknown-case", "officer", "/admin/programme/lessons/new",
+            lambda w: {"title": "Late answers", "status": "open", "case_reference": "1234567"},
+            "case_reference", "No case you can open has this reference.", "1234567"),
+    Invalid("report-submitted-before-its-month", "officer", "/admin/programme/reports",
+            lambda w: {"month": "2026-03", "submitted_on": "2026-01-05"}, "submitted_on",
+            "must be within or after the report's month", "2026-01-05"),
     # canned responses
     Invalid("canned-without-title", "admin", "/admin/canned",
             lambda w: {"title": "", "body_ar": "نص"}, "title", "This field is required."),
@@ -122,6 +162,19 @@ INVALID = [
     Invalid("case-merge-into-a-mistyped-reference", "officer", "/admin/cases/{case}/merge",
             lambda w: {"into_reference": "1234567"}, "into_reference",
             "not a valid case reference", "1234567"),
+    # revealing the contact address, attaching a document (the case page's partials)
+    Invalid("reveal-without-reason", "officer", "/admin/cases/{case}/contact",
+            lambda w: {"reason": "  "}, "reveal-reason", "Give the reason"),
+    Invalid("reveal-reason-too-long", "officer", "/admin/cases/{case}/contact",
+            lambda w: {"reason": "س" * 501}, "reveal-reason", "500", "س" * 501),
+    Invalid("upload-without-a-file", "officer", "/admin/cases/{case}/documents",
+            lambda w: {}, "document-file", "Choose a file to attach."),
+    Invalid("upload-a-program", "officer", "/admin/cases/{case}/documents",
+            lambda w: {"file": (io.BytesIO(b"MZ\x90\x00" + b"\x00" * 60), "setup.exe")},
+            "document-file", "This type of file is not accepted."),
+    Invalid("upload-an-empty-file", "officer", "/admin/cases/{case}/documents",
+            lambda w: {"file": (io.BytesIO(b""), "empty.pdf")}, "document-file",
+            "The file is empty."),
     # erasure
     Invalid("erasure-unknown-reference", "admin", "/admin/erasure?reference=1234567", None,
             "reference", "No case has this reference.", "1234567"),
@@ -154,9 +207,10 @@ INVALID = [
 @pytest.fixture
 def world(signed_in: Callable[..., FlaskClient], make_user: Callable[..., User],
           new_case: Callable[..., Case]) -> World:
-    """A case referred to a focal point, an information entry, a canned response, an
-    account."""
+    """A case referred to a focal point (its contact consenting to be called back), an
+    information entry, a canned response, an account."""
     case = new_case("لم أستلم السلة الغذائية", location="SY-ID-01")
+    case.consent_to_contact = True  # so that its contact details may be revealed
     colleague = make_user("officer", email="colleague@example.org")
     focal = make_user("focal_point", email="focal@example.org")
     referral = cases.refer(db.session, colleague, case, focal, utcnow() + timedelta(days=3),
@@ -216,3 +270,32 @@ def test_an_error_is_tied_to_its_field(row: Invalid, world: World, app: Any,
             page[control.end():page.index("</", control.end())]
         assert html.escape(row.typed) in kept, kept
     assert page.count(f'id="{described.group(1)}"') == 1  # names one element only
+
+
+@pytest.mark.parametrize(("path", "data"), [
+    pytest.param("/admin/info/new", {**ENTRY, "keywords": ""}, id="info-entry"),
+    pytest.param("/admin/programme/surveys/new", {**SURVEY, "aware": "20"}, id="survey"),
+])
+def test_a_refusal_about_a_field_leaves_a_summary_atop_the_form(
+    path: str, data: dict[str, str], world: World, signed_in: Callable[..., FlaskClient],
+) -> None:
+    client = signed_in("officer")
+    client.set_cookie("lang", "en")
+    g.pop("_flask_babel", None)
+    page = client.post(path, data=data).get_data(as_text=True)
+    alert = re.search(r'<p class="[^"]*error[^"]*" role="alert">([^<]*)</p>', page)
+    assert alert is not None and alert.group(1) == "Check the fields marked below.", alert
+
+
+def test_a_refusal_about_several_fields_stays_atop_the_form(
+    world: World, signed_in: Callable[..., FlaskClient],
+) -> None:
+    """The preferred channels together outnumber the people interviewed: no one field."""
+    client = signed_in("officer")
+    client.set_cookie("lang", "en")
+    g.pop("_flask_babel", None)
+    page = client.post("/admin/programme/surveys/new",
+                       data={**SURVEY, "prefer_sms": "6", "prefer_telegram": "6"}
+                       ).get_data(as_text=True)
+    assert re.search(r'role="alert">[^<]*cannot be more than the people interviewed', page)
+    assert 'aria-invalid="true"' not in page
