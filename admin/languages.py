@@ -17,6 +17,7 @@ letters ("Arabizi") is left unmarked: read with an Arabic voice, it would not be
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from flask_babel import get_locale
 from markupsafe import Markup
@@ -40,6 +41,17 @@ def written_in(text: str | None) -> str | None:
     letters), else None."""
     if not text or not text.strip():
         return None
+    return _written_in(text[:DETECTED_CHARACTERS])
+
+
+# Telling English from other Latin-script text costs about 3 ms (langdetect); a queue page of
+# fifty English previews would spend most of its time on it. The start of a text tells its
+# language, and the same texts are shown again and again.
+DETECTED_CHARACTERS = 300
+
+
+@lru_cache(maxsize=4096)
+def _written_in(text: str) -> str | None:
     found = detect_language(text)
     if found == "ar" and not _ARABIC_LETTER.search(text):
         return None  # Arabizi: Arabic in Latin letters
