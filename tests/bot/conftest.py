@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from casework.models import Case, Contact, Direction, Message
+from casework import accounts, info
+from casework.models import Case, Contact, Direction, Message, Role, utcnow
 from extensions import db
 from services import services
 
@@ -49,3 +50,15 @@ class Person:
 @pytest.fixture
 def person(app_context: None, simulate: Callable[..., TestResponse]) -> Callable[[str], Person]:
     return lambda tab="tab-person-a": Person(simulate, tab)
+
+
+@pytest.fixture
+def distribution_entry(app_context: None) -> None:
+    """An approved information entry answering when the next distribution is."""
+    officer = accounts.create_user(db.session, "officer@example.org",
+                                   "a long enough password 1", Role.OFFICER, name="O")
+    entry = info.save_entry(db.session, officer, None, {
+        "code": "next_distribution", "answer_ar": "توزَّع السلال بين اليوم الأول والعاشر.",
+        "answer_en": "Baskets are handed out between the 1st and the 10th.",
+        "keywords": ["توزيع*", "سله*", "distribution"], "asks": ["when"]}, utcnow())
+    info.approve(db.session, officer, entry, utcnow())

@@ -11,22 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.states import State
-from casework import accounts, info
-from casework.models import CaseStatus, Direction, InfoAnswer, Message, Role, utcnow
+from casework.models import CaseStatus, Direction, InfoAnswer, Message, utcnow
 from extensions import db
 
 COMPLAINT = "لم أستلم السلة الغذائية هذا الشهر"
 QUESTION = "ايمت التوزيع الجاي؟"
-
-
-def _entry() -> None:
-    officer = accounts.create_user(db.session, "officer@example.org",
-                                   "a long enough password 1", Role.OFFICER, name="O")
-    entry = info.save_entry(db.session, officer, None, {
-        "code": "next_distribution", "answer_ar": "توزَّع السلال بين اليوم الأول والعاشر.",
-        "answer_en": "Baskets are handed out between the 1st and the 10th.",
-        "keywords": ["توزيع*", "سله*", "distribution"], "asks": ["when"]}, utcnow())
-    info.approve(db.session, officer, entry, utcnow())
 
 
 def _wait(someone: object, age: timedelta) -> None:
@@ -88,13 +77,13 @@ def test_a_late_answer_is_applied_to_the_open_case(
     assert someone.contact.dialogue_state == state
 
 
+@pytest.mark.usefixtures("distribution_entry")
 @pytest.mark.parametrize(("late", "kinds", "closed"), [
     pytest.param("1", ["info_thanks"], True, id="yes-closes-the-case"),
     pytest.param("2", ["info_thanks", "question"], False, id="no-keeps-it-for-an-officer"),
 ])
 def test_a_late_answer_to_did_this_answer_your_question(
         person: Callable, late: str, kinds: list[str], closed: bool) -> None:
-    _entry()
     amal = person()
     amal.says(QUESTION)
     _wait(amal, HOURS_3)

@@ -11,23 +11,12 @@ from sqlalchemy import select
 
 from bot.engine import did_not_understand
 from bot.states import State
-from casework import accounts, info
-from casework.models import CaseStatus, InfoAnswer, Role, utcnow
+from casework.models import CaseStatus, InfoAnswer
 from casework.text import normalize_for_matching
 from extensions import db
 
 COMPLAINT = "لم أستلم السلة الغذائية هذا الشهر"
 QUESTION = "ايمت التوزيع الجاي؟"
-
-
-def _entry() -> None:
-    officer = accounts.create_user(db.session, "officer@example.org",
-                                   "a long enough password 1", Role.OFFICER, name="O")
-    entry = info.save_entry(db.session, officer, None, {
-        "code": "next_distribution", "answer_ar": "توزَّع السلال بين اليوم الأول والعاشر.",
-        "answer_en": "Baskets are handed out between the 1st and the 10th.",
-        "keywords": ["توزيع*", "سله*", "distribution"], "asks": ["when"]}, utcnow())
-    info.approve(db.session, officer, entry, utcnow())
 
 
 def _inbound(someone: object) -> list[str]:
@@ -61,6 +50,7 @@ def test_what_reads_as_not_understanding(text: str, expected: bool) -> None:
     assert did_not_understand(normalize_for_matching(text)) is expected
 
 
+@pytest.mark.usefixtures("distribution_entry")
 @pytest.mark.parametrize(("reply", "language"), [
     pytest.param("ما فهمت", "ar", id="ma-fhemt"),
     pytest.param("مو فاهم", "ar", id="mu-fahem"),
@@ -74,7 +64,6 @@ def test_not_understanding_the_answer_is_a_no(person: Callable, reply: str,
                                               language: str) -> None:
     # A person who did not understand the answer was not helped by it: the case stays for an
     # officer (as after 2), never skipped as if the question did not matter.
-    _entry()
     amal = person()
     amal.says(QUESTION)
     replies = amal.says(reply)
@@ -87,6 +76,7 @@ def test_not_understanding_the_answer_is_a_no(person: Callable, reply: str,
     assert amal.contact.dialogue_state == State.AWAITING_LOCATION
 
 
+@pytest.mark.usefixtures("distribution_entry")
 @pytest.mark.parametrize(("reply", "kinds", "satisfied"), [
     pytest.param("2", ["info_thanks", "question"], False, id="two-is-still-no"),
     pytest.param("1", ["info_thanks"], True, id="one-is-still-yes"),
@@ -96,7 +86,6 @@ def test_not_understanding_the_answer_is_a_no(person: Callable, reply: str,
 def test_other_replies_to_the_answer_are_unchanged(person: Callable, reply: str,
                                                    kinds: list[str], satisfied: bool | None
                                                    ) -> None:
-    _entry()
     amal = person()
     amal.says(QUESTION)
     assert [r.kind for r in amal.says(reply)] == kinds
