@@ -24,6 +24,9 @@ webhook's ratio could be at best: ``/_bench/store_one`` parses the same JSON bod
 with one INSERT and a commit (the least any durable intake does), and ``/_bench/find_and_store``
 finds the person's last row, stores the message and queues one reply in one transaction (the
 least an intake that answers does). They write to a scratch table, never to Sawti's.
+``/_bench/sawti_minimum`` (``bench/sawti_floor.py``) writes the rows Sawti's webhook writes for
+this traffic with the fewest hand-written statements and none of the dialogue code, to its own
+database file: what no implementation of the same rows could beat.
 
 Afterwards the rows in the database are counted: every webhook request sent must have stored
 exactly one inbound message and been answered 2xx, otherwise the run exits with status 1.
@@ -54,6 +57,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import sawti_floor
+
 if TYPE_CHECKING:
     from flask import Flask, Response
     from sqlalchemy import Table
@@ -64,6 +69,7 @@ HOST = "127.0.0.1"  # never anything else
 NOOP_PATH = "/_bench/noop"
 STORE_ONE_PATH = "/_bench/store_one"
 FIND_AND_STORE_PATH = "/_bench/find_and_store"
+SAWTI_MINIMUM_PATH = "/_bench/sawti_minimum"
 FLOOR_TABLE = "bench_floor"
 WEBHOOK_PATH = "/webhooks/simulator"
 WARMUP_REQUESTS = 100
@@ -110,7 +116,8 @@ def bench_app() -> Flask:
 
     application = create_app()
     application.add_url_rule(NOOP_PATH, endpoint="bench_noop", view_func=_noop)
-    for path, view in ((STORE_ONE_PATH, _store_one), (FIND_AND_STORE_PATH, _find_and_store)):
+    for path, view in ((STORE_ONE_PATH, _store_one), (FIND_AND_STORE_PATH, _find_and_store),
+                       (SAWTI_MINIMUM_PATH, sawti_floor.sawti_minimum)):
         application.add_url_rule(path, endpoint=view.__name__, view_func=csrf.exempt(view),
                                  methods=["POST"])
     return application
@@ -173,10 +180,10 @@ def noop_traffic(_thread: int) -> Iterator[Request]:
         yield "GET", NOOP_PATH, None, {}
 
 
-def floor_traffic(path: str) -> Traffic:
+def floor_traffic(path: str, people: WebhookTraffic) -> Traffic:
     """The webhook's bodies (same size and shape) posted to a floor endpoint."""
     def requests(thread: int) -> Iterator[Request]:
-        for _method, _path, body, headers in WebhookTraffic(f"floor-{thread}")(thread):
+        for _method, _path, body, headers in people(thread):
             yield "POST", path, body, headers
     return requests
 
@@ -517,6 +524,22 @@ def count_rows(database: Path) -> Stored:
         connection.close()
 
 
+def check_floor_rows(instance: Path, sent: int, tabs: int) -> bool:
+    """Print the rows /_bench/sawti_minimum stored, as for the webhook; True on a mismatch."""
+    stored = count_rows(sawti_floor.database_path(instance))
+    print(f"{SAWTI_MINIMUM_PATH} (its own database; requests incl. warm-up: {sent}):")
+    failed = False
+    for what, found, expected in (("inbound messages", stored.inbound, sent),
+                                  ("contacts", stored.contacts, tabs),
+                                  ("cases", stored.cases, tabs)):
+        failed = failed or found != expected
+        print(f"  {what:<17} {found:>6}  expected {expected:>6}  "
+              f"{'ok' if found == expected else 'MISMATCH'}")
+    print(f"  {'outbound queued':<17} {stored.outbound:>6}  "
+          f"({stored.outbound / max(stored.inbound, 1):.2f} per inbound)")
+    return failed
+
+
 def print_table(results: list[PhaseResult]) -> None:
     header = (f"{'endpoint':<26}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50 ms':>9}"
               f"{'p99 ms':>9}{'client cpu':>12}{'server cpu':>12}{'server ms/req':>15}")
@@ -570,7 +593,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="duration of the no-op phase with wrk (default 5)")
     parser.add_argument("--floor", action="store_true",
                         help="also measure the floor endpoints (one INSERT; a lookup and two "
-                             "INSERTs) with the webhook's bodies, same workers and client")
+                             "INSERTs; Sawti's rows by hand-written SQL) with the webhook's "
+                             "bodies, same workers and client")
     args = parser.parse_args(argv)
     for name in ("workers", "threads", "requests", "concurrency"):
         if getattr(args, name) < 1:
@@ -616,6 +640,9 @@ def main(argv: list[str] | None = None) -> int:
         env = server_env(instance)
         create_schema(env)
         create_floor_table(instance / "sawti.db")
+        if args.floor:
+            sys.path.append(str(ROOT))  # the schema comes from casework.models
+            sawti_floor.create_database(instance)
         port = free_port()
         server = start_server(env, port, args.workers, args.threads, log)
         wait_until_ready(server, port, log)
@@ -635,11 +662,17 @@ def main(argv: list[str] | None = None) -> int:
         warm = phase("webhook warm-up", warm_traffic, WARMUP_REQUESTS)
         timed_traffic = WebhookTraffic(f"{label}t")
         webhook = phase(f"POST {WEBHOOK_PATH}", timed_traffic, args.requests)
-        floors = []
+        floors, floor_tabs, floor_sent = [], set(), 0
         if args.floor:
-            for path in (STORE_ONE_PATH, FIND_AND_STORE_PATH):
-                phase(f"{path} warm-up", floor_traffic(path), WARMUP_REQUESTS)
-                floors.append(phase(f"POST {path}", floor_traffic(path), args.requests))
+            for number, path in enumerate((STORE_ONE_PATH, FIND_AND_STORE_PATH,
+                                           SAWTI_MINIMUM_PATH)):
+                people = WebhookTraffic(f"{label}f{number}w"), WebhookTraffic(f"{label}f{number}")
+                floor_warm = phase(f"{path} warm-up", floor_traffic(path, people[0]),
+                                   WARMUP_REQUESTS)
+                floors.append(phase(f"POST {path}", floor_traffic(path, people[1]),
+                                    args.requests))
+                floor_sent = floor_warm.sent + floors[-1].sent  # the last: sawti_minimum's
+                floor_tabs = people[0].tabs | people[1].tabs
 
         print()
         print_table([noop, webhook, *floors])
@@ -669,6 +702,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {what:<17} {found:>6}  expected {expected:>6}  {verdict}")
         print(f"  {'outbound queued':<17} {stored.outbound:>6}  "
               f"({stored.outbound / max(stored.inbound, 1):.2f} per inbound)")
+        if args.floor:
+            failed = check_floor_rows(instance, floor_sent, len(floor_tabs)) or failed
         return 1 if failed else 0
     finally:
         if server is not None:
