@@ -642,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
         create_floor_table(instance / "sawti.db")
         if args.floor:
             sys.path.append(str(ROOT))  # the schema comes from casework.models
-            sawti_floor.create_database(instance)
+            sawti_floor.create_database(f"sqlite:///{sawti_floor.database_path(instance)}")
         port = free_port()
         server = start_server(env, port, args.workers, args.threads, log)
         wait_until_ready(server, port, log)

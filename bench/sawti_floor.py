@@ -13,11 +13,12 @@ simulator message it does what the webhook must do and nothing it merely happens
   look-up first); the contact's and case's state are updated; the reply is queued from the real
   catalogue sentence.
 
-It writes to its own database file with Sawti's schema (the search index's triggers included),
-so the webhook's database check is untouched. What it leaves out (the FAQ match, flood limit,
-held replies, status queries, alerts, triage suggestions and flags) the webhook also does for
-this traffic; the gap between the two is what an implementation could still save, and this
-endpoint's ratio is what no implementation of the same rows could beat.
+It writes to its own database with Sawti's schema (the search index included): a SQLite file
+beside Sawti's, or the database ``SAWTI_BENCH_FLOOR_URL`` names (``bench/scale.py`` on
+PostgreSQL), so the webhook's database check is untouched. What it leaves out (the FAQ match,
+flood limit, held replies, status queries, alerts, triage suggestions and flags) the webhook
+also does for this traffic; the gap between the two is what an implementation could still
+save, and this endpoint's ratio is what no implementation of the same rows could beat.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 DATABASE_NAME = "sawti_floor.db"
+URL_VARIABLE = "SAWTI_BENCH_FLOOR_URL"  # another database (PostgreSQL); unset: a SQLite file
 CHANNEL = "simulator"
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -43,15 +45,16 @@ SELECT contacts.id, contacts.dialogue_state, contacts.language, cases.id, cases.
 FROM contacts LEFT JOIN cases ON cases.id = contacts.dialogue_case_id
 WHERE contacts.pseudonym = :pseudonym
 """
+LOCK = " FOR NO KEY UPDATE OF contacts"  # PostgreSQL: as the webhook, one person at a time
 NEW_CONTACT = """
 INSERT INTO contacts (channel, pseudonym, address_encrypted, language, opted_out,
                       dialogue_state, created_at, last_inbound_at, rate_window_count)
-VALUES (:channel, :pseudonym, :address, :language, 0, 'idle', :now, :now, 1) RETURNING id
+VALUES (:channel, :pseudonym, :address, :language, false, 'idle', :now, :now, 1) RETURNING id
 """
 NEW_CASE = """
 INSERT INTO cases (reference, contact_id, channel, status, sensitive, urgent, language,
                    created_at, due_at, last_activity_at)
-VALUES (:reference, :contact_id, :channel, 'new', 0, 0, :language, :now, :due_at, :now)
+VALUES (:reference, :contact_id, :channel, 'new', false, false, :language, :now, :due_at, :now)
 RETURNING id
 """
 AUDIT = """
@@ -86,13 +89,18 @@ def database_path(instance: Path) -> Path:
     return instance / DATABASE_NAME
 
 
-def create_database(instance: Path) -> None:
-    """Sawti's schema in a separate file (``create_all`` adds the search index's triggers)."""
+def database_url(instance: Path) -> str:
+    return os.environ.get(URL_VARIABLE) or f"sqlite:///{database_path(instance)}"
+
+
+def create_database(url: str) -> None:
+    """Sawti's schema in an empty database of its own (``create_all`` adds the search index
+    and its triggers)."""
     from sqlalchemy import create_engine
 
     from casework.models import Base
 
-    engine = create_engine(f"sqlite:///{database_path(instance)}")
+    engine = create_engine(url)
     try:
         Base.metadata.create_all(engine)
     finally:
@@ -132,7 +140,8 @@ def _store_and_answer(connection: Connection, message: dict, language: str, tab:
     from bot.messages import Speaker
 
     speaker = Speaker(language)
-    found = connection.execute(text(FIND), message).first()
+    lock = LOCK if connection.dialect.name == "postgresql" else ""
+    found = connection.execute(text(FIND + lock), message).first()
     if found is None:
         ids, state, replies = _open(connection, message, language, tab, speaker)
         acked = None
@@ -199,9 +208,10 @@ def _engine() -> Engine:
     """One engine per worker process, made on its first request (never at import)."""
     from sqlalchemy import create_engine
 
-    path = str(database_path(Path(os.environ["SAWTI_INSTANCE_PATH"])))
+    url = database_url(Path(os.environ["SAWTI_INSTANCE_PATH"]))
     with _engines_lock:
-        if path not in _engines:
-            _engines[path] = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30})
-        return _engines[path]
+        if url not in _engines:
+            options = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
+            _engines[url] = create_engine(url, **options)
+        return _engines[url]
 

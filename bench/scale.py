@@ -69,6 +69,7 @@ for _path in (str(ROOT), str(BENCH_DIR)):
 
 import console  # noqa: E402
 import intake  # noqa: E402
+import sawti_floor  # noqa: E402
 from flask import Flask  # noqa: E402
 from sqlalchemy import Engine, create_engine, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -303,6 +304,7 @@ class IntakeResult:
     paced: intake.PhaseResult
     stored: int  # inbound rows added by the timed phases and their warm-up
     sent: int  # webhook requests sent, incl. warm-up
+    floor: intake.PhaseResult | None = None  # /_bench/sawti_minimum, on its own database
 
     @property
     def ratio(self) -> float:
@@ -337,17 +339,32 @@ def intake_round(engine: Engine, env: dict[str, str], workers: int, args: argpar
         paced = run_paced(f"webhooks, {workers} workers, {half:.0f}/s", port, traffic("p"),
                           half, max(1, int(half * args.paced_seconds)), args.concurrency,
                           args.paced_seconds + 5, pid)
+        floor = floor_phase(port, workers, args, pid, label) if args.floor else None
         memory.sample()
-        for phase in (warm, full, paced):
+        for phase in (warm, full, paced, *([floor] if floor else [])):
             for message, count in phase.errors.most_common(3):
                 print(f"  error [{phase.name}] x{count}: {message}")
         print(f"  {workers} workers: no-op {noop.rate:.0f}/s, webhooks {full.rate:.1f}/s "
               f"(p99 {full.percentile_ms(0.99):.0f} ms), paced {paced.rate:.1f}/s "
               f"(p99 {paced.percentile_ms(0.99):.0f} ms)", flush=True)
         return IntakeResult(workers, noop, full, paced, _inbound(engine) - before,
-                            warm.sent + full.sent + paced.sent)
+                            warm.sent + full.sent + paced.sent, floor)
     finally:
         intake.stop_server(server)
+
+
+def floor_phase(port: int, workers: int, args: argparse.Namespace, pid: int, label: str
+                ) -> intake.PhaseResult:
+    """Sawti's rows by hand-written SQL (``bench/sawti_floor.py``) on the same workers, with
+    the simulator's bodies: what no implementation of the webhook's rows could beat."""
+    def people(suffix: str) -> intake.Traffic:
+        return intake.floor_traffic(intake.SAWTI_MINIMUM_PATH,
+                                    intake.WebhookTraffic(f"{label}{suffix}"))
+
+    intake.run_phase("floor warm-up", port, people("mw"), intake.WARMUP_REQUESTS,
+                     args.concurrency, args.seconds, pid)
+    return intake.run_phase(f"hand-written floor, {workers} workers", port, people("m"),
+                            args.requests, args.concurrency, args.seconds, pid)
 
 
 def _inbound(engine: Engine) -> int:
@@ -566,6 +583,12 @@ def summary_rows(intakes: list[IntakeResult], dispatches: list[DispatchResult],
                         f"{result.ratio * 100:.1f}%; p50 {full.percentile_ms(0.5):.0f} ms, "
                         f"p99 {full.percentile_ms(0.99):.0f} ms",
                         f">= {TARGET_RATIO * 100:.0f}% of no-op", result.ratio >= TARGET_RATIO))
+        if result.floor is not None:
+            floor = result.floor
+            share = floor.rate / result.noop.rate * 100 if result.noop.rate else 0.0
+            rows.append(Row(f"  floor: Sawti's rows by hand-written SQL, {result.workers} "
+                            "workers", f"{floor.rate:.1f}/s = {share:.1f}% of the no-op; "
+                            f"p99 {floor.percentile_ms(0.99):.0f} ms", "", None))
         p99 = paced.percentile_ms(0.99)
         rows.append(Row(f"webhooks, {result.workers} web workers, half rate",
                         f"{paced.rate:.1f}/s; p50 {paced.percentile_ms(0.5):.0f} ms, "
@@ -656,6 +679,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-load", action="store_true",
                         help="no intake, dispatcher or memory phases")
     parser.add_argument("--skip-pages", action="store_true", help="no console pages")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure Sawti's rows by hand-written SQL on the same workers "
+                             "(bench/sawti_floor.py; a database of its own, dropped after)")
     args = parser.parse_args(argv)
     if not 1 <= args.cases <= 10**6:
         parser.error("--cases must be between 1 and 1000000 (references have 6 free digits)")
@@ -758,10 +784,13 @@ def run_load(target: console.Target, args: argparse.Namespace, memory: PeakMemor
     config = Config(telegram_port=0, twilio_port=0, phone_port=0, public_url=public_url)
     engine = create_engine(target.url)
     demo = Demo(config)
+    floor = floor_target(target) if args.floor else None
     try:
         demo.start()
         env = service_env(target.url, target.instance, demo.app_env(), args.send_rate)
         env["SAWTI_SEND_CONCURRENCY"] = str(args.send_concurrency)
+        if floor is not None:
+            env[sawti_floor.URL_VARIABLE] = floor.url
         target.instance.mkdir(parents=True, exist_ok=True)
         queued_before = set(queued_outbox(engine))
         for workers in args.web_workers:
@@ -798,6 +827,19 @@ def run_load(target: console.Target, args: argparse.Namespace, memory: PeakMemor
     finally:
         demo.stop()
         engine.dispose()
+        if floor is not None:
+            floor.drop()
+
+
+def floor_target(target: console.Target) -> console.Target:
+    """An empty database beside the benchmark's, with Sawti's schema, for the floor."""
+    url = make_url(target.url)
+    floor = console.Target("postgresql", url.set(database=f"{url.database}_floor")
+                           .render_as_string(hide_password=False), target.instance)
+    floor.drop()
+    floor.create()
+    sawti_floor.create_database(floor.url)
+    return floor
 
 
 if __name__ == "__main__":
