@@ -749,6 +749,12 @@ class _Labels:
                                      else _("The person did not agree to be contacted")),
             "case.assigned": lambda: _("Case assigned"),
             "voice.unreachable": lambda: _("The person could not be reached by phone"),
+            "voice.caller_reached": lambda: (
+                _("The person who called was reached on a later call-back and left a "
+                  "message: it opened case %(reference)s. This case stays open.",
+                  reference=details["opened_reference"]) if details.get("opened_reference")
+                else _("The person who called was reached on a later call-back. This case "
+                       "stays open.")),
             "document.uploaded": lambda: _("A document was attached"),
             "contact.revealed": lambda: _("Contact details were revealed"),
             "case.triaged": lambda: _("Triage changed"),

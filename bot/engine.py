@@ -141,6 +141,7 @@ LINK_CHANNELS = frozenset({"telegram"})
 CHOICE_DIGITS = 2
 # The kind of a follow-up question asked again in simpler words (after «شو يعني؟»).
 REPHRASED_KIND = "question_simpler"
+OFFICER_REPLY_KIND = "reply"  # casework.replies
 
 
 @dataclass(frozen=True)
@@ -253,6 +254,29 @@ def _only_a_choice(message: Message) -> bool:
     if not key or message.attachments or message.kind == "location":
         return False
     return _is_a_choice_number(key) or yes_or_no(key) is not None
+
+
+def _confused_about_nothing_we_said(turn: Turn) -> bool:
+    """A message that only says the person did not understand («ما فهمت», "what?"), with no
+    question of ours waiting and no officer's reply lately (not understanding that must reach
+    the officer, so it opens a case as other text does)."""
+    message = turn.message
+    if message.attachments or message.kind == "location" \
+            or not did_not_understand(normalize_for_matching(message.body or "")):
+        return False
+    return not _question_waits(turn, turn.state) and not _officer_replied_lately(turn)
+
+
+def _officer_replied_lately(turn: Turn) -> bool:
+    """Whether an officer's reply was sent to this person within the attach window."""
+    if turn.contact.id is None:
+        return False
+    return turn.session.scalar(
+        select(Message.id).where(Message.contact_id == turn.contact.id,
+                                 Message.direction == Direction.OUTBOUND,
+                                 Message.kind == OFFICER_REPLY_KIND,
+                                 Message.created_at >= turn.now - turn.settings.attach_window)
+        .limit(1)) is not None
 
 
 def _confused(turn: Turn, state: State, key: str) -> bool:
@@ -449,6 +473,14 @@ def open_or_add_to_case(turn: Turn) -> None:
         turn.say(turn.speaker._("We are not sure what this reply answers. Please write your "
                                 "complaint, question or feedback in a few words, or send a "
                                 "voice note."), "prompt")
+        return
+    if _confused_about_nothing_we_said(turn):
+        # «ما فهمت» as a first word: the person does not know what this line is for. Kept
+        # (with no case), and told; the complaint they then write opens the case.
+        turn.say(turn.speaker._(
+            "No problem. Here you can send %(org)s a complaint, a question or feedback. "
+            "Write it in a few words, or send a voice note, and we will answer you.",
+            org=turn.settings.org_name_in(turn.speaker.language)), "explanation")
         return
     case = intake.open_case(turn.session, turn.contact, turn.message,
                             turn.settings.org_data.grid, turn.now)

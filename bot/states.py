@@ -17,7 +17,8 @@ A question is forgotten after ``DialogueSettings.question_timeout``, except by a
 is only an answer to it («1», «نعم», «حلب»), while its case is open and within the attach
 window: that message arrives in the question's state. With no case to add it to, a message
 that is only a number, a yes or a no opens none: it is kept, and the person is asked to write
-their complaint or question.
+their complaint or question. So does a message that only says the person did not understand,
+when no question waits: they are told what the line is for.
 
 The satisfaction survey is sent by a scheduled job (``casework.survey``), which puts the
 contact in ``AWAITING_SURVEY``; an answer of 3 leads to ``AWAITING_REOPEN``. Anything that is

@@ -478,6 +478,33 @@ def _closed_as_caller_reached(session: Session, case: Case) -> bool:
     return closing is not None and bool((closing.details or {}).get("caller_reached"))
 
 
+# Audit actions that only read a case: staff who did only these have not acted on it.
+READING_ACTIONS = frozenset({"case.viewed", "document.downloaded"})
+
+
+def touched_by_staff(session: Session, case: Case) -> bool:
+    """Whether a person has acted on a case Sawti opened by itself (new, with no level, as for
+    a missed call): assigned it, referred it, wrote a note or a reply, gave it a level, moved
+    its status from new (Sawti's own closing on reaching the caller aside), or did anything
+    else the audit trail records under a staff member's name. Reading it is not acting."""
+    if case.assignee_id is not None or case.level is not None:
+        return True
+    if case.status != CaseStatus.NEW and not _closed_as_caller_reached(session, case):
+        return True
+    staff_actors = select(func.substr(User.email, 1, ACTOR_LENGTH))
+    done = (
+        select(Note.id).where(Note.case_id == case.id),
+        select(Referral.id).where(Referral.case_id == case.id),
+        select(Message.id).where(Message.case_id == case.id,
+                                 Message.direction == Direction.OUTBOUND,
+                                 Message.kind == "reply"),
+        select(AuditEvent.id).where(AuditEvent.case_id == case.id,
+                                    AuditEvent.action.not_in(READING_ACTIONS),
+                                    AuditEvent.actor.in_(staff_actors)),
+    )
+    return any(session.scalar(query.limit(1)) is not None for query in done)
+
+
 def _written_resolution(case: Case) -> str | None:
     text = case.resolution
     if not text or _STORED_INFO_ANSWER.fullmatch(text):
@@ -529,7 +556,7 @@ TIMELINE_EVENTS = frozenset({
     "case.restricted", "case.unrestricted", "psea.notified", "case.assigned", "case.closed",
     "case.reopened", "case.merged", "case.merge_received", "message.held", "message.failed",
     "voice.unreachable", "attachment.fetch_failed", "document.uploaded", "contact.revealed",
-    "case.flagged_sensitive", "case.flagged_urgent",
+    "case.flagged_sensitive", "case.flagged_urgent", "voice.caller_reached",
 })
 
 

@@ -13,7 +13,8 @@ knows who picked up (``AnsweredBy``). Voicemail, a network's recorded message or
 up on and the call counts as unanswered (retried, then failed on the case); only a person
 (``human``, or ``unknown``) makes it delivered. A call-back that fails for good with no open
 case opens one for the missed call, so officers see it; once a later call-back reaches the
-person, that case is closed by the system (and linked to the case their recording opens).
+person, that case is closed by the system (and linked to the case their recording opens),
+unless staff have acted on it: then it stays open and its timeline says so.
 Someone who hangs up while recording (instead of pressing #) did not hear their reference:
 without an SMS number, a short call reads it to them.
 
@@ -58,9 +59,10 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from bot.messages import Speaker
-from casework import audit, info, intake, outbox, survey
+from casework import audit, cases, info, intake, outbox, survey
 from casework.models import (
     Attachment,
+    AuditEvent,
     Case,
     CaseStatus,
     Contact,
@@ -510,9 +512,15 @@ def caller_reached(session: Session, callback: Message, now: datetime, *,
     """A person picked up a call-back made on the case opened for their missed call: that
     case needs no more action. It is closed by the system (its page and timeline say the
     person was reached; nothing is deleted, and an officer may reopen it); when they leave a
-    message in the call, it is linked, as merged, to the case that message opened."""
+    message in the call, it is linked, as merged, to the case that message opened.
+
+    A case staff have acted on is theirs: it is left as it is, and its timeline says the
+    person was reached (and which case their message opened)."""
     case = callback.case
     if callback.kind != CALLBACK_KIND or case is None or not for_a_missed_call(session, case):
+        return
+    if cases.touched_by_staff(session, case):
+        _tell_staff_caller_reached(session, case, callback, left_message_on)
         return
     if case.status != CaseStatus.CLOSED:
         old_status = case.status
@@ -529,6 +537,19 @@ def caller_reached(session: Session, callback: Message, now: datetime, *,
                      status=[CaseStatus.CLOSED.value, CaseStatus.CLOSED.value])
         audit.record(session, "case.merge_received", case=into, caller_reached=True,
                      from_case_id=case.id, from_reference=case.reference)
+
+
+def _tell_staff_caller_reached(session: Session, case: Case, callback: Message,
+                               left_message_on: Case | None) -> None:
+    """Once per call-back (and per case their message opened): a replayed webhook adds
+    nothing."""
+    details: dict[str, object] = {"message_id": callback.id}
+    if left_message_on is not None and left_message_on.id != case.id:
+        details["opened_reference"] = left_message_on.reference
+    told = session.scalars(select(AuditEvent.details).where(
+        AuditEvent.case_id == case.id, AuditEvent.action == "voice.caller_reached")).all()
+    if details not in told:
+        audit.record(session, "voice.caller_reached", case=case, **details)
 
 
 def for_a_missed_call(session: Session, case: Case) -> bool:

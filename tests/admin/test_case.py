@@ -879,16 +879,42 @@ def test_the_resolution_is_in_the_readers_language(
     assert [text for text in hidden if text in header] == []
 
 
-@pytest.mark.parametrize(("language", "label"), [
-    ("ar", "أُغلقت: وصلنا إلى الشخص الذي اتصل في معاودة اتصال لاحقة"),
-    ("en", "Closed: the person who called was reached on a later call-back"),
-], ids=["arabic", "english"])
+def _reached_on_a_case_staff_acted_on(opened: bool) -> Callable[[FlaskClient, Case, Case], None]:
+    """Left open, as the voice line leaves a missed call's case staff have acted on, once a
+    later call-back reached the person; ``opened``: they left a message, which opened
+    ``other``."""
+    def setup(officer: FlaskClient, case: Case, other: Case) -> None:
+        details = {"opened_reference": other.reference} if opened else {}
+        audit.record(db.session, "voice.caller_reached", case=case, message_id=1, **details)
+        db.session.commit()
+    return setup
+
+
+@pytest.mark.parametrize(("setup", "language", "label"), [
+    (_caller_reached(then_merged=False), "ar",
+     "أُغلقت: وصلنا إلى الشخص الذي اتصل في معاودة اتصال لاحقة"),
+    (_caller_reached(then_merged=False), "en",
+     "Closed: the person who called was reached on a later call-back"),
+    (_reached_on_a_case_staff_acted_on(opened=False), "ar",
+     "وصلنا إلى الشخص الذي اتصل في معاودة اتصال لاحقة. تبقى هذه الحالة مفتوحة."),
+    (_reached_on_a_case_staff_acted_on(opened=False), "en",
+     "The person who called was reached on a later call-back. This case stays open."),
+    (_reached_on_a_case_staff_acted_on(opened=True), "ar",
+     "وصلنا إلى الشخص الذي اتصل في معاودة اتصال لاحقة وترك رسالة فُتحت لها الحالة {other}. "
+     "تبقى هذه الحالة مفتوحة."),
+    (_reached_on_a_case_staff_acted_on(opened=True), "en",
+     "The person who called was reached on a later call-back and left a message: it opened "
+     "case {other}. This case stays open."),
+], ids=["closed-arabic", "closed-english", "left-open-arabic", "left-open-english",
+        "left-open-message-arabic", "left-open-message-english"])
 def test_the_timeline_says_the_caller_was_reached(
-    officer: FlaskClient, case: Case, new_case: Callable[..., Case], language: str, label: str,
+    officer: FlaskClient, case: Case, new_case: Callable[..., Case],
+    setup: Callable[[FlaskClient, Case, Case], None], language: str, label: str,
 ) -> None:
-    _caller_reached(then_merged=False)(officer, case, new_case("شكوى", location="SY-ID-01"))
+    other = new_case("شكوى", location="SY-ID-01")
+    setup(officer, case, other)
     page = _page(officer, case, f"?lang={language}")
-    assert label in page[page.index('class="timeline"'):]
+    assert label.format(other=other.reference) in page[page.index('class="timeline"'):]
 
 
 # --- inline media and the attachment route ------------------------------------------------

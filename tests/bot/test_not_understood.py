@@ -1,17 +1,20 @@
 """«ما فهمت» / «شو يعني؟» to a follow-up question is not a skip: the information line's answer
 did not help (as 2, an officer explains), and the location or consent question is asked once
-more in simpler words."""
+more in simpler words. Said with no open case and no question waiting, it opens no case: it is
+kept, and the person is told what the line is for."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.engine import did_not_understand
 from bot.states import State
-from casework.models import CaseStatus, InfoAnswer
+from casework.models import Case, CaseStatus, Direction, InfoAnswer, Message, utcnow
+from casework.replies import queue_reply
 from casework.text import normalize_for_matching
 from extensions import db
 
@@ -156,3 +159,126 @@ def test_not_understanding_twice_skips_the_question(
     assert someone.contact.dialogue_state == state
     assert _inbound(someone)[-2:] == ["شو يعني؟", "ما فهمت شي"]
     assert len(someone.cases) == 1
+
+
+# --- «ما فهمت» about nothing we asked -------------------------------------------------------
+
+EXPLANATION = {
+    "ar": "لا مشكلة. هنا يمكنك أن ترسل إلى صوتي شكوى أو سؤالاً أو ملاحظة. اكتبها ببضع كلمات، "
+          "أو أرسل رسالة صوتية، وسنردّ عليك.",
+    "en": "No problem. Here you can send Sawti a complaint, a question or feedback. Write it in "
+          "a few words, or send a voice note, and we will answer you.",
+}
+
+
+def _no_open_case(how: str | None) -> Callable[[object], None]:
+    """How the person comes to have no open case to add the message to."""
+    def arrange(someone: object) -> None:
+        if how is None:
+            return  # their first message
+        if how == "greeted":
+            someone.says("مرحبا")  # type: ignore[attr-defined]
+            return
+        someone.says(COMPLAINT)  # type: ignore[attr-defined]
+        contact, case = someone.contact, someone.cases[-1]  # type: ignore[attr-defined]
+        if how == "officer-replied-then-closed":
+            queue_reply(db.session, case, "تم تسليم السلة.", actor="officer@example.org",
+                        now=utcnow())
+        if how == "beyond-the-window":  # SAWTI_CASE_ATTACH_HOURS, 72 by default
+            case.last_activity_at = utcnow() - timedelta(days=4)
+        else:
+            case.status = CaseStatus.CLOSED
+        contact.dialogue_updated_at = utcnow() - timedelta(days=4)  # no question waits
+        db.session.commit()
+        someone.new_replies()  # type: ignore[attr-defined]
+    return arrange
+
+
+# How the person came to have no open case; what they write; the language of the answer.
+EXPLAINED = [
+    pytest.param(None, "ما فهمت", "ar", id="first-message-ma-fhemt"),
+    pytest.param(None, "شو يعني؟", "ar", id="first-message-shu-yani"),
+    pytest.param(None, "والله ما فهمت شي", "ar", id="first-message-wallah-ma-fhemt-shi"),
+    pytest.param(None, "شنو يعني", "ar", id="first-message-iraqi-shnu-yani"),
+    pytest.param(None, "مافهمت!!", "ar", id="first-message-joined-with-marks"),
+    pytest.param(None, "I don't understand", "en", id="first-message-english"),
+    pytest.param(None, "What do you mean?", "en", id="first-message-what-do-you-mean"),
+    pytest.param("greeted", "شو قصدك؟", "ar", id="after-the-welcome"),
+    pytest.param("closed", "مو فاهم", "ar", id="case-closed-since"),
+    pytest.param("beyond-the-window", "ما فهمت", "ar", id="case-older-than-the-window"),
+]
+
+
+@pytest.mark.parametrize(("before", "text", "language"), EXPLAINED)
+def test_not_understanding_with_no_case_is_told_what_the_line_is_for(
+        person: Callable, before: str | None, text: str, language: str) -> None:
+    someone = person()
+    _no_open_case(before)(someone)
+    cases_before = _all_cases()
+    [reply] = someone.says(text)
+    assert (reply.kind, reply.language, reply.body) == ("explanation", language,
+                                                        EXPLANATION[language])
+    assert reply.case_id is None
+    assert _all_cases() == cases_before  # no case opened
+    stored = db.session.scalars(select(Message).where(
+        Message.contact_id == someone.contact.id, Message.direction == Direction.INBOUND)
+        .order_by(Message.id.desc())).first()
+    assert stored is not None and (stored.body, stored.case_id) == (text, None)  # kept
+    assert someone.contact.dialogue_state == State.IDLE
+
+
+# Where «ما فهمت» may be about something we said, or says more: as before, it goes to a case.
+NOT_EXPLAINED = [
+    pytest.param(None, "ما فهمت ليش ما وصلتني السلة", ["ack", "question"], 1,
+                 id="a-complaint-after-it-opens-a-case"),
+    pytest.param("officer-replied-then-closed", "ما فهمت", ["ack", "question"], 2,
+                 id="after-an-officers-reply-it-opens-a-case-for-an-officer"),
+    pytest.param("greeted", "ما فهمت عليكم، ما وصلني شي من التوزيع", ["ack", "question"], 1,
+                 id="more-than-not-understanding-opens-a-case"),
+]
+
+
+@pytest.mark.parametrize(("before", "text", "kinds", "count"), NOT_EXPLAINED)
+def test_not_understanding_that_may_need_an_officer_opens_a_case(
+        person: Callable, before: str | None, text: str, kinds: list[str], count: int) -> None:
+    someone = person()
+    _no_open_case(before)(someone)
+    assert [reply.kind for reply in someone.says(text)] == kinds
+    cases = someone.cases
+    assert len(cases) == count
+    assert _inbound_of(cases[-1]) == [text]
+
+
+def test_not_understanding_with_an_open_case_joins_it(person: Callable) -> None:
+    someone = person()
+    someone.says(COMPLAINT)
+    someone.contact.dialogue_updated_at = utcnow() - timedelta(hours=3)  # no question waits
+    db.session.commit()
+    assert [reply.kind for reply in someone.says("ما فهمت")] == ["added"]
+    [case] = someone.cases
+    assert _inbound_of(case) == [COMPLAINT, "ما فهمت"]
+
+
+@pytest.mark.parametrize(("first", "complaint", "language"), [
+    pytest.param("ما فهمت", COMPLAINT, "ar", id="arabic"),
+    pytest.param("I don't understand", "I did not receive the food basket this month", "en",
+                 id="english"),
+])
+def test_after_the_explanation_the_complaint_opens_the_case(
+        person: Callable, first: str, complaint: str, language: str) -> None:
+    someone = person()
+    assert [reply.kind for reply in someone.says(first)] == ["explanation"]
+    replies = someone.says(complaint)
+    assert [reply.kind for reply in replies] == ["ack", "question"]
+    assert replies[0].language == language
+    [case] = someone.cases
+    assert _inbound_of(case) == [complaint]  # the «ما فهمت» before it stays with no case
+    assert replies[0].case_id == case.id and case.reference in replies[0].body
+
+
+def _all_cases() -> list[int]:
+    return list(db.session.scalars(select(Case.id).order_by(Case.id)))
+
+
+def _inbound_of(case: object) -> list[str]:
+    return [m.body for m in case.messages if m.direction == "in"]  # type: ignore[attr-defined]

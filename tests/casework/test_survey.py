@@ -186,6 +186,18 @@ def test_a_message_that_is_no_answer_is_handled_as_today(
     assert len(person.cases) == cases and person.contact.dialogue_state == State.IDLE
 
 
+@pytest.mark.parametrize("reply_age", [timedelta(0), timedelta(days=4)],
+                         ids=["reply-just-sent", "reply-older-than-the-attach-window"])
+def test_not_understanding_while_the_survey_waits_still_opens_a_case(
+        person: Person, surveyed: Case, reply_age: timedelta) -> None:
+    # A question of ours waits: «ما فهمت» is not about nothing, and an officer sees it.
+    reply = db.session.scalars(select(Message).where(Message.kind == "reply")).one()
+    reply.created_at = utcnow() - reply_age
+    db.session.commit()
+    assert person.says("ما فهمت") == ["ack"]
+    assert len(person.cases) == 2 and _satisfaction(surveyed) is None
+
+
 @pytest.mark.parametrize("slip", ["4", "٩", "0"])
 def test_a_number_that_is_no_answer_asks_again(person: Person, surveyed: Case,
                                               slip: str) -> None:

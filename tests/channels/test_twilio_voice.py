@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -17,7 +18,7 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from bot.messages import Speaker
-from casework import accounts, cases, info
+from casework import accounts, audit, cases, info
 from casework.models import (
     Attachment,
     AuditEvent,
@@ -28,9 +29,11 @@ from casework.models import (
     InfoEntry,
     Message,
     Role,
+    User,
     VoiceCall,
     utcnow,
 )
+from casework.queue import bulk_assign
 from casework.references import damm_check_digit
 from casework.replies import ReplyAudio, queue_reply
 from casework.reports import kpis
@@ -457,10 +460,14 @@ def test_an_unreachable_caller_shows_on_a_case(
 
 
 def _later_call_back(client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
-                     steps: tuple[str, ...]) -> Call:
-    """The person rings again; the call-back is placed and ``steps`` happen on it."""
+                     steps: tuple[str, ...], meanwhile: Callable[[], None] | None = None
+                     ) -> Call:
+    """The person rings again; the call-back is placed, ``meanwhile`` happens while it rings,
+    and ``steps`` happen on it."""
     call = _called_back(client, dispatcher, fake_twilio)
     placed = fake_twilio.placed_calls()[-1]
+    if meanwhile is not None:
+        meanwhile()
     for step in steps:
         if step in ("person", "voicemail"):
             who = "human" if step == "person" else "machine"
@@ -556,6 +563,99 @@ def test_a_missed_call_case_is_closed_once_the_person_is_reached(
         ("case.merged", case.id, "system"), ("case.merge_received", new_case.id, "system")]
     assert merged[0].details["into_reference"] == new_case.reference
     assert merged[1].details["from_reference"] == case.reference
+
+
+def _staff() -> tuple[User, User]:
+    officer = accounts.create_user(db.session, "officer@example.org", "a long enough password 1",
+                                   Role.OFFICER, name="Officer")
+    focal = accounts.create_user(db.session, "focal@example.org", "a long enough password 1",
+                                 Role.FOCAL_POINT, name="Focal point")
+    return officer, focal
+
+
+def _assign(case: Case, officer: User, focal: User) -> None:
+    assert bulk_assign(db.session, officer, [case.id], officer).done == 1
+
+
+def _refer(case: Case, officer: User, focal: User) -> None:
+    cases.refer(db.session, officer, case, focal, utcnow() + timedelta(days=3),
+                "يرجى التواصل مع المتصل", utcnow())
+
+
+def _note(case: Case, officer: User, focal: User) -> None:
+    cases.add_note(db.session, officer, case, "حاولت الاتصال به من هاتف المكتب", utcnow())
+
+
+def _reply(case: Case, officer: User, focal: User) -> None:
+    queue_reply(db.session, case, "سنعاود الاتصال بك غداً.", actor=officer.email, now=utcnow())
+
+
+def _grade(case: Case, officer: User, focal: User) -> None:
+    cases.triage(db.session, officer, case, {"level": 2}, utcnow(),
+                 org_data=services().org_data)
+
+
+def _close(case: Case, officer: User, focal: User) -> None:
+    cases.close(db.session, officer, case, "اتصلنا به من هاتف المكتب", utcnow())
+
+
+def _view(case: Case, officer: User, focal: User) -> None:
+    audit.record(db.session, "case.viewed", case=case, actor=officer.email)
+    db.session.commit()
+
+
+# What staff do to the case opened for a missed call while a later call-back rings; whether
+# that counts as acting on it; the case's status afterwards.
+STAFF_MEANWHILE = [
+    pytest.param(_assign, True, "new", id="assigned"),
+    pytest.param(_refer, True, "referred", id="referred"),
+    pytest.param(_note, True, "new", id="note-written"),
+    pytest.param(_reply, True, "open", id="replied"),
+    pytest.param(_grade, True, "open", id="level-given"),
+    pytest.param(_close, True, "closed", id="closed-by-an-officer"),
+    pytest.param(_view, False, "closed", id="only-viewed"),
+]
+
+
+@pytest.mark.parametrize("recorded", [False, True], ids=["menu-only", "left-a-message"])
+@pytest.mark.parametrize(("act", "touched", "status"), STAFF_MEANWHILE)
+def test_a_missed_call_case_staff_acted_on_is_left_to_them(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+    act: Callable[[Case, User, User], None], touched: bool, status: str, recorded: bool,
+) -> None:
+    """Once staff have acted on the case opened for a missed call, a later call-back that
+    reaches the person does not close or merge it behind their back: it stays as they left
+    it, and its timeline says the person was reached (and which case their message opened)."""
+    _never_answered(client, dispatcher, fake_twilio)
+    case = db.session.scalars(select(Case)).one()
+    officer, focal = _staff()
+    steps = ("person", "record", "completed") if recorded else ("person", "completed")
+    call = _later_call_back(client, dispatcher, fake_twilio, steps,
+                            meanwhile=lambda: act(case, officer, focal))
+    call.post(client, "answer", **answered_by(fake_twilio.placed_calls()[-1], "human"))  # again
+    db.session.expire_all()
+    assert call.message.case_id == case.id and call.message.status == DeliveryStatus.DELIVERED
+    assert case.status == status
+    by_system = db.session.scalars(select(AuditEvent.action).where(
+        AuditEvent.case_id == case.id, AuditEvent.actor == "system",
+        AuditEvent.action.in_(["case.closed", "case.merged"])).order_by(AuditEvent.id)).all()
+    told = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "voice.caller_reached").order_by(AuditEvent.id)).all()
+    later = db.session.scalars(select(Case).where(Case.id != case.id)).all()
+    if not touched:  # as for any missed call's case: closed, and linked to the new case
+        assert by_system == (["case.closed", "case.merged"] if recorded else ["case.closed"])
+        assert told == []
+        return
+    assert (by_system, case.merged_into_id) == ([], None)
+    expected = [{"message_id": call.message.id}]  # said once, though the answer came twice
+    if recorded:
+        [new_case] = later
+        expected.append({"message_id": call.message.id, "opened_reference": new_case.reference})
+    assert [(event.case_id, event.actor, event.details) for event in told] == \
+        [(case.id, "system", details) for details in expected]
+    timeline = [entry.item for entry in cases.timeline(db.session, case)
+                if entry.kind == "event"]
+    assert told[0] in timeline
 
 
 def test_answered_call_is_delivered(client: FlaskClient, dispatcher: Dispatcher,
