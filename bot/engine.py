@@ -237,7 +237,7 @@ def _late_answer(turn: Turn, state: State, asked_at: datetime) -> bool:
     if _is_a_choice_number(key):
         return True
     if state is State.AWAITING_LOCATION:
-        return _place_named_exactly(turn.settings.org_data, key) is not None
+        return _place_named(turn.settings.org_data, key) is not None
     return yes_or_no(key) is not None
 
 
@@ -350,37 +350,35 @@ def _question_waits(turn: Turn, state: State) -> bool:
 # An answer to the location question may name the place in a sentence («انا من الباب», "we
 # are in Dibis camp"); longer messages are more likely a complaint that mentions a place.
 LOCATION_ANSWER_WORDS = 6
-PLACE_PREFIXES = ("و", "ب", "ف", "ل")  # وبالباب, بحارم: a prefix joined to the name
 
 
 def match_location(org_data: OrgData, key: str) -> Location | None:
     """A governorate chosen by its number in the list, or a governorate or district by name:
-    the whole answer, or the one place a short answer names."""
+    the whole answer, or the one place a short answer names; misspelt («ادلبب», «ديرالزور»)
+    only when no place is named as written and the misspelling is close to one place alone."""
     governorates = org_data.governorates
     key = _without_number_word(key)
     if key.isdigit():
         index = int(key) - 1
         return governorates[index] if 0 <= index < len(governorates) else None
-    places = _places(org_data)
-    exact = next((place for place in places if key in place.match_keys()), None)
+    names = org_data.place_names
+    exact = names.exactly(key)
     words = key.split()
     if exact is not None or len(words) > LOCATION_ANSWER_WORDS:
         return exact
-    named = [place for place in places if any(_names(words, name.split())
-                                                for name in place.match_keys())]
-    names = {place.name_en for place in named}  # a district may share its governorate's name
-    return named[0] if len(names) == 1 else None
+    return _one_place(names.named_in(words) or names.closely_named_in(words))
 
 
-def _places(org_data: OrgData) -> tuple[Location, ...]:
-    governorates = org_data.governorates
-    return (*governorates, *(district for governorate in governorates
-                             for district in governorate.districts))
+def _place_named(org_data: OrgData, key: str) -> Location | None:
+    """The governorate or district whose name, perhaps misspelt, is the whole answer."""
+    names = org_data.place_names
+    return names.exactly(key) or _one_place(names.closely_named(key))
 
 
-def _place_named_exactly(org_data: OrgData, key: str) -> Location | None:
-    """The governorate or district whose name (or alias) is the whole answer."""
-    return next((place for place in _places(org_data) if key in place.match_keys()), None)
+def _one_place(places: list[Location]) -> Location | None:
+    """The place, when all of ``places`` are one (a district may share its governorate's
+    name: the governorate, listed first, is taken)."""
+    return places[0] if len({place.name_en for place in places}) == 1 else None
 
 
 NUMBER_WORDS = _keys("رقم", "الرقم", "number", "no")
@@ -390,17 +388,6 @@ def _without_number_word(key: str) -> str:
     """«رقم 2», "number 2": the number alone."""
     first, _, rest = key.partition(" ")
     return rest if first in NUMBER_WORDS and rest.isdigit() else key
-
-
-def _names(words: list[str], name: list[str]) -> bool:
-    """Whether ``name`` occurs in ``words`` as whole words, its first perhaps prefixed."""
-    for start in range(len(words) - len(name) + 1):
-        first, rest = words[start], words[start + 1:start + len(name)]
-        if rest == name[1:] and (first == name[0] or (
-                first[:1] in PLACE_PREFIXES and first[1:] in (name[0], "ال" + name[0],
-                                                               name[0].removeprefix("ال")))):
-            return True
-    return False
 
 
 # --- handlers ---------------------------------------------------------------------------

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 
 import yaml
 
 from casework.text import normalize_for_matching
+from config.places import PlaceNames
 
 
 class DataFileError(ValueError):
@@ -93,6 +95,17 @@ class OrgData:
 
     def category(self, code: str | None) -> Category | None:
         return next((item for item in self.categories if item.code == code), None)
+
+    @property
+    def places(self) -> tuple[Location, ...]:
+        """The governorates, then every district."""
+        return (*self.governorates, *(district for governorate in self.governorates
+                                      for district in governorate.districts))
+
+    @cached_property
+    def place_names(self) -> PlaceNames:
+        """The places by their names, indexed on first use (the data never changes)."""
+        return PlaceNames(self.places)
 
 
 def load_org_data(config_dir: Path) -> OrgData:

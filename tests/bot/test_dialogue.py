@@ -185,6 +185,28 @@ def test_answers_are_stored_on_the_case(person: Callable) -> None:
     assert [m.body for m in case.messages if m.direction == "in"] == [COMPLAINT, "الموصل", "نعم"]
 
 
+# A misspelt place is the answer, stored on the case and the contact; a sentence with an
+# everyday word near a place («عشرين», twenty, is near «عفرين») skips the question like any text.
+@pytest.mark.parametrize(("answer", "code"), [
+    pytest.param("ادلبب", "SY-ID", id="doubled-letter"),
+    pytest.param("انا من ادليب", "SY-ID", id="vowel-added-in-a-sentence"),
+    pytest.param("الموصلل", "IQ-NI-01", id="district-doubled-letter"),
+    pytest.param("سنجر", "IQ-NI-03", id="district-vowel-left-out"),
+    pytest.param("صرلنا عشرين يوم", None, id="twenty-days-is-not-afrin"),
+])
+def test_a_misspelt_place_is_stored_as_the_location(person: Callable, answer: str,
+                                                    code: str | None) -> None:
+    someone = person()
+    someone.says(COMPLAINT)
+    replies = someone.says(answer)
+    assert [reply.kind for reply in replies] == ["question"]
+    assert "1 للموافقة" in replies[0].body  # the consent question follows either way
+    [case] = someone.cases
+    assert (case.location, someone.contact.location) == (code, code)
+    assert [m.body for m in case.messages if m.direction == "in"] == [COMPLAINT, answer]
+    assert someone.contact.dialogue_state == State.AWAITING_CONSENT
+
+
 @pytest.mark.parametrize(("place", "consent"), [
     pytest.param("نينوى", "نعم", id="ninawa-yes"),
     pytest.param("٣", "no", id="digit-no"),

@@ -41,6 +41,8 @@ LATE = [
                  id="location-by-number-3-hours-later"),
     pytest.param([], "حلب", HOURS_3, ["question"], ("SY-HL", None), State.AWAITING_CONSENT,
                  id="location-by-name-3-hours-later"),
+    pytest.param([], "ادلبب", HOURS_3, ["question"], ("SY-ID", None), State.AWAITING_CONSENT,
+                 id="misspelt-location-3-hours-later"),
     pytest.param([], "رقم ٢", DAYS_2, ["question"], ("SY-HL", None), State.AWAITING_CONSENT,
                  id="location-raqm-arabic-digit-2-days-later"),
     pytest.param([], "99", HOURS_3, ["question"], (None, None), State.AWAITING_LOCATION,
@@ -54,6 +56,8 @@ LATE = [
     # Not only an answer: a message for the open case, as before.
     pytest.param([], "نعم", HOURS_3, ["added"], (None, None), State.IDLE,
                  id="yes-does-not-answer-the-location-question"),
+    pytest.param([], "عشرين", HOURS_3, ["added"], (None, None), State.IDLE,
+                 id="a-word-near-a-place-is-content"),
     pytest.param([], "انا من حلب وما وصلتني السلة", HOURS_3, ["added"], (None, None),
                  State.IDLE, id="a-sentence-naming-a-place-is-content"),
     pytest.param(["1"], "حلب", HOURS_3, ["added"], ("SY-ID", None), State.IDLE,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
 
 from bot.engine import match_location
 from casework.text import normalize_for_matching
-from config.data import load_org_data
+from config.data import Location, OrgData, load_org_data
 
-ORG = load_org_data(Path(__file__).resolve().parents[2] / "config")
+ROOT = Path(__file__).resolve().parents[2]
+ORG = load_org_data(ROOT / "config")
+DATA = ROOT / "tests" / "data"
 
 
 @pytest.mark.parametrize(("answer", "code"), [
@@ -57,3 +60,118 @@ def test_a_place_is_found_in_the_answer(answer: str, code: str | None) -> None:
 def test_towns_and_camps_name_their_district(answer: str, code: str) -> None:
     place = match_location(ORG, normalize_for_matching(answer))
     assert (place.code if place else None) == code
+
+
+# The default places and, as an organisation in the north-east would list them, Raqqa and Deir
+# ez-Zor (two-word names, one with the article inside).
+NORTH_EAST = OrgData(ORG.grid, ORG.categories, (
+    *ORG.governorates,
+    Location("SY-RA", "الرقة", "Raqqa", ("الرقه", "raqqa", "raqa", "rakka")),
+    Location("SY-DY", "دير الزور", "Deir ez-Zor", ("deir ez-zor", "deir ezzor", "deir al zor")),
+))
+
+
+@pytest.mark.parametrize(("answer", "code"), [
+    pytest.param("ادلبب", "SY-ID", id="doubled-letter"),
+    pytest.param("حلبب", "SY-HL", id="doubled-letter-in-a-three-letter-name"),
+    pytest.param("كركووك", "IQ-KI", id="doubled-vowel"),
+    pytest.param("الموصلل", "IQ-NI-01", id="doubled-letter-after-the-article"),
+    pytest.param("ادليب", "SY-ID", id="vowel-inside-a-four-letter-name"),
+    pytest.param("إدليب", "SY-ID", id="vowel-inside-with-hamza"),
+    pytest.param("منبيج", "SY-HL-06", id="vowel-inside-manbij"),
+    pytest.param("ادليبب", "SY-ID", id="vowel-inside-and-doubled-letter"),
+    pytest.param("انا من ادلبب", "SY-ID", id="misspelt-in-a-sentence"),
+    pytest.param("بحلبب", "SY-HL", id="prefixed-and-doubled"),
+    pytest.param("ديرالزور", "SY-DY", id="two-words-joined"),
+    pytest.param("دير زور", "SY-DY", id="article-left-out"),
+    pytest.param("دير الزوور", "SY-DY", id="two-words-doubled-letter"),
+    pytest.param("دير الزوز", "SY-DY", id="confused-ra-and-zay"),
+    pytest.param("ساكنين بدير الزور", "SY-DY", id="two-words-prefixed-in-a-sentence"),
+    pytest.param("الرقه", "SY-RA", id="taa-marbuta-as-haa"),
+    pytest.param("الرقة", "SY-RA", id="taa-marbuta"),
+    pytest.param("انا من الرقة", "SY-RA", id="raqqa-in-a-sentence"),
+    pytest.param("جسرالشغور", "SY-ID-03", id="jisr-joined"),
+    pytest.param("عين عرب", "SY-HL-07", id="ain-al-arab-without-article"),
+    pytest.param("عين العررب", "SY-HL-07", id="ain-al-arab-doubled"),
+    pytest.param("سنجر", "IQ-NI-03", id="vowel-left-out-of-a-five-letter-name"),
+    pytest.param("تكرت", "IQ-SD-01", id="tikrit-vowel-left-out"),
+    pytest.param("عفرن", "SY-HL-02", id="afrin-vowel-left-out"),
+    pytest.param("شقلوة", "IQ-AR-03", id="shaqlawa-vowel-left-out"),
+    pytest.param("من الحمدنيه", "IQ-NI-04", id="hamdaniya-vowel-left-out-in-a-sentence"),
+    pytest.param("ابو غرب", "IQ-BG-06", id="two-word-name-vowel-left-out"),
+    pytest.param("جرابلوس", "SY-HL-05", id="jarablus-vowel-added"),
+    pytest.param("الفالوجه", "IQ-AN-02", id="falluja-vowel-added"),
+    pytest.param("باعقوبه", "IQ-DI-01", id="baquba-vowel-added"),
+    pytest.param("تكريتت", "IQ-SD-01", id="tikrit-doubled"),
+    pytest.param("خانقبن", "IQ-DI-03", id="dots-misplaced-ya-as-ba"),
+    pytest.param("المقدادبة", "IQ-DI-02", id="dots-misplaced-long-name"),
+    pytest.param("صلاح الدبن", "IQ-SD", id="dots-misplaced-two-words"),
+    pytest.param("تلفعر", "IQ-NI-02", id="two-consonants-swapped"),
+    pytest.param("كوينسجق", "IQ-AR-04", id="two-consonants-swapped-long-name"),
+    pytest.param("idlib", "SY-ID", id="latin-idlib"),
+    pytest.param("Idleb", "SY-ID", id="latin-idleb-capital"),
+    pytest.param("aleppo", "SY-HL", id="latin-aleppo"),
+    pytest.param("halab", "SY-HL", id="latin-halab"),
+    pytest.param("alepo", "SY-HL", id="latin-doubled-letter-left-out"),
+    pytest.param("mossul", "IQ-NI-01", id="latin-doubled-letter-added"),
+    pytest.param("we are in fallujja", "IQ-AN-02", id="latin-doubled-in-a-sentence"),
+])
+def test_a_misspelt_place_is_found(answer: str, code: str) -> None:
+    place = match_location(NORTH_EAST, normalize_for_matching(answer))
+    assert (place.code if place else None) == code
+
+
+# Everyday words a letter or two from a place, ambiguous misspellings and short words: no
+# place. Each names the place it is near.
+@pytest.mark.parametrize("answer", [
+    pytest.param("عشرين", id="twenty-is-not-afrin"),
+    pytest.param("صرلنا عشرين يوم", id="twenty-days-is-not-afrin"),
+    pytest.param("سكران", id="drunk-is-not-soran"),
+    pytest.param("انذار", id="warning-is-not-anbar"),
+    pytest.param("حديثا", id="recently-is-not-haditha"),
+    pytest.param("عاديه", id="ordinary-is-not-amedi"),
+    pytest.param("بطارية", id="battery-is-not-tarmiya-after-a-prefix"),
+    pytest.param("صورنا", id="our-photos-is-not-sawran-vowel-moved"),
+    pytest.param("السوريين", id="syrians-is-not-soran-doubled-kept"),
+    pytest.param("البلد", id="the-country-is-not-balad"),
+    pytest.param("رجعنا عالبلد", id="back-home-is-not-balad"),
+    pytest.param("اعانه", id="aid-is-not-ana-vowel-at-the-start"),
+    pytest.param("الاعانة", id="the-aid-is-not-ana"),
+    pytest.param("حليب", id="milk-is-not-aleppo-three-letters"),
+    pytest.param("قوايم", id="lists-is-not-al-qaim-vowel-beside-vowel"),
+    pytest.param("القائمة", id="the-list-is-not-al-qaim"),
+    pytest.param("الحوجة", id="need-is-not-hawija"),
+    pytest.param("الشباب", id="young-men-is-not-al-bab"),
+    pytest.param("عالباب", id="at-the-door-is-not-al-bab"),
+    pytest.param("حلا", id="short-word-near-aleppo"),
+    pytest.param("ادل", id="short-word-near-idlib"),
+    pytest.param("khalas", id="latin-khalas-is-not-khalis"),
+    pytest.param("marra", id="latin-marra-is-not-maarra"),
+    pytest.param("byiji", id="latin-byiji-is-not-beiji"),
+    pytest.param("shu sar bil shakwa", id="latin-word-more-is-not-arbil"),
+    pytest.param("شوران", id="ambiguous-soran-or-sawran"),
+    pytest.param("مدينه دلب", id="ambiguous-idlib-or-aleppo-city"),
+])
+def test_a_word_near_a_place_is_not_one(answer: str) -> None:
+    assert match_location(NORTH_EAST, normalize_for_matching(answer)) is None
+
+
+def _complaints(path: Path) -> list[str]:
+    """The file's messages that are not answers to one of the dialogue's questions."""
+    with path.open(encoding="utf-8", newline="") as file:
+        return [row["text"] for row in csv.DictReader(file)
+                if not row.get("note", "").startswith("dialogue")]
+
+
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.csv")), ids=lambda path: path.stem)
+def test_a_complaint_names_a_place_only_as_written(path: Path) -> None:
+    """A complaint sent in answer to the location question is read as the answer only when it
+    names a place as written («انا من حلب»), never for a word near a place's name."""
+    names = NORTH_EAST.place_names
+    misread = []
+    for text in _complaints(path):
+        key = normalize_for_matching(text)
+        place = match_location(NORTH_EAST, key)
+        if place is not None and place not in (names.exactly(key), *names.named_in(key.split())):
+            misread.append((text, place.code))
+    assert misread == []

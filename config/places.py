@@ -1,0 +1,241 @@
+"""The organisation's places by the names people type for them, indexed once per org data.
+
+A name is found as written (normalised by ``casework.text.normalize_for_matching``) or, failing
+that, by its compact spelling: without spaces or the article («ال», "al") and with doubled
+Arabic letters written once, so «دير الزور», «ديرالزور» and «دير زور» are one name and «ادلبب»
+is «ادلب». Failing that, a misspelling is accepted when exactly one place has a name within
+``tolerance`` of it, by a ``distance`` that counts the slips people make (a vowel, a dot) less
+than those that make another word: an everyday word near two places, or near none, names no
+place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from config.data import Location
+
+PLACE_PREFIXES = ("و", "ب", "ف", "ل")  # بحارم, بالباب: a prefix joined to the name
+ARTICLES = frozenset({"ال", "al", "el"})  # as words of their own: «ال رقه», "al bab"
+_DOUBLED_ARABIC = re.compile(r"([\u0620-\u06ff])\1+")  # Latin doubles are real: "marra", "3anna"
+# Letters people put for one another: the same shape but for its dots, sounds that dialects
+# merge; in Latin, letters that stand for the same Arabic one.
+_CONFUSED = ("بتثني", "جحخ", "دذض", "رز", "سشصث", "طظت", "ذزظ", "عغ", "فق", "قكگ",
+             "ckq", "sz", "h7")
+_SIMILAR = frozenset((a, b) for group in _CONFUSED for a in group for b in group)
+_LONG_VOWELS = "اوي"
+_VOWELS = _LONG_VOWELS + "aeiouy"
+_SHORT_VOWEL_WRITTEN_LONG = re.compile(f"[^{_LONG_VOWELS}][{_LONG_VOWELS}][^{_LONG_VOWELS}]")
+
+
+def spellings(key: str) -> set[str]:
+    """A normalised name's compact spellings, which name it as surely as its words do: joined,
+    with and without its articles, doubled Arabic letters written once."""
+    return {_DOUBLED_ARABIC.sub(r"\1", spelling) for spelling in ("".join(key.split()), _bare(key))}
+
+
+def _bare(key: str) -> str:
+    """The words without their articles, but for a short first word's («البلد» is not «بلد»)."""
+    kept: list[str] = []
+    article = ""
+    for word in key.split():
+        if word in ARTICLES:
+            article = word
+            continue
+        if not article and word.startswith("ال"):
+            article, word = "ال", word[2:]
+        short = len(word) < 4 or word.isascii()  # Latin names are listed with their article
+        kept.append(article + word if not kept and short else word)
+        article = ""
+    return "".join(kept)
+
+
+def core(key: str) -> str:
+    """What misspellings are measured on: the words joined without any article, doubled
+    Arabic letters written once."""
+    return _DOUBLED_ARABIC.sub(r"\1", "".join(word.removeprefix("ال") for word in key.split()
+                                              if word not in ARTICLES))
+
+
+def tolerance(spelling: str) -> int:
+    """How far (``distance``) a word of this length may be from a name: not at all when short,
+    where a letter turns a place into an everyday word («عانه», «اعانه»); see also
+    ``_long_vowel_between``."""
+    return 2 if len(spelling) >= 8 else 1 if len(spelling) >= 5 else 0
+
+
+def distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (optimal string alignment) weighed by how people misspell:
+    a swap of two neighbouring consonants, a letter put for one it is confused with, a long
+    vowel added or left out count one; any other letter put, added or left out, two."""
+    previous2: list[int] = []
+    previous = [0]
+    for j in range(len(b)):
+        previous.append(previous[-1] + _indel(b, j))
+    for i, char_a in enumerate(a, start=1):
+        current = [previous[0] + _indel(a, i - 1)] + [0] * len(b)
+        for j, char_b in enumerate(b, start=1):
+            substitution = 0 if char_a == char_b else 1 if (char_a, char_b) in _SIMILAR else 2
+            current[j] = min(previous[j] + _indel(a, i - 1), current[j - 1] + _indel(b, j - 1),
+                             previous[j - 1] + substitution)
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                current[j] = min(current[j], previous2[j - 2] + _swap(char_a, char_b))
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _swap(a: str, b: str) -> int:
+    """What swapping two neighbouring letters counts: moving a vowel changes the word's
+    pattern, often into another word («صوران», «صورنا»)."""
+    return 2 if a in _VOWELS or b in _VOWELS else 1
+
+
+def _indel(word: str, index: int) -> int:
+    """What adding or leaving out ``word[index]`` counts: one for an Arabic long vowel or a
+    doubled Latin consonant ("mossul"); Latin vowels vary with each writer ("maarra", "marra")
+    and count two, as any other letter does."""
+    char = word[index]
+    if char.isascii():
+        return 1 if index > 0 and word[index - 1] == char and char not in _VOWELS else 2
+    return 1 if char in _LONG_VOWELS else 2
+
+
+def _long_vowel_between(a: str, b: str) -> bool:
+    """Whether a four- and a five-letter Arabic word differ by a long vowel between two
+    consonants («ادليب» and «ادلب», «سنجر» and «سنجار»), the way short names are most often
+    misspelt. Not at either end («اعانه», aid, is not «عانه»), nor beside another vowel
+    («قوايم», lists, is not «قايم»; «حوجه», need, is not «حويجه»)."""
+    short, long = sorted((a, b), key=len)
+    return len(short) == 4 and len(long) == 5 and not short.isascii() and any(
+        long[:i] + long[i + 1:] == short
+        and _SHORT_VOWEL_WRITTEN_LONG.fullmatch(long, i - 1, i + 2) is not None
+        for i in range(1, 4))
+
+
+def _deletions(word: str, depth: int) -> set[str]:
+    """``word`` with up to ``depth`` letters left out: two words within ``depth`` edits share
+    one of these (the candidates a misspelling is checked against)."""
+    found = layer = {word}
+    for _ in range(depth):
+        layer = {shorter[:i] + shorter[i + 1:] for shorter in layer for i in range(len(shorter))}
+        found = found | layer
+    return found
+
+
+class PlaceNames:
+    """Every governorate and district by all its names, for matching answers fast. Places are
+    listed in the order given (governorates first), each once."""
+
+    def __init__(self, places: Sequence[Location]) -> None:
+        self._rank = {place.code: rank for rank, place in enumerate(places)}
+        self._exact: dict[str, Location] = {}
+        self._by_first_word: dict[str, list[tuple[tuple[str, ...], Location]]] = {}
+        self._by_spelling: dict[str, list[Location]] = {}
+        self._by_core: dict[str, list[Location]] = {}
+        self._word_counts: dict[str, int] = {}  # a core → the most words it was written in
+        self._near: dict[str, set[str]] = {}  # a core less a letter or two → the cores
+        self._longest = 1  # words in a name
+        self._longest_core = 0
+        for place in places:
+            for key in place.match_keys():
+                self._add(key, place)
+
+    def _add(self, key: str, place: Location) -> None:
+        self._exact.setdefault(key, place)
+        first, *rest = key.split()
+        self._by_first_word.setdefault(first, []).append((tuple(rest), place))
+        self._longest = max(self._longest, 1 + len(rest))
+        for spelling in spellings(key):
+            self._by_spelling.setdefault(spelling, []).append(place)
+        name = core(key)
+        self._by_core.setdefault(name, []).append(place)
+        self._word_counts[name] = max(self._word_counts.get(name, 0), _word_count(key))
+        self._longest_core = max(self._longest_core, len(name))
+        for variant in _deletions(name, _reach(name)):
+            self._near.setdefault(variant, set()).add(name)
+
+    def exactly(self, key: str) -> Location | None:
+        """The place whose name is the whole of ``key``."""
+        return self._exact.get(key)
+
+    def named_in(self, words: Sequence[str]) -> list[Location]:
+        """The places named in ``words`` as whole words, the first perhaps prefixed."""
+        found = []
+        for start, word in enumerate(words):
+            for first in _unprefixed(word):
+                for rest, place in self._by_first_word.get(first, ()):
+                    if tuple(words[start + 1:start + 1 + len(rest)]) == rest:
+                        found.append(place)
+        return self._in_order(found)
+
+    def closely_named(self, key: str) -> list[Location]:
+        """The places ``key`` as a whole names in a compact spelling, or else misspells."""
+        first, _, rest = key.partition(" ")
+        return self._closely_named([f"{word} {rest}" for word in _unprefixed(first)], [key])
+
+    def closely_named_in(self, words: Sequence[str]) -> list[Location]:
+        """The places some run of ``words`` names in a compact spelling, or else misspells."""
+        return self._closely_named(list(self._runs(words, _unprefixed)),
+                                   list(self._runs(words, _as_written)))
+
+    def _closely_named(self, runs: list[str], written: list[str]) -> list[Location]:
+        """The places one of ``runs`` names in a compact spelling, or else one of the
+        ``written`` runs misspells: not after a prefix («بطاريه») nor with a word more («sar
+        bil», "arbil"), which would bring too many everyday words near a place."""
+        named = [place for run in runs for spelling in spellings(run)
+                 for place in self._by_spelling.get(spelling, ())]
+        return self._in_order(named or [place for run in written
+                                        for place in self._misspelt_by(run)])
+
+    def _runs(self, words: Sequence[str], firsts: Callable[[str], tuple[str, ...]]
+              ) -> Iterator[str]:
+        """Every run of as many words as a name has at most, its first as ``firsts`` has it."""
+        for start in range(len(words)):
+            for end in range(start + 1, min(len(words), start + self._longest) + 1):
+                for first in firsts(words[start]):
+                    yield " ".join((first, *words[start + 1:end]))
+
+    def _misspelt_by(self, run: str) -> Iterator[Location]:
+        words, spelling = _word_count(run), core(run)
+        if len(spelling) > self._longest_core + 2:
+            return
+        names = {name for variant in _deletions(spelling, _reach(spelling))
+                 for name in self._near.get(variant, ())}
+        for name in names:
+            if words <= self._word_counts[name] and _close(spelling, name):
+                yield from self._by_core[name]
+
+    def _in_order(self, places: Iterable[Location]) -> list[Location]:
+        unique = {place.code: place for place in places}
+        return sorted(unique.values(), key=lambda place: self._rank[place.code])
+
+
+def _reach(spelling: str) -> int:
+    """How many letters to leave out of a word to find the names it may misspell: one at
+    least, as a four-letter word may lack or have a vowel more than a name."""
+    return max(tolerance(spelling), 1)
+
+
+def _close(spelling: str, name: str) -> bool:
+    allowed = min(tolerance(spelling), tolerance(name))
+    return distance(spelling, name) <= allowed if allowed else _long_vowel_between(spelling, name)
+
+
+def _word_count(key: str) -> int:
+    return sum(word not in ARTICLES for word in key.split())
+
+
+def _as_written(word: str) -> tuple[str, ...]:
+    return (word,)
+
+
+def _unprefixed(word: str) -> tuple[str, ...]:
+    """The word, and the name it may be with a one-letter prefix: «بحارم» → «حارم», «بالموصل»
+    → «الموصل» or «موصل», «بموصل» → «الموصل»."""
+    rest = word[1:]
+    if word[:1] not in PLACE_PREFIXES or len(rest) < 2:
+        return (word,)
+    return tuple(dict.fromkeys((word, rest, "ال" + rest, rest.removeprefix("ال"))))

@@ -1,0 +1,38 @@
+"""The spellings and the weighed distance place names are matched with (config/places.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from casework.text import normalize_for_matching
+from config.places import distance, spellings
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    pytest.param("دير الزور", {"ديرالزور", "ديرزور"}, id="joined-with-and-without-article"),
+    pytest.param("ادلبب", {"ادلب"}, id="doubled-arabic-letter-once"),
+    pytest.param("الفلوجة", {"الفلوجه", "فلوجه"}, id="article-of-a-long-first-word"),
+    pytest.param("البلد", {"البلد"}, id="article-of-a-short-word-kept"),
+    pytest.param("al bab", {"albab"}, id="latin-article-kept"),
+    pytest.param("mossul", {"mossul"}, id="latin-doubles-kept"),
+])
+def test_spellings(name: str, expected: set[str]) -> None:
+    assert spellings(normalize_for_matching(name)) == expected
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), [
+    pytest.param("خانقين", "خانقبن", 1, id="dots-misplaced"),
+    pytest.param("سامرا", "صامرا", 1, id="sounds-merged"),
+    pytest.param("جرابلس", "جرابلوس", 1, id="long-vowel-added"),
+    pytest.param("تكريت", "تكرت", 1, id="long-vowel-left-out"),
+    pytest.param("تلعفر", "تلفعر", 1, id="consonants-swapped"),
+    pytest.param("mosul", "mossul", 1, id="latin-doubled-consonant"),
+    pytest.param("عفرين", "عشرين", 2, id="letters-not-confused"),
+    pytest.param("عماديه", "عاديه", 2, id="consonant-left-out"),
+    pytest.param("صوران", "صورنا", 2, id="vowel-moved"),
+    pytest.param("maarra", "marra", 2, id="latin-vowel-left-out"),
+    pytest.param("khalis", "khalas", 2, id="latin-vowel-changed"),
+    pytest.param("ادلب", "ادلب", 0, id="same"),
+])
+def test_distance_weighs_common_misspellings_lighter(a: str, b: str, expected: int) -> None:
+    assert distance(a, b) == expected == distance(b, a)
