@@ -30,7 +30,7 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAre
 
 from admin import bp
 from admin.audit_labels import actor_label
-from admin.documents import MULTIPART_ALLOWANCE
+from admin.documents import posted_upload
 from admin.languages import lang_attrs, localised
 from admin.security import login_required
 from casework import audit, cases
@@ -56,7 +56,7 @@ from casework.programme import list_projects
 from casework.replies import MAX_AUDIO_BYTES, ReplyAudio, ReplyRefused, queue_reply
 from casework.status_names import status_name
 from casework.text import as_written, ascii_digits
-from extensions import db
+from extensions import csrf, db
 from services import services
 
 DEFAULT_REFERRAL_DAYS = 7
@@ -299,12 +299,18 @@ def answer_referral(reference: str, referral_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/cases/<reference>/reply", endpoint="case_reply")
+@csrf.exempt  # checked by posted_upload, once the larger request limit of this route is set
 @login_required
 def reply(reference: str) -> ResponseReturnValue:
     case = _listed_case(reference)
     _require(case, Action.REPLY)
-    request.max_content_length = MAX_AUDIO_BYTES + MULTIPART_ALLOWANCE
-    form = ReplyForm()
+    form = posted_upload(ReplyForm, MAX_AUDIO_BYTES)
+    if form is None:  # a recording far too large: nothing of the request could be read
+        form = ReplyForm(formdata=None)
+        text = str(REFUSALS["audio_too_large"])
+        _mark_field(form, "reply", "audio_too_large", text)
+        return _render(case, 413, forms={"reply": form},
+                       refusal=Refusal("reply", "audio_too_large", text))
 
     def perform() -> str:
         now = utcnow()

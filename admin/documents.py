@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from io import BytesIO
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -28,6 +29,7 @@ from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 
@@ -50,6 +52,8 @@ CASE_ROLES = (Role.OFFICER, Role.PSEA, Role.FOCAL_POINT)
 MULTIPART_ALLOWANCE = 64 * 1024
 MAX_REASON_LENGTH = 500
 
+UploadForm = TypeVar("UploadForm", bound=FlaskForm)
+
 # The reveal answer: the case page's contact block, once, with the address in it.
 REVEALED_PAGE = """{% extends "admin/base.html" %}
 {% block title %}{{ title }}{% endblock %}
@@ -64,6 +68,26 @@ REVEALED_PAGE = """{% extends "admin/base.html" %}
 def case_path(reference: str) -> str:
     """The case page (built elsewhere) by its path, so this module does not depend on it."""
     return f"{request.script_root}/admin/cases/{reference}"
+
+
+def posted_upload(form_class: type[UploadForm], max_bytes: int) -> UploadForm | None:
+    """The posted form of a route that takes a file of up to ``max_bytes``, once its CSRF token
+    is checked; None when the request is larger still (nothing of it is read: the page says the
+    file is too large, with no token to check, and changes nothing).
+
+    The route is exempt from the check made before any view runs: that check reads the body
+    under the application's own limit, far lower, and would refuse any real file."""
+    request.max_content_length = max_bytes + MULTIPART_ALLOWANCE
+    try:
+        if _csrf_enabled():
+            csrf.protect()
+        return form_class()
+    except RequestEntityTooLarge:
+        return None
+
+
+def too_large_message(max_bytes: int) -> str:
+    return _("The file is larger than %(size)s MB.", size=max_bytes // (1024 * 1024))
 
 
 def _case_for(reference: str, action: Action) -> Case:
@@ -140,14 +164,13 @@ class DocumentForm(FlaskForm):
 
 
 @bp.post("/cases/<reference>/documents")
-@csrf.exempt  # checked below, once the larger request limit of this route is set
+@csrf.exempt  # checked by posted_upload, once the larger request limit of this route is set
 @roles_required(*CASE_ROLES)
 def upload_document(reference: str) -> ResponseReturnValue:
-    request.max_content_length = MAX_DOCUMENT_BYTES + MULTIPART_ALLOWANCE
-    if _csrf_enabled():
-        csrf.protect()
     case = _case_for(reference, Action.ATTACH)
-    form = DocumentForm()
+    form = posted_upload(DocumentForm, MAX_DOCUMENT_BYTES)
+    if form is None:
+        return _too_large_document(case, DocumentForm(formdata=None))
     upload = form.file.data
     if not isinstance(upload, FileStorage) or not upload.filename:
         return _refused_upload(case, form, "no_file", _("Choose a file to attach."))
@@ -158,9 +181,7 @@ def upload_document(reference: str) -> ResponseReturnValue:
     except DocumentRefused as refused:
         db.session.rollback()
         if refused.reason == "too_large":
-            return _refused_upload(case, form, refused.reason, _(
-                "The file is larger than %(size)s MB.",
-                size=MAX_DOCUMENT_BYTES // (1024 * 1024)), status=413)
+            return _too_large_document(case, form)
         if refused.reason == "empty":
             return _refused_upload(case, form, refused.reason, _("The file is empty."))
         return _refused_upload(case, form, refused.reason, _(
@@ -169,6 +190,11 @@ def upload_document(reference: str) -> ResponseReturnValue:
     db.session.commit()
     flash(_("The document was attached."), "info")
     return redirect(case_path(case.reference))
+
+
+def _too_large_document(case: Case, form: DocumentForm) -> ResponseReturnValue:
+    return _refused_upload(case, form, "too_large", too_large_message(MAX_DOCUMENT_BYTES),
+                           status=413)
 
 
 def _refused_upload(case: Case, form: DocumentForm, reason: str, message: str,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -22,7 +22,7 @@ from wtforms import BooleanField, DateField, Field, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from admin import bp
-from admin.documents import MULTIPART_ALLOWANCE
+from admin.documents import posted_upload
 from admin.forms import ChoicesField, ConfirmForm, MultiCheckboxField
 from admin.security import roles_required
 from casework import faq, info
@@ -30,7 +30,7 @@ from casework.documents import DocumentRefused, check
 from casework.faq import QUESTION_KINDS
 from casework.models import InfoEntry, Role, utcnow
 from casework.replies import MAX_AUDIO_BYTES, PLAYABLE_AUDIO_TYPES
-from extensions import db
+from extensions import csrf, db
 from services import services
 
 EDITORS = (Role.OFFICER, Role.PSEA, Role.ADMIN)
@@ -57,6 +57,16 @@ class EntryForm(FlaskForm):
 
 class AudioForm(FlaskForm):
     audio = FileField(_l("Recorded answer for the voice line (MP3 or WAV)"))
+
+
+# Why a recording is refused, by the reason ``casework.documents.check`` gives (or "type": a
+# file of another kind than the voice line plays).
+AUDIO_REFUSALS = {
+    "empty": _l("The file is empty."),
+    "too_large": _l("The recording is larger than %(size)d MB.",
+                    size=MAX_AUDIO_BYTES // (1024 * 1024)),
+    "type": _l("The recording must be an MP3 or WAV file."),
+}
 
 
 REFUSALS = {
@@ -102,11 +112,13 @@ def approve_entry(entry_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/info/<int:entry_id>/audio", endpoint="info_entry_audio")
+@csrf.exempt  # checked by posted_upload, once the larger request limit of this route is set
 @roles_required(*EDITORS)
 def upload_audio(entry_id: int) -> ResponseReturnValue:
     entry = db.session.get(InfoEntry, entry_id) or abort(404)
-    request.max_content_length = MAX_AUDIO_BYTES + MULTIPART_ALLOWANCE
-    form = AudioForm()
+    form = posted_upload(AudioForm, MAX_AUDIO_BYTES)
+    if form is None:
+        return _refused_audio(entry, AudioForm(formdata=None), "too_large")
     if not form.validate_on_submit():
         abort(400, description=_("The form has expired. Reload the page and try again."))
     upload = form.audio.data
@@ -117,15 +129,23 @@ def upload_audio(entry_id: int) -> ResponseReturnValue:
     content = upload.stream.read(MAX_AUDIO_BYTES + 1)
     try:
         checked = check(content, upload.filename, MAX_AUDIO_BYTES)
-    except DocumentRefused:
-        checked = None
-    if checked is None or checked.content_type not in PLAYABLE_AUDIO_TYPES:
-        flash(_("The recording must be an MP3 or WAV file."), "error")
-        return redirect(url_for("admin.edit_info_entry", entry_id=entry.id))
+    except DocumentRefused as refused:
+        return _refused_audio(entry, form, refused.reason)
+    if checked.content_type not in PLAYABLE_AUDIO_TYPES:
+        return _refused_audio(entry, form, "type")
     key = services().attachment_store.save(content)
     info.set_audio(db.session, g.user, entry, key, checked.content_type, utcnow())
     flash(_("The recorded answer was saved."), "info")
     return redirect(url_for("admin.edit_info_entry", entry_id=entry.id))
+
+
+def _refused_audio(entry: InfoEntry, form: AudioForm, reason: str) -> ResponseReturnValue:
+    """The entry's page again, the reason under the file field (and atop the page); the
+    entry's own form as it is stored."""
+    message = str(AUDIO_REFUSALS.get(reason, AUDIO_REFUSALS["type"]))
+    form.audio.errors = [message]
+    return _page(_entry_form(entry, bound=False), entry, refusal=message, audio_form=form,
+                 status=413 if reason == "too_large" else 400)
 
 
 @bp.get("/info/<int:entry_id>/audio", endpoint="info_entry_audio_file")
@@ -141,9 +161,7 @@ def play_audio(entry_id: int) -> ResponseReturnValue:
 
 
 def _edit(entry: InfoEntry | None) -> ResponseReturnValue:
-    form = EntryForm(obj=_as_form_data(entry) if entry is not None else None)
-    form.asks.choices = [(kind, _question_kind(kind)) for kind in QUESTION_KINDS]
-    form.locations.choices = _locations()
+    form = _entry_form(entry)
     refusal = None
     if form.validate_on_submit():
         try:
@@ -153,9 +171,23 @@ def _edit(entry: InfoEntry | None) -> ResponseReturnValue:
         else:
             flash(_("The entry was saved. It is sent only once it is approved."), "info")
             return redirect(url_for("admin.edit_info_entry", entry_id=saved.id))
-    status = 400 if form.is_submitted() else 200
+    return _page(form, entry, refusal=refusal, status=400 if form.is_submitted() else 200)
+
+
+def _entry_form(entry: InfoEntry | None, bound: bool = True) -> EntryForm:
+    """The entry's form: as posted (``bound``), else as the entry is stored."""
+    data = _as_form_data(entry) if entry is not None else None
+    form = EntryForm(obj=data) if bound else EntryForm(formdata=None, obj=data)
+    form.asks.choices = [(kind, _question_kind(kind)) for kind in QUESTION_KINDS]
+    form.locations.choices = _locations()
+    return form
+
+
+def _page(form: EntryForm, entry: InfoEntry | None, *, refusal: str | None = None,
+          audio_form: AudioForm | None = None, status: int = 200) -> ResponseReturnValue:
     return render_template("admin/info_entry.html", form=form, entry=entry, refusal=refusal,
-                           audio_form=AudioForm(), confirm=ConfirmForm()), status
+                           audio_form=audio_form or AudioForm(formdata=None),
+                           confirm=ConfirmForm(formdata=None)), status
 
 
 # The field a refusal is about, when it is about one field (the reason alone says which).

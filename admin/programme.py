@@ -17,7 +17,6 @@ from typing import Any
 from flask import (
     Response,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -31,7 +30,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 from wtforms import (
     BooleanField,
     DateField,
@@ -46,7 +47,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from admin import bp
-from admin.documents import MULTIPART_ALLOWANCE
+from admin.documents import posted_upload, too_large_message
 from admin.forms import (
     FUTURE_DATE,
     ConfirmForm,
@@ -164,6 +165,17 @@ class ProjectForm(FlaskForm):
     team = TextAreaField(_l("Implementing team"), validators=[max_length(5000)])
     has_strategy = BooleanField(_l("Has a strategy for informing communities about the CRM"))
     focal_point_id = SelectField(_l("Focal point for referrals"))
+
+
+class StrategyForm(FlaskForm):
+    """The strategy document's upload: drawn with the console's field macros, so that a refused
+    file's reason is shown under the file field and read with it."""
+
+    class Meta:
+        csrf = False  # checked by posted_upload, once the larger request limit is set
+
+    file = FileField(_l("The project's strategy for informing communities about the CRM (PDF "
+                        "or image)"))
 
 
 class ParticipantForm(FlaskForm):
@@ -437,11 +449,7 @@ def edit_project(project_id: int) -> ResponseReturnValue:
 
 
 def _project_form(project: Any) -> ResponseReturnValue:
-    form = _without_nones(ProjectForm(obj=project))
-    form.locations.choices = _location_choices(blank=False)
-    form.focal_point_id.choices = _focal_point_choices()
-    if project is not None and not form.is_submitted():
-        form.focal_point_id.data = str(project.focal_point_id or "")
+    form = _project_fields(ProjectForm(obj=project), project)
 
     def save() -> None:
         values = {name: getattr(form, name).data for name in programme.PROJECT_FIELDS}
@@ -450,48 +458,75 @@ def _project_form(project: Any) -> ResponseReturnValue:
         programme.save_project(db.session, g.user, project, values, _now())
     title = _("Edit project") if project else _("New project")
     back = url_for("admin.programme_projects")
-    return _edit(form, title, save, back, back, PROJECT_REFUSALS, project=project)
+    return _edit(form, title, save, back, back, PROJECT_REFUSALS, project=project,
+                 strategy_form=StrategyForm(formdata=None))
+
+
+def _project_fields(form: ProjectForm, project: Any, posted: bool = True) -> ProjectForm:
+    """The project form with its choices; the record's own values unless it was ``posted``."""
+    form = _without_nones(form)
+    form.locations.choices = _location_choices(blank=False)
+    form.focal_point_id.choices = _focal_point_choices()
+    if project is not None and not (posted and form.is_submitted()):
+        form.focal_point_id.data = str(project.focal_point_id or "")
+    return form
 
 
 PROJECT_REFUSALS: RefusalFields = {"required": "name", "location": "locations",
                                    "date": "start_date", "dates": "end_date",
                                    "link": "focal_point_id"}
+STRATEGY_REFUSALS = {
+    "no_file": _l("Choose a file to attach."),
+    "empty": _l("The file is empty."),
+    "type": _l("Attach the strategy as a PDF or an image, at most %(size)s MB.",
+               size=MAX_DOCUMENT_BYTES // (1024 * 1024)),
+}
 
 
 @bp.post("/programme/projects/<int:project_id>/strategy",
          endpoint="programme_project_strategy")
-@csrf.exempt  # checked below, once the larger request limit of this route is set
+@csrf.exempt  # checked by posted_upload, once the larger request limit of this route is set
 @roles_required(*EDITORS)
 def upload_strategy(project_id: int) -> ResponseReturnValue:
-    request.max_content_length = MAX_DOCUMENT_BYTES + MULTIPART_ALLOWANCE
-    config = current_app.config
-    if config.get("WTF_CSRF_ENABLED", True) and config.get("WTF_CSRF_CHECK_DEFAULT", True):
-        csrf.protect()
     project = _found(programme.get_project(db.session, project_id))
-    back = redirect(url_for("admin.programme_project", project_id=project.id))
-    upload = request.files.get("file")
+    form = posted_upload(StrategyForm, MAX_DOCUMENT_BYTES)
+    if form is None:
+        return _refused_strategy(project, StrategyForm(formdata=None), "too_large")
     if request.form.get("remove"):
         programme.set_strategy_document(db.session, g.user, project, filename=None,
                                         content_type=None, storage_key=None, now=_now())
         flash(_("The strategy document was removed."), "info")
-        return back
-    if upload is None or not upload.filename:
-        abort(400, description=_("Choose a file to attach."))
+        return redirect(url_for("admin.programme_project", project_id=project.id))
+    upload = form.file.data
+    if not isinstance(upload, FileStorage) or not upload.filename:
+        return _refused_strategy(project, form, "no_file")
     content = upload.stream.read(MAX_DOCUMENT_BYTES + 1)
-    status, checked = 400, None
     try:
         checked = check(content, upload.filename)
     except DocumentRefused as refused:
-        status = 413 if refused.reason == "too_large" else 400
-    if checked is None or not checked.content_type.startswith(STRATEGY_TYPES):
-        abort(status, description=_("Attach the strategy as a PDF or an image, at most "
-                                    "%(size)s MB.", size=MAX_DOCUMENT_BYTES // (1024 * 1024)))
+        return _refused_strategy(project, form, refused.reason)
+    if not checked.content_type.startswith(STRATEGY_TYPES):
+        return _refused_strategy(project, form, "type")
     key = services().attachment_store.save(content)
     programme.set_strategy_document(db.session, g.user, project, filename=checked.filename,
                                     content_type=checked.content_type, storage_key=key,
                                     now=_now())
     flash(_("The strategy document was attached."), "info")
-    return back
+    return redirect(url_for("admin.programme_project", project_id=project.id))
+
+
+def _refused_strategy(project: Any, form: StrategyForm, reason: str) -> ResponseReturnValue:
+    """The project's page again, the reason under the file field (and atop the page); the
+    project's own form as it is stored."""
+    message = too_large_message(MAX_DOCUMENT_BYTES) if reason == "too_large" \
+        else str(STRATEGY_REFUSALS.get(reason, STRATEGY_REFUSALS["type"]))
+    form.file.errors = [message]
+    project_form = _project_fields(ProjectForm(formdata=None, obj=project), project,
+                                   posted=False)
+    back = url_for("admin.programme_projects")
+    return render_template("programme/form.html", form=project_form, title=_("Edit project"),
+                           refusal=message, back=back, project=project, strategy_form=form
+                           ), 413 if reason == "too_large" else 400
 
 
 @bp.get("/programme/projects/<int:project_id>/strategy", endpoint="programme_strategy_file")

@@ -69,7 +69,7 @@ def test_a_recorded_answer_is_uploaded_checked_and_played(officer: FlaskClient) 
     path = f"/admin/info/{entry.id}/audio"
     refused = officer.post(path, data={"audio": (io.BytesIO(b"<html>"), "a.mp3")},
                            content_type="multipart/form-data")
-    assert refused.status_code == 302 and entry.audio_storage_key is None
+    assert refused.status_code == 400 and entry.audio_storage_key is None
     officer.post(path, data={"audio": (io.BytesIO(MP3), "answer.mp3")},
                  content_type="multipart/form-data")
     assert entry.audio_content_type == "audio/mpeg"

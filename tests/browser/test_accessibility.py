@@ -1,15 +1,17 @@
 """Accessibility (WCAG 2.1 A and AA) of the simulator and the console, checked with axe-core.
 
 One application serves the whole module: the demo data (staff of every role, information
-entries, cases spread over weeks), plus a case with a note and a referral. Each test opens one
-page in Arabic or English, as the role that uses it, and fails on any violation axe rates
-"serious" or "critical" under the WCAG 2.0/2.1 A and AA rules, listing each one.
+entries, cases spread over weeks), plus a case with a note and a referral, and a programme
+project. Each test opens one page in Arabic or English, as the role that uses it — some then
+send its form so that it is refused, and check the page shown with the errors — and fails on
+any violation axe rates "serious" or "critical" under the WCAG 2.0/2.1 A and AA rules, listing
+each one.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -22,8 +24,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 
 from app import create_app
-from casework import cases, demo
-from casework.models import Case, CaseStatus, Role, User, utcnow
+from casework import cases, demo, programme
+from casework.models import Case, CaseStatus, InfoEntry, Role, User, utcnow
 from config.settings import load_settings
 from extensions import db
 from services import services
@@ -39,6 +41,8 @@ PASSWORD = "correct horse battery"
 COMPLAINT = {"ar": "لم أستلم السلة الغذائية هذا الشهر",
              "en": "I did not receive my food basket this month"}
 REFERENCE = re.compile(r"\b\d{7}\b")
+WEB_PAGE = b"<!doctype html><html><body><script>alert(1)</script></body></html>"
+PROGRAM = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
 
 axe = Axe()
 
@@ -47,7 +51,37 @@ axe = Axe()
 class Site:
     base: str
     reference: str  # a case with messages, a note and a referral
+    project: int  # a programme project, without a strategy document
+    entry: int  # an information entry
     cookies: dict[str, dict[str, Any]]  # a signed-in session cookie per role
+
+
+# --- refused forms: each sends the page's form so that it is refused, and waits for the page
+# that says why -------------------------------------------------------------------------------
+
+def _wrong_password(page: Page) -> None:
+    page.locator("#email").fill("nobody@example.org")
+    page.locator("#password").fill("not the password")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("main p.flash.error")).to_have_count(1)
+
+
+def _empty_reply(page: Page) -> None:
+    page.locator("#reply_body").fill("   ")  # passes the browser's check, not the server's
+    page.locator("#reply button[type=submit]").click()
+    expect(page.locator("#reply_body")).to_have_attribute("aria-invalid", "true")
+
+
+def _refused_file(field: str, name: str, content: bytes) -> Callable[[Page], None]:
+    """Choose a file the form refuses and send it; the field comes back marked."""
+    def refuse(page: Page) -> None:
+        control = page.locator(f"#{field}")
+        control.set_input_files({"name": name, "mimeType": "application/octet-stream",
+                                 "buffer": content})
+        control.locator("xpath=ancestor::form").locator("button[type=submit]").click()
+        expect(page.locator(f"#{field}")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator(f"#{field}-error")).not_to_be_empty()
+    return refuse
 
 
 @dataclass(frozen=True)
@@ -58,6 +92,7 @@ class Target:
     role: str | None = None  # None: signed out
     message: bool = False  # send a message on the simulator and wait for the bot's reply
     invalid: bool = False  # the page shows an error (it may answer 400)
+    refuse: Callable[[Page], None] | None = None  # send the page's form so that it is refused
 
 
 TARGETS = {
@@ -82,6 +117,20 @@ TARGETS = {
     "staff-accounts": Target("/admin/users", Role.ADMIN),
     "account-password": Target("/admin/account/password", Role.OFFICER),
     "account-tokens": Target("/admin/tokens", Role.OFFICER),
+    # Pages shown again after a refused form, the reason under the field.
+    "sign-in-wrong-password": Target("/admin/login", refuse=_wrong_password),
+    "case-refused-reply": Target("/admin/cases/{reference}", Role.OFFICER,
+                                 refuse=_empty_reply),
+    "case-refused-document": Target("/admin/cases/{reference}", Role.OFFICER,
+                                    refuse=_refused_file("document-file", "setup.exe",
+                                                         PROGRAM)),
+    "project-refused-strategy": Target("/admin/programme/projects/{project}", Role.OFFICER,
+                                       refuse=_refused_file("strategy-file", "plan.pdf",
+                                                            WEB_PAGE)),
+    "information-entry-refused-recording": Target("/admin/info/{entry}", Role.OFFICER,
+                                                  refuse=_refused_file("entry-audio",
+                                                                       "answer.mp3",
+                                                                       WEB_PAGE)),
 }
 LANGUAGES = ("ar", "en")
 # Pages whose first stops of the Tab key are checked for a visible focus ring, with the number
@@ -124,11 +173,15 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         with app.app_context():
             db.create_all()
             reference = _seed(app)
+            project = programme.save_project(db.session, None, None,
+                                             {"name": "سلال الشتاء"}, utcnow()).id
+            entry = db.session.scalars(select(InfoEntry.id).order_by(InfoEntry.id)).first()
+            assert entry is not None
             cookies = {role: _session_cookie(app, role)
                        for role in (Role.OFFICER, Role.ADMIN, Role.FOCAL_POINT)}
             db.session.remove()
         with serving(app) as base:
-            yield Site(base, reference, cookies)
+            yield Site(base, reference, project, entry, cookies)
     finally:
         app.extensions["sawti"].close()
         with app.app_context():
@@ -191,7 +244,7 @@ def open_target(context: BrowserContext, site: Site, target: Target, lang: str) 
     if target.role is not None:
         context.add_cookies([{**site.cookies[target.role], "url": site.base}])
     page = context.new_page()
-    path = target.path.format(reference=site.reference)
+    path = target.path.format(reference=site.reference, project=site.project, entry=site.entry)
     separator = "&" if "?" in path else "?"
     response = page.goto(f"{site.base}{path}{separator}lang={lang}")
     assert response is not None and (response.ok or target.invalid), \
@@ -203,6 +256,9 @@ def open_target(context: BrowserContext, site: Site, target: Target, lang: str) 
         page.locator("#text").fill(COMPLAINT[lang])
         page.locator("#composer button[type=submit]").click()
         expect(page.locator("li.theirs").filter(has_text=REFERENCE)).to_have_count(1)
+    if target.refuse is not None:
+        target.refuse(page)
+        expect(page.locator("html")).to_have_attribute("lang", lang)
     return page
 
 
