@@ -10,8 +10,8 @@ acknowledgement and the contact is in ``AWAITING_INFO_FEEDBACK``: 1 closes the c
 answered automatically, 2 leaves it for an officer; then the usual questions follow.
 
 A person who says they did not understand («ما فهمت», «شو يعني؟») is not skipping a question:
-the information line's answer did not help them (as 2, an officer explains), and the location
-or consent question is asked once more in simpler words.
+the information line's answer did not help them (as 2, an officer explains), and the location,
+consent or survey question is asked once more in simpler words.
 
 A question is forgotten after ``DialogueSettings.question_timeout``, except by a message that
 is only an answer to it («1», «نعم», «حلب»), while its case is open and within the attach
@@ -23,7 +23,8 @@ when no question waits: they are told what the line is for.
 The satisfaction survey is sent by a scheduled job (``casework.survey``), which puts the
 contact in ``AWAITING_SURVEY``; an answer of 3 leads to ``AWAITING_REOPEN``. Anything that is
 not an answer there is handled as in ``IDLE``: a survey answer never opens a case, and a new
-message is never mistaken for an answer.
+message is never mistaken for an answer. A first «ما فهمت» to the survey is the exception: the
+question is asked once more in simpler words; a second is handled as in ``IDLE``.
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ class Event(StrEnum):
     # or no words at all (👍) while such a question waits
     NOT_A_CHOICE = "not_a_choice"
     NOT_SATISFIED = "not_satisfied"  # the survey answered with 3
-    # «ما فهمت», «شو يعني؟», "I don't understand" to a follow-up question: to the location or
-    # consent question only while it was not already asked again in simpler words
+    # «ما فهمت», «شو يعني؟», "I don't understand" to a follow-up question: to the location,
+    # consent or survey question only while it was not already asked again in simpler words
     CONFUSED = "confused"
     LINK = "link"  # "/link CODE" on Telegram: a staff member links their chat for alerts
     TEXT = "text"  # anything else: feedback, a complaint, a question
@@ -98,7 +99,7 @@ TRANSITIONS: dict[tuple[State, Event], Transition] = {
     (State.AWAITING_INFO_FEEDBACK, Event.CONFUSED): Transition("info_not_understood",
                                                                Next.NEXT_QUESTION),
     **{(state, Event.CONFUSED): Transition("ask_more_simply", Next.SAME)
-       for state in (State.AWAITING_LOCATION, State.AWAITING_CONSENT)},
+       for state in (State.AWAITING_LOCATION, State.AWAITING_CONSENT, State.AWAITING_SURVEY)},
     **{(state, Event.NOT_A_CHOICE): Transition("ask_again", Next.SAME)
        for state in (State.AWAITING_LOCATION, State.AWAITING_CONSENT, State.AWAITING_SURVEY,
                      State.AWAITING_REOPEN, State.AWAITING_INFO_FEEDBACK)},

@@ -8,7 +8,8 @@ the person is not in the middle of another dialogue; cases closed longer ago tha
 ``SURVEY_HORIZON`` are left alone (so switching the feature on does not survey the past).
 
 The answer is the dialogue's business (``bot.engine``); it and the voice line's keypad both
-store it with ``record_answer``. An answer of 3 is followed by an offer to reopen the case.
+store it with ``record_answer``. An answer of 3 is followed by an offer to reopen the case; a
+first «ما فهمت» to the question, by the question in simpler words.
 """
 
 from __future__ import annotations

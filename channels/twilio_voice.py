@@ -515,10 +515,13 @@ def caller_reached(session: Session, callback: Message, now: datetime, *,
     message in the call, it is linked, as merged, to the case that message opened.
 
     A case staff have acted on is theirs: it is left as it is, and its timeline says the
-    person was reached (and which case their message opened)."""
+    person was reached (and which case their message opened). Either way the missed call's
+    delivery failure is cleared, so the case leaves "needs action" unless something else
+    keeps it there."""
     case = callback.case
     if callback.kind != CALLBACK_KIND or case is None or not for_a_missed_call(session, case):
         return
+    _clear_missed_call_failure(session, case, callback)
     if cases.touched_by_staff(session, case):
         _tell_staff_caller_reached(session, case, callback, left_message_on)
         return
@@ -537,6 +540,22 @@ def caller_reached(session: Session, callback: Message, now: datetime, *,
                      status=[CaseStatus.CLOSED.value, CaseStatus.CLOSED.value])
         audit.record(session, "case.merge_received", case=into, caller_reached=True,
                      from_case_id=case.id, from_reference=case.reference)
+
+
+def _clear_missed_call_failure(session: Session, case: Case, callback: Message) -> None:
+    """When the failure the case shows is that of a call-back made before this one (or of
+    this one), it is no longer true: the person is reached. It is cleared as a reply sent
+    after a failure clears it (``outbox.mark_sent``). A failed reply, or a later call-back's
+    failure, is still true and stays."""
+    if case.delivery_failed_at is None:
+        return
+    last_failure = session.scalars(
+        select(AuditEvent.details).where(AuditEvent.case_id == case.id,
+                                         AuditEvent.action == "message.failed")
+        .order_by(AuditEvent.id.desc()).limit(1)).first() or {}
+    failed_call_back = last_failure.get("kind") == CALLBACK_KIND
+    if failed_call_back and last_failure.get("message_id", 0) <= callback.id:
+        case.delivery_failed_at = case.delivery_error = None
 
 
 def _tell_staff_caller_reached(session: Session, case: Case, callback: Message,

@@ -33,6 +33,7 @@ from extensions import db
 from services import services
 
 COMPLAINT = "لم أستلم السلة الغذائية هذا الشهر"
+COMPLAINTS = {"ar": COMPLAINT, "en": "I did not receive the food basket this month"}
 
 
 class Person:
@@ -42,9 +43,13 @@ class Person:
         self.simulate, self.tab, self.seen = simulate, tab, 0
 
     def says(self, text: str) -> list[str]:
+        return [message.kind for message in self.is_answered(text)]
+
+    def is_answered(self, text: str) -> list[Message]:
+        """What the bot queued for them in answer to ``text``."""
         response = self.simulate(text, tab=self.tab)
         assert response.status_code == 200, response.get_data(as_text=True)
-        return [message.kind for message in self.new_messages()]
+        return self.new_messages()
 
     def new_messages(self) -> list[Message]:
         found = list(db.session.scalars(
@@ -74,9 +79,12 @@ def officer(app_context: None) -> User:
 
 
 @pytest.fixture
-def person(app_context: None, simulate: Callable[..., TestResponse]) -> Person:
+def person(app_context: None, simulate: Callable[..., TestResponse],
+           request: pytest.FixtureRequest) -> Person:
+    """Someone who complained (in Arabic, or in the language given by indirect
+    parametrization) and answered the follow-up questions."""
     someone = Person(simulate, "tab-survey-0001")
-    assert someone.says(COMPLAINT) == ["ack", "question"]
+    assert someone.says(COMPLAINTS[getattr(request, "param", "ar")]) == ["ack", "question"]
     assert someone.says("1") == ["question"]  # governorate
     assert someone.says("1") == ["confirmation"]  # consent: the dialogue is idle again
     return someone
@@ -105,7 +113,7 @@ def surveyed(person: Person, officer: User, dispatcher: Dispatcher) -> Case:
     assert send_surveys() == 1
     [question] = person.new_messages()
     assert question.kind == "survey" and case.reference in (question.body or "")
-    assert question.case_id == case.id and question.language == "ar"
+    assert question.case_id == case.id and question.language == person.contact.language
     assert person.contact.dialogue_state == State.AWAITING_SURVEY
     return case
 
@@ -186,16 +194,107 @@ def test_a_message_that_is_no_answer_is_handled_as_today(
     assert len(person.cases) == cases and person.contact.dialogue_state == State.IDLE
 
 
-@pytest.mark.parametrize("reply_age", [timedelta(0), timedelta(days=4)],
-                         ids=["reply-just-sent", "reply-older-than-the-attach-window"])
-def test_not_understanding_while_the_survey_waits_still_opens_a_case(
-        person: Person, surveyed: Case, reply_age: timedelta) -> None:
-    # A question of ours waits: «ما فهمت» is not about nothing, and an officer sees it.
+SIMPLER_SURVEY = {
+    "ar": "لا مشكلة. نودّ أن نعرف هل أنت راضٍ عن طريقة تعاملنا مع حالتك %(reference)s، حتى "
+          "نحسّن عملنا. أرسل 1 إذا كنت راضياً، أو 2 إذا كنت راضياً نوعاً ما، أو 3 إذا لم تكن "
+          "راضياً. الإجابة ليست إلزامية.",
+    "en": "No problem. We would like to know if you are happy with how we handled case "
+          "%(reference)s, so that we can do better. Send 1 if you are happy, 2 if partly, 3 if "
+          "you are not happy. You do not have to answer.",
+}
+
+
+def _last_inbound(person: Person) -> Message:
+    found = db.session.scalars(select(Message).where(
+        Message.contact_id == person.contact.id, Message.direction == Direction.INBOUND)
+        .order_by(Message.id.desc())).first()
+    assert found is not None
+    return found
+
+
+# The language the person wrote their complaint in (so the survey's); what they say to the
+# survey; the language of the simpler question.
+NOT_UNDERSTOOD = [
+    pytest.param("ar", "ما فهمت", "ar", id="ma-fhemt"),
+    pytest.param("ar", "شو يعني؟", "ar", id="shu-yani"),
+    pytest.param("ar", "والله ما فهمت شي", "ar", id="wallah-ma-fhemt-shi"),
+    pytest.param("ar", "شنو يعني", "ar", id="iraqi-shnu-yani"),
+    pytest.param("ar", "ما فهمت السؤال", "ar", id="ma-fhemt-the-question"),
+    pytest.param("en", "I don't understand", "en", id="english"),
+    pytest.param("en", "What do you mean?", "en", id="english-what-do-you-mean"),
+    pytest.param("ar", "sorry, I didn't understand the question", "en",
+                 id="english-to-an-arabic-survey"),
+]
+
+
+@pytest.mark.parametrize(("person", "text", "language"), NOT_UNDERSTOOD,
+                         indirect=["person"])
+def test_not_understanding_the_survey_asks_it_more_simply(
+        person: Person, surveyed: Case, text: str, language: str) -> None:
+    [again] = person.is_answered(text)
+    assert (again.kind, again.language, again.case_id) == ("question_simpler", language,
+                                                           surveyed.id)
+    assert again.body == SIMPLER_SURVEY[language] % {"reference": surveyed.reference}
+    said = _last_inbound(person)
+    assert (said.body, said.case_id) == (text, surveyed.id)  # kept on the surveyed case
+    assert [case.id for case in person.cases] == [surveyed.id]  # no case opened
+    assert person.cases[0].status == CaseStatus.CLOSED and _satisfaction(surveyed) is None
+    assert person.contact.dialogue_state == State.AWAITING_SURVEY
+    assert person.contact.dialogue_case_id == surveyed.id
+
+
+@pytest.mark.parametrize(("person", "answer", "kinds", "stored", "state"), [
+    pytest.param("ar", "1", ["survey_thanks"], 1, State.IDLE, id="satisfied"),
+    pytest.param("ar", "٢", ["survey_thanks"], 2, State.IDLE, id="partly-arabic-indic-digit"),
+    pytest.param("ar", "نوعاً ما", ["survey_thanks"], 2, State.IDLE, id="partly-in-words"),
+    pytest.param("ar", "3", ["survey_reopen_offer"], 3, State.AWAITING_REOPEN,
+                 id="not-satisfied-offers-to-reopen"),
+    pytest.param("en", "1", ["survey_thanks"], 1, State.IDLE, id="english-satisfied"),
+    pytest.param("en", "not satisfied", ["survey_reopen_offer"], 3, State.AWAITING_REOPEN,
+                 id="english-not-satisfied"),
+], indirect=["person"])
+def test_the_simpler_survey_is_answered_as_usual(
+        person: Person, surveyed: Case, answer: str, kinds: list[str], stored: int,
+        state: State) -> None:
+    assert person.says("I don't understand" if person.contact.language == "en"
+                       else "ما فهمت") == ["question_simpler"]
+    assert person.says(answer) == kinds
+    assert _satisfaction(surveyed) == stored
+    assert [case.id for case in person.cases] == [surveyed.id]
+    assert person.contact.dialogue_state == state
+    assert _last_inbound(person).case_id == surveyed.id
+
+
+# Not understanding the simpler question either: handled as any other text while the survey
+# waits (a question of ours waits, so it is not about nothing; an officer sees it).
+NOT_UNDERSTOOD_TWICE = [
+    pytest.param("ar", "شو يعني؟", "ما فهمت", timedelta(0), "ar",
+                 id="reply-just-sent"),
+    pytest.param("ar", "ما فهمت", "ما فهمت شي", timedelta(days=4), "ar",
+                 id="reply-older-than-the-attach-window"),
+    pytest.param("en", "I don't understand", "sorry, I didn't understand the question",
+                 timedelta(0), "en", id="english"),
+]
+
+
+@pytest.mark.parametrize(("person", "first", "second", "reply_age", "language"),
+                         NOT_UNDERSTOOD_TWICE, indirect=["person"])
+def test_not_understanding_the_survey_twice_opens_a_case(
+        person: Person, surveyed: Case, first: str, second: str, reply_age: timedelta,
+        language: str) -> None:
     reply = db.session.scalars(select(Message).where(Message.kind == "reply")).one()
     reply.created_at = utcnow() - reply_age
     db.session.commit()
-    assert person.says("ما فهمت") == ["ack"]
-    assert len(person.cases) == 2 and _satisfaction(surveyed) is None
+    assert person.says(first) == ["question_simpler"]
+    [ack] = person.is_answered(second)
+    new_case = person.cases[-1]
+    assert [case.id for case in person.cases] == [surveyed.id, new_case.id]
+    assert (ack.kind, ack.language, ack.case_id) == ("ack", language, new_case.id)
+    assert new_case.reference in (ack.body or "")
+    said = _last_inbound(person)
+    assert (said.body, said.case_id) == (second, new_case.id)
+    assert _satisfaction(surveyed) is None and person.cases[0].status == CaseStatus.CLOSED
+    assert person.contact.dialogue_state == State.IDLE
 
 
 @pytest.mark.parametrize("slip", ["4", "٩", "0"])
@@ -223,11 +322,13 @@ def test_an_answer_days_later_is_a_new_message(person: Person, surveyed: Case) -
     assert _satisfaction(surveyed) is None and len(person.cases) == 1
 
 
+@pytest.mark.parametrize("text", ["1", "ما فهمت"], ids=["an-answer", "not-understood"])
 def test_an_officer_reopening_first_makes_the_answer_a_follow_up(
-        person: Person, surveyed: Case, officer: User) -> None:
+        person: Person, surveyed: Case, officer: User, text: str) -> None:
     cases.reopen(db.session, officer, surveyed, utcnow())
-    assert person.says("1") == ["added"]
+    assert person.says(text) == ["added"]  # no survey waits: not asked more simply either
     assert _satisfaction(surveyed) is None and len(person.cases) == 1
+    assert _last_inbound(person).case_id == surveyed.id
 
 
 # --- sending --------------------------------------------------------------------------------

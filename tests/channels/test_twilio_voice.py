@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from bot.messages import Speaker
-from casework import accounts, audit, cases, info
+from casework import accounts, audit, cases, info, outbox
 from casework.models import (
     Attachment,
     AuditEvent,
@@ -33,7 +33,7 @@ from casework.models import (
     VoiceCall,
     utcnow,
 )
-from casework.queue import bulk_assign
+from casework.queue import QueueFilters, bulk_assign, find_cases
 from casework.references import damm_check_digit
 from casework.replies import ReplyAudio, queue_reply
 from casework.reports import kpis
@@ -69,6 +69,12 @@ def extra_settings(request: pytest.FixtureRequest) -> dict[str, object]:
 
 def _count(model: type, *where: object) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _needs_action(officer: User) -> set[str]:
+    """The references in the console's "needs action" view."""
+    page = find_cases(db.session, officer, QueueFilters(needs_action=True), per_page=100)
+    return {item.case.reference for item in page.items}
 
 
 def _incoming_form(call_sid: str | None = None, caller: str | None = PERSON) -> dict[str, str]:
@@ -528,9 +534,16 @@ def test_a_missed_call_case_is_closed_once_the_person_is_reached(
         db.session.commit()
     case = db.session.scalars(select(Case)).one()
     status, messages = case.status, {message.id for message in case.messages}
+    failure = (case.delivery_failed_at, case.delivery_error)
+    assert (failure[0] is not None) == (earlier == "missed-call")
+    officer, _focal = _staff()
     call = _later_call_back(client, dispatcher, fake_twilio, steps)
     assert call.message.case_id == case.id  # the call-back was made on that case
     db.session.expire_all()
+    # reached, the missed call is no longer a failure (were the case reopened, it would not
+    # come back to "needs action" for it); not reached, it still is
+    assert (case.delivery_failed_at, case.delivery_error) == ((None, None) if closed else failure)
+    assert (case.reference in _needs_action(officer)) == (not closed)
     later = db.session.scalars(select(Case).where(Case.id != case.id)).all()
     recorded = any(step.startswith("record") for step in steps)
     assert len(later) == (1 if recorded else 0)  # a recording after a call-back opens a case
@@ -604,28 +617,40 @@ def _view(case: Case, officer: User, focal: User) -> None:
     db.session.commit()
 
 
+def _reply_undelivered(case: Case, officer: User, focal: User) -> None:
+    """An officer's reply call that no one answered, attempts exhausted."""
+    reply = queue_reply(db.session, case, "سنعاود الاتصال بك غداً.", actor=officer.email,
+                        now=utcnow())
+    outbox.mark_failed(db.session, reply, "call busy", utcnow())
+    db.session.commit()
+
+
 # What staff do to the case opened for a missed call while a later call-back rings; whether
-# that counts as acting on it; the case's status afterwards.
+# that counts as acting on it; the case's status and delivery error afterwards; whether it is
+# then in "needs action" (new cases always are).
 STAFF_MEANWHILE = [
-    pytest.param(_assign, True, "new", id="assigned"),
-    pytest.param(_refer, True, "referred", id="referred"),
-    pytest.param(_note, True, "new", id="note-written"),
-    pytest.param(_reply, True, "open", id="replied"),
-    pytest.param(_grade, True, "open", id="level-given"),
-    pytest.param(_close, True, "closed", id="closed-by-an-officer"),
-    pytest.param(_view, False, "closed", id="only-viewed"),
+    pytest.param(_assign, True, "new", None, True, id="assigned"),
+    pytest.param(_refer, True, "referred", None, False, id="referred"),
+    pytest.param(_note, True, "new", None, True, id="note-written"),
+    pytest.param(_reply, True, "open", None, False, id="replied"),
+    pytest.param(_reply_undelivered, True, "open", "call busy", True, id="reply-undelivered"),
+    pytest.param(_grade, True, "open", None, False, id="level-given"),
+    pytest.param(_close, True, "closed", None, False, id="closed-by-an-officer"),
+    pytest.param(_view, False, "closed", None, False, id="only-viewed"),
 ]
 
 
 @pytest.mark.parametrize("recorded", [False, True], ids=["menu-only", "left-a-message"])
-@pytest.mark.parametrize(("act", "touched", "status"), STAFF_MEANWHILE)
+@pytest.mark.parametrize(("act", "touched", "status", "error", "needs_action"), STAFF_MEANWHILE)
 def test_a_missed_call_case_staff_acted_on_is_left_to_them(
     client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
-    act: Callable[[Case, User, User], None], touched: bool, status: str, recorded: bool,
+    act: Callable[[Case, User, User], None], touched: bool, status: str, error: str | None,
+    needs_action: bool, recorded: bool,
 ) -> None:
     """Once staff have acted on the case opened for a missed call, a later call-back that
     reaches the person does not close or merge it behind their back: it stays as they left
-    it, and its timeline says the person was reached (and which case their message opened)."""
+    it, and its timeline says the person was reached (and which case their message opened).
+    The missed call is no longer a failure on it; an undelivered reply still is."""
     _never_answered(client, dispatcher, fake_twilio)
     case = db.session.scalars(select(Case)).one()
     officer, focal = _staff()
@@ -636,6 +661,8 @@ def test_a_missed_call_case_staff_acted_on_is_left_to_them(
     db.session.expire_all()
     assert call.message.case_id == case.id and call.message.status == DeliveryStatus.DELIVERED
     assert case.status == status
+    assert (case.delivery_error, case.delivery_failed_at is not None) == (error, error is not None)
+    assert (case.reference in _needs_action(officer)) == needs_action
     by_system = db.session.scalars(select(AuditEvent.action).where(
         AuditEvent.case_id == case.id, AuditEvent.actor == "system",
         AuditEvent.action.in_(["case.closed", "case.merged"])).order_by(AuditEvent.id)).all()
@@ -656,6 +683,48 @@ def test_a_missed_call_case_staff_acted_on_is_left_to_them(
     timeline = [entry.item for entry in cases.timeline(db.session, case)
                 if entry.kind == "event"]
     assert told[0] in timeline
+
+
+# What happens on a missed call's case (after that first failure), in order; the delivery
+# error it then shows. Staff act on it first, so a call-back reaching the person leaves it
+# open and in "needs action" (new, or with an error) for them.
+FAILURES_AND_REACHING = [
+    pytest.param(("assigned", "reached"), None, id="reached"),
+    pytest.param(("assigned", "reached", "answer-replayed"), None, id="reached-answer-replayed"),
+    pytest.param(("reply-undelivered", "reached"), "call busy", id="reply-undelivered-reached"),
+    pytest.param(("assigned", "reached", "later-call-back-failed"), "call no-answer",
+                 id="reached-later-call-back-failed"),
+    pytest.param(("assigned", "reached", "later-call-back-failed", "answer-replayed"),
+                 "call no-answer", id="reached-later-call-back-failed-old-answer-replayed"),
+]
+
+
+@pytest.mark.parametrize(("steps", "error"), FAILURES_AND_REACHING)
+def test_reaching_the_caller_clears_only_an_earlier_call_back_failure(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio,
+    steps: tuple[str, ...], error: str | None,
+) -> None:
+    _never_answered(client, dispatcher, fake_twilio)
+    case = db.session.scalars(select(Case)).one()
+    officer, focal = _staff()
+    for step in steps:
+        if step == "assigned":
+            _assign(case, officer, focal)
+        elif step == "reply-undelivered":
+            _reply_undelivered(case, officer, focal)
+        elif step == "reached":
+            call = _later_call_back(client, dispatcher, fake_twilio, ("person", "completed"))
+            placed = fake_twilio.placed_calls()[-1]
+        elif step == "answer-replayed":
+            _xml(call.post(client, "answer", **answered_by(placed, "human")))
+        else:  # they ring again once the call-back window has passed, and are not reached
+            call.message.created_at = utcnow() - timedelta(hours=2)
+            db.session.commit()
+            assert _never_answered(client, dispatcher, fake_twilio).case_id == case.id
+    db.session.expire_all()
+    assert case.status in ("new", "open") and case.closed_at is None
+    assert (case.delivery_error, case.delivery_failed_at is not None) == (error, error is not None)
+    assert case.reference in _needs_action(officer)
 
 
 def test_answered_call_is_delivered(client: FlaskClient, dispatcher: Dispatcher,
