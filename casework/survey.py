@@ -43,13 +43,19 @@ def _keys(*words: str) -> frozenset[str]:
     return frozenset(normalize_for_matching(word) for word in words)
 
 
+# The question asks "Are you satisfied...?": a plain yes or no answers it too. A bare "ok" is
+# not taken as one (people send it to close a conversation); it is thanked as before.
+YES_ANSWERS = ("نعم", "ايوه", "أيوه", "ايوا", "أيوا", "اي", "إي", "ايه", "إيه", "اي نعم",
+               "نعم شكرا", "اي والله", "ايه والله", "yes", "yeah", "yep", "yes thanks",
+               "yes thank you", "aywa", "na3am", "eh")
+NO_ANSWERS = ("لا", "لاء", "لأ", "كلا", "لا والله", "no", "nope", "la", "la2", "laa")
 ANSWER_WORDS: dict[int, frozenset[str]] = {
     SATISFIED: _keys("1", "راضي", "راض", "راضيه", "راضية", "مبسوط", "ممتاز", "satisfied",
-                     "radi"),
+                     "radi", *YES_ANSWERS),
     PARTLY: _keys("2", "نوعا ما", "نوعاً ما", "جزئيا", "جزئياً", "راضي جزئيا", "شوي",
                   "partly", "partially", "somewhat", "partly satisfied"),
     NOT_SATISFIED: _keys("3", "غير راضي", "غير راض", "غير راضية", "مو راضي", "مش راضي",
-                         "ما راضي", "not satisfied", "unsatisfied", "dissatisfied"),
+                         "ما راضي", "not satisfied", "unsatisfied", "dissatisfied", *NO_ANSWERS),
 }
 
 

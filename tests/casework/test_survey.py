@@ -133,6 +133,10 @@ def _satisfaction(case: Case) -> int | None:
     pytest.param("راضي", 1, id="satisfied-in-words"),
     pytest.param("نوعاً ما", 2, id="partly-in-words"),
     pytest.param("2.", 2, id="digit-with-punctuation"),
+    # "Are you satisfied...?" is a yes-or-no question too.
+    pytest.param("نعم", 1, id="yes"),
+    pytest.param("ايوه", 1, id="yes-syrian"),
+    pytest.param("yes", 1, id="yes-english"),
 ])
 def test_an_answer_is_stored_and_thanked_without_opening_a_case(
         person: Person, surveyed: Case, answer: str, stored: int) -> None:
@@ -148,8 +152,10 @@ def test_an_answer_is_stored_and_thanked_without_opening_a_case(
     assert answer_message.case_id == surveyed.id  # in the closed case's timeline
 
 
-def test_not_satisfied_then_yes_reopens_the_case(person: Person, surveyed: Case) -> None:
-    assert person.says("3") == ["survey_reopen_offer"]
+@pytest.mark.parametrize("not_satisfied", ["3", "لا", "no"])
+def test_not_satisfied_then_yes_reopens_the_case(person: Person, surveyed: Case,
+                                                 not_satisfied: str) -> None:
+    assert person.says(not_satisfied) == ["survey_reopen_offer"]
     assert _satisfaction(surveyed) == 3
     assert person.contact.dialogue_state == State.AWAITING_REOPEN
     assert person.says("1") == ["survey_reopened"]
@@ -419,7 +425,8 @@ def test_record_answer_is_audited_and_checks_the_answer(person: Person, officer:
 @pytest.mark.parametrize(("text", "answer"), [
     ("1", 1), ("٣", 3), ("۲", 2), (" 3 ", 3), ("راضية", 1), ("مش راضي", 3), ("غير راضٍ", 3),
     ("Satisfied", 1), ("partly", 2), ("not satisfied", 3), ("13", None), ("", None),
-    ("راضي بس", None), ("نعم", None),
+    ("راضي بس", None), ("نعم", 1), ("اي والله", 1), ("Yes", 1), ("na3am", 1), ("لا", 3),
+    ("no", 3), ("ok", None), ("تمام", None), ("لا ما بعرف", None),
 ])
 def test_parse_answer(text: str, answer: int | None) -> None:
     assert survey.parse_answer(text) == answer
