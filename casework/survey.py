@@ -13,13 +13,14 @@ store it with ``record_answer``. An answer of 3 is followed by an offer to reope
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
+from bot.language import SUPPORTED, reply_in
 from bot.states import QUESTIONS, State
 from casework import audit, outbox
 from casework.cases import deliverability, reopen_in_transaction
@@ -116,10 +117,12 @@ def due_cases(session: Session, now: datetime, limit: int = SURVEY_BATCH) -> lis
 
 
 def send_surveys(session: Session, now: datetime, *, adapters: Mapping[str, Any],
-                 question: Callable[[str, str], str], dialogue_timeout: timedelta) -> int:
+                 question: Callable[[str, str], str], dialogue_timeout: timedelta,
+                 languages: Collection[str] = SUPPORTED) -> int:
     """Queue the survey for every case that is due one; commits; returns how many.
 
-    ``question(language, reference)`` words the question (the bot's catalogue). A case whose
+    ``question(language, reference)`` words the question (the bot's catalogue), in the
+    person's language if replies in it are on (``languages``), else in Arabic. A case whose
     channel cannot take a message now (WhatsApp's window, the voice line), or whose person is
     answering another question, is tried again at the next run.
     """
@@ -132,8 +135,9 @@ def send_surveys(session: Session, now: datetime, *, adapters: Mapping[str, Any]
                 continue
             if _in_dialogue(contact, now, dialogue_timeout):
                 continue
-            outbox.enqueue(session, contact, case, question(contact.language, case.reference),
-                           kind=SURVEY_KIND, language=contact.language, now=now)
+            language = reply_in(contact.language, languages)
+            outbox.enqueue(session, contact, case, question(language, case.reference),
+                           kind=SURVEY_KIND, language=language, now=now)
             case.survey_sent_at = now
             contact.dialogue_state = State.AWAITING_SURVEY.value
             contact.dialogue_case = case

@@ -275,6 +275,24 @@ def test_no_survey_to_a_person_who_opted_out(person: Person, officer: User,
     assert send_surveys() == 0
 
 
+@pytest.mark.parametrize(("settings_overrides", "language", "opening"), [
+    pytest.param({}, "ckb", "دۆسیەکەتمان بە ژمارەی", id="kurdish"),
+    pytest.param({"sawti_reply_languages": "ar,en"}, "ar", "أغلقنا حالتك",
+                 id="kurdish-replies-off-arabic"),
+])
+def test_a_kurdish_reader_is_asked_in_kurdish_while_kurdish_replies_are_on(
+        person: Person, officer: User, dispatcher: Dispatcher,
+        settings_overrides: dict[str, object], language: str, opening: str) -> None:
+    contact = person.contact
+    contact.language = "ckb"  # they wrote in Kurdish (or did, before replies were turned off)
+    db.session.commit()
+    case = answer_and_close(person, officer, dispatcher)
+    assert send_surveys() == 1
+    [question] = person.new_messages()
+    assert question.kind == "survey" and question.language == language
+    assert (question.body or "").startswith(opening) and case.reference in (question.body or "")
+
+
 def test_no_survey_for_cases_closed_long_ago(person: Person, officer: User,
                                              dispatcher: Dispatcher) -> None:
     answer_and_close(person, officer, dispatcher)
