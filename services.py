@@ -48,6 +48,7 @@ class Services:
             question_timeout=timedelta(minutes=settings.sawti_dialogue_timeout_minutes),
             inbound_per_minute=settings.sawti_inbound_per_minute,
             triage=lexicon,
+            reply_languages=settings.reply_languages,
         )
         store = AttachmentStore(settings.sawti_instance_path / "attachments")
         vault = Vault.from_settings(settings)

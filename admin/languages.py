@@ -10,8 +10,12 @@ by where it is stored (``question_ar``: right to left). A text of unknown langua
 
 What is known: a text's stored language when it was written by Sawti itself (its automatic
 messages), the column a text was typed in, and for anything else what the text itself clearly
-is (``bot.language.detect_language``: Arabic letters, or plain English). Arabic typed in Latin
-letters ("Arabizi") is left unmarked: read with an Arabic voice, it would not be understood.
+is (``bot.language.detect_language``: Arabic letters, Kurdish in the Kurdish alphabet, or plain
+English). Arabic typed in Latin letters ("Arabizi") is left unmarked: read with an Arabic
+voice, it would not be understood. Kurdish ("ckb") is never the page's language, so it is
+always marked, and right to left: it is recognised only by its Arabic-script letters.
+
+``language_name`` names a stored language code for the reader ("Kurdish (Sorani)").
 """
 
 from __future__ import annotations
@@ -20,13 +24,19 @@ import re
 from functools import lru_cache
 
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from admin import bp
-from bot.language import detect_language
+from bot.language import KURDISH, detect_language
+from casework.channel_names import N_
 from casework.models import Direction, Message
 
-RTL_LANGUAGES = frozenset({"ar"})
+RTL_LANGUAGES = frozenset({"ar", KURDISH})
+# Languages whose texts are marked with their script's direction even as free text: Kurdish
+# is told only by its Arabic-script letters, so it is right to left.
+SCRIPT_DIRECTION_LANGUAGES = frozenset({KURDISH})
+LANGUAGE_NAMES = {"ar": N_("Arabic"), "en": N_("English"), KURDISH: N_("Kurdish (Sorani)")}
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 _ARABIC_LETTER = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 _DIRECTIONS = frozenset({"auto", "rtl", "ltr"})
@@ -37,8 +47,8 @@ def page_language() -> str:
 
 
 def written_in(text: str | None) -> str | None:
-    """"ar" or "en" when the text is clearly written in that language (Arabic: in Arabic
-    letters), else None."""
+    """"ar", "ckb" or "en" when the text is clearly written in that language (Arabic: in
+    Arabic letters), else None."""
     if not text or not text.strip():
         return None
     return _written_in(text[:DETECTED_CHARACTERS])
@@ -65,7 +75,7 @@ def lang_attrs(language: str | None, direction: str = "auto") -> Markup:
     for the direction of the language's script."""
     code = (language or "").strip().lower().split("-")[0]
     known = bool(_LANGUAGE_CODE.fullmatch(code))
-    if direction == "script":
+    if direction == "script" or (direction == "auto" and code in SCRIPT_DIRECTION_LANGUAGES):
         direction = ("rtl" if code in RTL_LANGUAGES else "ltr") if known else "auto"
     if direction not in _DIRECTIONS:
         direction = "auto"
@@ -98,3 +108,9 @@ def localised(arabic: str | None, english: str | None) -> tuple[str, str]:
         texts.reverse()
     return next(((text, language) for language, text in texts if text.strip()), ("", ""))
 
+
+@bp.app_template_global("language_name")
+def language_name(code: str | None) -> str:
+    """A stored language code's name in the page's language; an unknown code as it is."""
+    name = LANGUAGE_NAMES.get(code or "")
+    return _(name) if name else (code or "")

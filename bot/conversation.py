@@ -9,6 +9,7 @@ worked out before the transaction, which on SQLite holds the database's write lo
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,8 +24,7 @@ from bot.engine import (
     is_answer_word,
     step,
 )
-from bot.language import DEFAULT as DEFAULT_LANGUAGE
-from bot.language import SUPPORTED, detect_language
+from bot.language import SUPPORTED, detect_language, reply_in
 from bot.messages import Speaker
 from casework import audit, intake, outbox, triage
 from casework.intake import Inbound
@@ -48,7 +48,7 @@ class Handled:
 class LanguageSignal:
     """What a text says about the language to answer in, whoever sent it."""
 
-    detected: str | None  # "ar", "en" or None: no clear signal
+    detected: str | None  # "ar", "en", "ckb" or None: no clear signal
     keyword: bool = False  # a command or an opt-out word: says nothing
     # A one-word answer ("yes", "ok", "STATUS 1234567"): people who read Arabic type these
     # in Latin letters too, so it keeps the language of the conversation so far.
@@ -62,14 +62,13 @@ class LanguageSignal:
             return cls(None, keyword=True)
         return cls(detect_language(text), answer=is_answer_word(key))
 
-    def reply_language(self, previous: str | None) -> str:
-        if self.keyword:
-            return previous or DEFAULT_LANGUAGE
-        if self.answer and previous in SUPPORTED:
-            return previous
-        if self.detected is not None:
-            return self.detected
-        return previous if previous in SUPPORTED else DEFAULT_LANGUAGE
+    def reply_language(self, previous: str | None,
+                       languages: Collection[str] = SUPPORTED) -> str:
+        """The language to answer in, of ``languages`` (those replies are on for; Arabic
+        for any other)."""
+        keeps_previous = self.keyword or self.detected is None or (
+            self.answer and previous in SUPPORTED and previous in languages)
+        return reply_in(previous if keeps_previous else self.detected, languages)
 
 
 def handle_inbound(session: Session, inbound: Inbound, vault: Vault,
@@ -182,14 +181,15 @@ def _turn(session: Session, received: intake.Received, language: LanguageSignal,
     contact = received.contact
     resumed = contact.opted_out
     contact.opted_out = False  # writing again opts a person back in
-    contact.language = language.reply_language(contact.language)
+    contact.language = language.reply_language(contact.language, settings.reply_languages)
     return Turn(session=session, settings=settings, contact=contact, message=received.message,
                 now=now, speaker=Speaker(contact.language), resumed=resumed)
 
 
-def reply_language(text: str, previous: str | None) -> str:
+def reply_language(text: str, previous: str | None,
+                   languages: Collection[str] = SUPPORTED) -> str:
     """Keywords and commands (STOP, /start) say nothing about the language a person reads."""
-    return LanguageSignal.of(text).reply_language(previous)
+    return LanguageSignal.of(text).reply_language(previous, languages)
 
 
 def _already_handled(message: Message) -> Handled:

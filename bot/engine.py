@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.language import SUPPORTED as LANGUAGES
 from bot.messages import Speaker
 from bot.states import QUESTIONS, SURVEY_STATES, Event, Next, State, transition_for
 from casework import audit, deadlines, faq, info, intake, notifications, survey, triage
@@ -38,30 +39,37 @@ def _keys(*words: str) -> frozenset[str]:
 
 OPT_OUT_WORDS = _keys("stop", "توقف", "الغاء", "إلغاء", "unsubscribe", "الغاء الاشتراك",
                       "إلغاء الاشتراك", "ايقاف", "إيقاف", "ايقاف الرسائل", "وقف الرسائل",
-                      "stop messages")
+                      "stop messages",
+                      # Kurdish: stop!, stopping, cancel (the subscription)
+                      "بوەستە", "ڕاگرتن", "وەستان", "هەڵوەشاندنەوە")
 START_WORDS = {"/start", "start"}
 # Yes and no as people in Syria and Iraq write them: MSA, dialect («ايه», «إي», «ما بدي»),
-# Arabizi and English.
+# Arabizi, English and Kurdish («بەڵێ», «نەخێر»).
 YES_WORDS = _keys("1", "نعم", "ايوه", "أيوه", "ايوا", "أيوا", "اي", "إي", "ايه", "إيه", "اكيد",
                   "أكيد", "طبعا", "موافق", "موافقة", "تمام", "اوكي", "yes", "y", "ok", "okay",
-                  "yeah", "yep", "sure", "aywa", "eh", "ee", "na3am", "akid", "tamam")
+                  "yeah", "yep", "sure", "aywa", "eh", "ee", "na3am", "akid", "tamam",
+                  "بەڵێ", "بەلێ", "بەلی", "بەڵی", "ئەرێ", "باشە", "بێگومان")
 NO_WORDS = _keys("2", "لا", "لاء", "لأ", "كلا", "لا شكرا", "مو موافق", "مش موافق", "غير موافق",
                  "ما بدي", "مابدي", "لا ما بدي", "ما اريد", "لا اريد", "ما ابي", "no", "n",
-                 "nope", "no thanks", "la", "la2", "laa")
+                 "nope", "no thanks", "la", "la2", "laa",
+                 "نەخێر", "نەخیر", "نا", "نامەوێت", "نامەوێ", "نەخێر سوپاس", "نا سوپاس")
 # A message of these words alone (and no other) is a greeting or thanks, not a complaint: with
 # no open case it is answered in kind and opens none. Filler words count only beside them.
 GREETING_WORDS = _keys("مرحبا", "مرحبتين", "مراحب", "اهلا", "اهلين", "هلا", "هلو", "هاي", "السلام",
                        "سلام", "عليكم", "وعليكم", "عليكن", "ورحمة", "وبركاته", "صباح", "مساء",
                        "الخير", "النور", "hi", "hello", "hey", "salam", "salaam", "marhaba",
                        "ahlan", "hala", "good", "morning", "evening", "alaykum", "alaikum",
-                       "3alaykum", "3alaikum", "3likom", "3lykom", "3aleikum")
+                       "3alaykum", "3alaikum", "3likom", "3lykom", "3aleikum",
+                       "سڵاو", "سلاو", "سلاڤ", "بەخێربێن", "ڕۆژباش", "ئێوارەباش", "بەیانیباش")
 THANKS_WORDS = _keys("شكرا", "مشكور", "مشكورين", "مشكورة", "يعطيكم", "يعطيك", "العافية",
                      "تسلم", "تسلمو", "تسلموا", "يسلمو", "يسلموا", "ممنون", "ممنونين",
                      "جزاكم", "يجزيكم", "تمام", "طيب", "حسنا", "thanks", "thank", "thx",
-                     "shukran", "shokran", "ok", "okay", "مرسي", "merci")
+                     "shukran", "shokran", "ok", "okay", "مرسي", "merci",
+                     "سوپاس", "سپاس", "دەستتان", "دەستت", "بژین", "بژی")
 COURTESY_FILLER = _keys("الله", "خير", "خيرا", "جزيلا", "كتير", "كثيرا", "جدا", "لكم", "الكم",
                         "الك", "لك", "الكن", "يا", "اخي", "اخوي", "خيو", "استاذ", "you", "so",
-                        "much", "very", "a", "lot", "all", "dear")
+                        "much", "very", "a", "lot", "all", "dear", "زۆر", "زور", "کاکە",
+                        "خۆش", "بێت", "بۆ", "هەوە", "ئێوە")
 COURTESY_WORDS = GREETING_WORDS | THANKS_WORDS | COURTESY_FILLER
 # Said around a yes or a no: «نعم لو سمحت», "yes please", «لا شكراً».
 POLITE_WORDS = _keys("please", "pls", "plz", "thanks", "thank", "you", "لو", "سمحت", "من",
@@ -81,7 +89,10 @@ CONFUSED_PHRASES = _keys(
     "do not understand", "didn't understand", "didnt understand", "did not understand",
     "don't get it", "dont get it", "what do you mean", "what does that mean",
     "what does this mean", "what does it mean", "what", "huh", "not clear", "unclear",
-    "confused", "mish fahem", "mo fahem", "ma fhmt", "ma fhemt", "shu ya3ni", "sho ya3ni")
+    "confused", "mish fahem", "mo fahem", "ma fhmt", "ma fhemt", "shu ya3ni", "sho ya3ni",
+    # Kurdish: I did not understand, what do you mean?, what does it mean?
+    "تێنەگەیشتم", "تێ نەگەیشتم", "تینەگەیشتم", "نەمزانی", "مەبەستت چییە", "مەبەستتان چییە",
+    "واتە چی", "یانی چی", "من تێنەگەیشتم", "من تێنەگەهشتم")
 CONFUSED_FILLER = _keys(
     "والله", "يا", "اخي", "اختي", "خيو", "عفوا", "اسف", "اسفه", "معلش", "معليش", "لا", "بس",
     "يعني", "شي", "شيء", "ابدا", "كتير", "كثير", "منيح", "عليكم", "عليك", "عليكن", "منكم", "منك",
@@ -158,8 +169,11 @@ class DialogueSettings:
     triage: Lexicon | None = None
     # The name in English replies; None: ``org_name`` in every language.
     org_name_en: str | None = None
+    # The languages replies are written in (SAWTI_REPLY_LANGUAGES); any other gets Arabic.
+    reply_languages: tuple[str, ...] = LANGUAGES
 
     def org_name_in(self, language: str) -> str:
+        """The English name in English replies; in any other (Kurdish too) the name as set."""
         return self.org_name_en if language == "en" and self.org_name_en else self.org_name
 
 

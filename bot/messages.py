@@ -1,7 +1,11 @@
 """Every sentence the bot says, looked up in the gettext catalogues under ``translations/``.
 
 The msgids are English; the Arabic catalogue is the one most people read. A ``Speaker`` is
-bound to one language so the same code speaks Arabic or English.
+bound to one language so the same code speaks Arabic, English or Sorani Kurdish.
+
+The Kurdish catalogue holds only what a person reads in the text dialogue (the console is in
+Arabic and English): a sentence it lacks is said in Arabic, never in the English of its msgid
+(``tests/test_translations.py`` checks that the dialogue's sentences are all there).
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ from babel.support import NullTranslations, Translations
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 DOMAIN = "messages"
+FALLBACK = "ar"
+# The msgids are English: an English catalogue needs no fallback.
+WITHOUT_FALLBACK = frozenset({FALLBACK, "en"})
 
 
 @cache
@@ -27,13 +34,20 @@ class Speaker:
     def __init__(self, language: str) -> None:
         self.language = language
         self._catalogue = _translations(language)
+        self._fallback = None if language in WITHOUT_FALLBACK else _translations(FALLBACK)
 
     def _(self, message: str, **values: object) -> str:
         text = self._catalogue.gettext(message)
+        if text == message and self._fallback is not None:
+            text = self._fallback.gettext(message)
         return text % values if values else text
 
     def ngettext(self, singular: str, plural: str, count: int, **values: object) -> str:
-        return self._catalogue.ngettext(singular, plural, count) % {"count": count, **values}
+        text = self._catalogue.ngettext(singular, plural, count)
+        # A compiled catalogue fills an untranslated plural with the English msgids.
+        if text in (singular, plural) and self._fallback is not None:
+            text = self._fallback.ngettext(singular, plural, count)
+        return text % {"count": count, **values}
 
     def deadline(self, deadline: timedelta) -> str:
         hours = round(deadline.total_seconds() / 3600)

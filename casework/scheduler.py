@@ -89,7 +89,8 @@ def send_surveys(session: Session, services: Services, now: datetime) -> int:
     return survey.send_surveys(
         session, now, adapters=services.adapters,
         question=lambda language, reference: Speaker(language).survey_question(reference),
-        dialogue_timeout=services.dialogue.question_timeout)
+        dialogue_timeout=services.dialogue.question_timeout,
+        languages=services.dialogue.reply_languages)
 
 
 def daily_digest(session: Session, services: Services, now: datetime) -> int:

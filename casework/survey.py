@@ -14,13 +14,14 @@ first «ما فهمت» to the question, by the question in simpler words.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
+from bot.language import SUPPORTED, reply_in
 from bot.states import QUESTIONS, State
 from casework import audit, outbox
 from casework.cases import deliverability, reopen_in_transaction
@@ -47,8 +48,9 @@ def _keys(*words: str) -> frozenset[str]:
 # not taken as one (people send it to close a conversation); it is thanked as before.
 YES_ANSWERS = ("نعم", "ايوه", "أيوه", "ايوا", "أيوا", "اي", "إي", "ايه", "إيه", "اي نعم",
                "نعم شكرا", "اي والله", "ايه والله", "yes", "yeah", "yep", "yes thanks",
-               "yes thank you", "aywa", "na3am", "eh")
-NO_ANSWERS = ("لا", "لاء", "لأ", "كلا", "لا والله", "no", "nope", "la", "la2", "laa")
+               "yes thank you", "aywa", "na3am", "eh", "بەڵێ", "بەلێ", "بەلی", "بەڵی", "ئەرێ")
+NO_ANSWERS = ("لا", "لاء", "لأ", "كلا", "لا والله", "no", "nope", "la", "la2", "laa", "نەخێر",
+              "نەخیر", "نا")
 ANSWER_WORDS: dict[int, frozenset[str]] = {
     SATISFIED: _keys("1", "راضي", "راض", "راضيه", "راضية", "مبسوط", "ممتاز", "satisfied",
                      "radi", *YES_ANSWERS),
@@ -123,10 +125,12 @@ def due_cases(session: Session, now: datetime, limit: int = SURVEY_BATCH) -> lis
 
 
 def send_surveys(session: Session, now: datetime, *, adapters: Mapping[str, Any],
-                 question: Callable[[str, str], str], dialogue_timeout: timedelta) -> int:
+                 question: Callable[[str, str], str], dialogue_timeout: timedelta,
+                 languages: Collection[str] = SUPPORTED) -> int:
     """Queue the survey for every case that is due one; commits; returns how many.
 
-    ``question(language, reference)`` words the question (the bot's catalogue). A case whose
+    ``question(language, reference)`` words the question (the bot's catalogue), in the
+    person's language if replies in it are on (``languages``), else in Arabic. A case whose
     channel cannot take a message now (WhatsApp's window, the voice line), or whose person is
     answering another question, is tried again at the next run.
     """
@@ -139,8 +143,9 @@ def send_surveys(session: Session, now: datetime, *, adapters: Mapping[str, Any]
                 continue
             if _in_dialogue(contact, now, dialogue_timeout):
                 continue
-            outbox.enqueue(session, contact, case, question(contact.language, case.reference),
-                           kind=SURVEY_KIND, language=contact.language, now=now)
+            language = reply_in(contact.language, languages)
+            outbox.enqueue(session, contact, case, question(language, case.reference),
+                           kind=SURVEY_KIND, language=language, now=now)
             case.survey_sent_at = now
             contact.dialogue_state = State.AWAITING_SURVEY.value
             contact.dialogue_case = case

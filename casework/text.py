@@ -3,7 +3,9 @@
 ``normalize_for_matching`` makes the forms people type alike: hamza forms of alef (أ إ آ ٱ → ا),
 taa marbuta (ة → ه), alef maqsura (ى → ي), hamza on waw/yaa (ؤ → و, ئ → ي), diacritics and
 tatweel removed, letters repeated for emphasis collapsed («كتيييير» → «كتير»), Arabic-Indic and
-Eastern Arabic-Indic digits made ASCII, Latin lower-cased, punctuation turned into spaces.
+Eastern Arabic-Indic digits made ASCII, Latin lower-cased, punctuation turned into spaces. The
+zero-width non-joiner and joiner that Kurdish and Persian put inside a word («بە‌ڕێوەبەر») are
+dropped, so the word stays one; Kurdish letters (ە ێ ۆ ڵ ڕ ڤ) are kept as they are.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ _LETTER_FORMS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
 _NOT_WORD = re.compile(r"[^\w]+")
+_JOINERS = re.compile("[\u200c\u200d]")
 # C0/C1 controls and format characters except tab and newline (and ZWJ/ZWNJ used in scripts).
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
@@ -44,7 +47,7 @@ def clean_text(text: str | None) -> str:
 def normalize_for_matching(text: str) -> str:
     """A key that treats spelling variants alike; for matching and search, never for display."""
     text = unicodedata.normalize("NFKC", ascii_digits(text)).lower()
-    text = _DIACRITICS.sub("", text).translate(_LETTER_FORMS)
+    text = _JOINERS.sub("", _DIACRITICS.sub("", text)).translate(_LETTER_FORMS)
     text = _REPEATS.sub(r"\1", text)
     return " ".join(_NOT_WORD.sub(" ", text).split())
 

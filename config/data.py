@@ -17,6 +17,12 @@ from casework.text import normalize_for_matching
 from config.places import PlaceNames
 
 
+def _named_in(language: str, arabic: str, english: str) -> str:
+    """The English name for English, the Arabic one for every other language: a Kurdish
+    reader reads Arabic sooner than English."""
+    return english if language == "en" else arabic
+
+
 class DataFileError(ValueError):
     """A configuration data file is missing, malformed or inconsistent."""
 
@@ -30,7 +36,7 @@ class Level:
     deadline: timedelta
 
     def name(self, language: str) -> str:
-        return self.name_ar if language == "ar" else self.name_en
+        return _named_in(language, self.name_ar, self.name_en)
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,7 @@ class Category:
     default_level: int
 
     def name(self, language: str) -> str:
-        return self.name_ar if language == "ar" else self.name_en
+        return _named_in(language, self.name_ar, self.name_en)
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,7 @@ class Location:
     districts: tuple[Location, ...] = field(default=())
 
     def name(self, language: str) -> str:
-        return self.name_ar if language == "ar" else self.name_en
+        return _named_in(language, self.name_ar, self.name_en)
 
     def match_keys(self) -> set[str]:
         names = (self.name_ar, self.name_en, *self.aliases)

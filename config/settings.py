@@ -25,6 +25,11 @@ DEFAULT_SEND_RATE = {"sms": 10, "whatsapp": 20, "telegram": 30, "voice": 1}
 CALL_HOURS = re.compile(r"((?:[01]\d|2[0-3]):[0-5]\d)-((?:[01]\d|2[0-3]):[0-5]\d)")
 
 
+# The languages the dialogue can answer in (bot.language.SUPPORTED); Arabic is the default and
+# cannot be turned off.
+REPLY_LANGUAGES = ("ar", "en", "ckb")
+DEFAULT_REPLY_LANGUAGE = "ar"
+
 DEFAULT_ORG_NAME = "صوتي"
 DEFAULT_ORG_NAME_EN = "Sawti"
 
@@ -72,6 +77,9 @@ class Settings(BaseSettings):
     sawti_followup_ack_minutes: int = Field(10, ge=0)
     # A dialogue question left unanswered this long is forgotten.
     sawti_dialogue_timeout_minutes: int = Field(60, ge=1)
+    # The languages the dialogue answers in, comma-separated: a message in another one it
+    # recognises (Kurdish, with "ckb" left out) is answered in Arabic.
+    sawti_reply_languages: str = ",".join(REPLY_LANGUAGES)
     sawti_send_max_attempts: int = Field(6, ge=1)
     sawti_send_backoff_seconds: float = Field(5.0, gt=0)
     sawti_send_backoff_max_seconds: float = Field(3600.0, gt=0)
@@ -173,6 +181,19 @@ class Settings(BaseSettings):
             raise ValueError("SAWTI_CALL_HOURS must look like 08:00-20:00 (two different times)")
         return value
 
+    @field_validator("sawti_reply_languages")
+    @classmethod
+    def _reply_languages(cls, value: str) -> str:
+        codes = [code.strip().lower() for code in value.split(",") if code.strip()]
+        unknown = sorted(set(codes) - set(REPLY_LANGUAGES))
+        if unknown:
+            raise ValueError(f"SAWTI_REPLY_LANGUAGES: unknown language {', '.join(unknown)} "
+                             f"(known: {', '.join(REPLY_LANGUAGES)})")
+        if DEFAULT_REPLY_LANGUAGE not in codes:
+            raise ValueError("SAWTI_REPLY_LANGUAGES must include ar: Arabic is the language "
+                             "of every reply in no other")
+        return ",".join(dict.fromkeys(codes))
+
     @field_validator("sawti_send_rate")
     @classmethod
     def _send_rate(cls, value: dict[str, int]) -> dict[str, int]:
@@ -200,6 +221,11 @@ class Settings(BaseSettings):
         """SAWTI_DATA_KEY_PREVIOUS as a list, newest first."""
         keys = (self.sawti_data_key_previous or "").split(",")
         return tuple(key.strip() for key in keys if key.strip())
+
+    @property
+    def reply_languages(self) -> tuple[str, ...]:
+        """SAWTI_REPLY_LANGUAGES as a tuple of language codes."""
+        return tuple(self.sawti_reply_languages.split(","))
 
     @property
     def log_format(self) -> str:

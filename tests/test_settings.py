@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from config.settings import ConfigError, load_settings
+from bot.language import SUPPORTED
+from config.settings import REPLY_LANGUAGES, ConfigError, load_settings
+from services import Services
 
 
 def test_local_secrets_are_generated_once_into_instance(tmp_path: Path) -> None:
@@ -76,3 +78,47 @@ def test_the_organisation_is_named_in_the_readers_language(
         monkeypatch.setenv(name, value)
     settings = load_settings(sawti_instance_path=tmp_path)
     assert settings.org_name_in(language) == expected
+
+
+@pytest.mark.parametrize(("names", "language", "expected"), [
+    pytest.param({}, "ckb", "صوتي", id="default-kurdish-reads-the-arabic-name"),
+    pytest.param({"SAWTI_ORG_NAME": "منظمة الأمل", "SAWTI_ORG_NAME_EN": "Hope"}, "ckb",
+                 "منظمة الأمل", id="kurdish-never-gets-the-english-name"),
+])
+def test_a_kurdish_reader_gets_the_organisations_arabic_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, names: dict[str, str], language: str,
+        expected: str) -> None:
+    for name, value in names.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings(sawti_instance_path=tmp_path)
+    assert settings.org_name_in(language) == expected
+    assert Services.build(settings).dialogue.org_name_in(language) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    pytest.param(None, ("ar", "en", "ckb"), id="default-all"),
+    pytest.param("ar,en", ("ar", "en"), id="kurdish-off"),
+    pytest.param(" AR , ckb ,ar", ("ar", "ckb"), id="spaces-case-and-repeats"),
+    pytest.param("ar", ("ar",), id="arabic-only"),
+])
+def test_reply_languages_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                  value: str | None, expected: tuple[str, ...]) -> None:
+    if value is not None:
+        monkeypatch.setenv("SAWTI_REPLY_LANGUAGES", value)
+    settings = load_settings(sawti_instance_path=tmp_path)
+    assert settings.reply_languages == expected
+    assert Services.build(settings).dialogue.reply_languages == expected
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    pytest.param("ar,en,fr", "unknown language fr", id="unknown-language"),
+    pytest.param("en,ckb", "must include ar", id="arabic-left-out"),
+    pytest.param("", "must include ar", id="empty"),
+])
+def test_reply_languages_refused(tmp_path: Path, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(sawti_instance_path=tmp_path, sawti_reply_languages=value)
+
+
+def test_every_reply_language_is_one_the_dialogue_speaks() -> None:
+    assert REPLY_LANGUAGES == SUPPORTED

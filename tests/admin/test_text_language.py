@@ -26,6 +26,7 @@ from extensions import db
 ARABIC = "لم أستلم السلة الغذائية هذا الشهر"
 ENGLISH = "I did not receive the food basket this month"
 ARABIZI = "salam ana ma 2ajani el sallah"
+KURDISH = "سڵاو، من هاوکاریم پێنەگەیشتووە بۆ ئەم مانگە"
 
 SignedIn = Callable[..., FlaskClient]
 
@@ -58,6 +59,7 @@ def _marks(attributes: str) -> tuple[str | None, str | None]:
     pytest.param(ARABIC, "ar", id="arabic"),
     pytest.param(ENGLISH, "en", id="english"),
     pytest.param(ARABIZI, None, id="arabizi-not-marked"),
+    pytest.param(KURDISH, "ckb", id="kurdish"),
     pytest.param("١٢٣٤٥٦٧", None, id="digits"),
     pytest.param("", None, id="empty"),
     pytest.param(None, None, id="none"),
@@ -74,6 +76,9 @@ def test_what_a_text_is_written_in(text: str | None, language: str | None) -> No
     pytest.param("en", None, "auto", ' dir="auto"', id="unknown"),
     pytest.param("en", '"><script>', "auto", ' dir="auto"', id="not-a-language-code"),
     pytest.param("en", "ar", "sideways", ' lang="ar" dir="auto"', id="not-a-direction"),
+    pytest.param("ar", "ckb", "auto", ' lang="ckb" dir="rtl"', id="kurdish-on-arabic"),
+    pytest.param("en", "ckb", "auto", ' lang="ckb" dir="rtl"', id="kurdish-on-english"),
+    pytest.param("en", "ckb", "script", ' lang="ckb" dir="rtl"', id="kurdish-script"),
 ])
 def test_the_attributes(app: Flask, page: str, language: str | None, direction: str,
                         expected: str) -> None:
@@ -121,6 +126,34 @@ def test_english_on_the_arabic_case_page(officer: FlaskClient,
     page = _page(officer, f"/admin/cases/{case.reference}", "ar")
     for text in (ENGLISH, reply, note):
         assert _marks(_opening_tag(page, text)) == ("en", "auto"), text
+
+
+@pytest.mark.parametrize(("lang", "name"), [
+    pytest.param("en", "Kurdish (Sorani)", id="english-page"),
+    pytest.param("ar", "الكردية (السورانية)", id="arabic-page"),
+])
+def test_a_kurdish_case_says_so_and_marks_its_messages(
+    officer: FlaskClient, new_case: Callable[..., Case], lang: str, name: str,
+) -> None:
+    case = new_case(KURDISH)
+    acknowledgement = db.session.scalars(select(Message).where(
+        Message.case_id == case.id, Message.kind == "ack")).one()
+    assert case.language == acknowledgement.language == "ckb"
+    page = _page(officer, f"/admin/cases/{case.reference}", lang)
+    assert f'<dd data-language="ckb">{escape(name)}</dd>' in page
+    assert _marks(_opening_tag(page, KURDISH)) == ("ckb", "rtl")
+    assert _marks(_opening_tag(page, acknowledgement.body or "")) == ("ckb", "rtl")
+
+
+@pytest.mark.parametrize(("lang", "name"), [
+    pytest.param("en", "Arabic", id="english-page"),
+    pytest.param("ar", "العربية", id="arabic-page"),
+])
+def test_an_arabic_case_says_so(officer: FlaskClient, new_case: Callable[..., Case], lang: str,
+                                name: str) -> None:
+    case = new_case(ARABIC)
+    page = _page(officer, f"/admin/cases/{case.reference}", lang)
+    assert f'<dd data-language="ar">{name}</dd>' in page
 
 
 def test_arabizi_is_left_unmarked(officer: FlaskClient, new_case: Callable[..., Case]) -> None:

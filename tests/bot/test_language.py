@@ -4,7 +4,7 @@ import pytest
 
 from bot.language import SUPPORTED, choose_language, detect_language
 
-AR, EN = "ar", "en"
+AR, EN, CKB = "ar", "en", "ckb"
 
 MESSAGES = [
     # Syrian dialect, Arabic script
@@ -92,6 +92,74 @@ MESSAGES = [
     pytest.param("   \n\t ", AR, id="whitespace-only"),
     pytest.param("ok", AR, id="ok-is-neutral"),
     pytest.param("hi akhi", AR, id="english-arabizi-tie"),
+    # Sorani Kurdish in the Kurdish alphabet
+    pytest.param("سڵاو، من هاوکاریم پێنەگەیشتووە بۆ ئەم مانگە", CKB, id="sorani-aid-not-arrived"),
+    pytest.param("سڵاو", CKB, id="sorani-hello"),
+    pytest.param("سوپاس", CKB, id="sorani-thanks-no-kurdish-letter"),
+    pytest.param("زۆر سوپاس", CKB, id="sorani-thanks-a-lot"),
+    pytest.param("بەڵێ", CKB, id="sorani-yes"),
+    pytest.param("نەخێر", CKB, id="sorani-no"),
+    pytest.param("سەبەتەی خواردنم وەرنەگرتووە", CKB, id="sorani-food-basket"),
+    pytest.param("کەی دابەشکردنی داهاتوو دەبێت؟", CKB, id="sorani-next-distribution"),
+    pytest.param("ئێمە لە کەمپی دارەشەکرانین", CKB, id="sorani-camp-name"),
+    pytest.param("تکایە یارمەتیمان بدەن", CKB, id="sorani-please-help"),
+    pytest.param("منداڵەکەم نەخۆشە و پێویستی بە دەرمانە", CKB, id="sorani-sick-child"),
+    pytest.param("دۆخی سکاڵاکەم چییە؟ 1234567", CKB, id="sorani-status-with-number"),
+    pytest.param("ژمارەی سکاڵاکەم ١٢٣٤٥٦٧", CKB, id="sorani-arabic-indic-digits"),
+    pytest.param("ناوم لە لیستەکەدا نییە", CKB, id="sorani-not-on-list"),
+    pytest.param("کارتەکەم کار ناکات", CKB, id="sorani-card-not-working"),
+    pytest.param("بۆچی وەڵامم نادەنەوە؟", CKB, id="sorani-why-no-answer"),
+    pytest.param("من لە هەولێرم", CKB, id="sorani-i-am-in-erbil"),
+    pytest.param("من لە هەولێر", CKB, id="sorani-from-erbil-short"),
+    pytest.param("السلام عليكم، من هاوکاریم پێنەگەیشتووە", CKB, id="sorani-after-arabic-greeting"),
+    # Sorani typed on an Arabic keyboard: ه for ە, ي for ێ, و for ۆ, ل for ڵ
+    pytest.param("سلاو من هاوكاريم پي نه گه يشتووه بو ئه م مانگه", CKB,
+                 id="sorani-arabic-keyboard"),
+    pytest.param("سوپاس زور", CKB, id="sorani-arabic-keyboard-thanks"),
+    pytest.param("تكايه يارمه تيمان بده ن", CKB, id="sorani-arabic-keyboard-please"),
+    # Badini (Kurmanji as written in Duhok) in the Kurdish alphabet
+    pytest.param("سلاڤ، من هاریکاریا خۆ وەرنەگرتیە ڤێ هەیڤێ", CKB, id="badini-aid-not-arrived"),
+    pytest.param("ئەز ل کەمپا دومیز دژیم", CKB, id="badini-i-live-in-domiz"),
+    pytest.param("سوپاس بۆ هەوە", CKB, id="badini-thank-you"),
+    pytest.param("کا هاریکاریا مە؟", CKB, id="badini-where-is-our-aid"),
+    pytest.param("زاروکێ من نەساخە", CKB, id="badini-sick-child"),
+    pytest.param("مە خوارن نینە", CKB, id="badini-no-food"),
+    pytest.param("سلاڤ من هاريكاري وه رنه گرتيه", CKB, id="badini-arabic-keyboard"),
+    # Iraqi Arabic with گ چ پ, and Arabic around Kurdish names: Arabic
+    pytest.param("گاع ماكو توزيع", AR, id="iraqi-gaf-gaa"),
+    pytest.param("چا شنو صار بالسلة؟", AR, id="iraqi-tcheh-cha"),
+    pytest.param("شلونچ", AR, id="iraqi-shlonich"),
+    pytest.param("چان اكو توزيع بس هسة ماكو", AR, id="iraqi-there-was-distribution"),
+    pytest.param("الپنچر مال السيارة", AR, id="iraqi-peh-loanword"),
+    pytest.param("گلبي انطونا سلة", AR, id="iraqi-my-dear-give-us-a-basket"),
+    pytest.param("ابني چان مريض", AR, id="iraqi-my-son-was-sick"),
+    pytest.param("اني من دهوك وما استلمت السلة", AR, id="iraqi-from-duhok"),
+    pytest.param("انا من دهۆک", AR, id="arabic-kurdish-spelling-of-duhok"),
+    pytest.param("انا ساكن بهەولێر وما وصلتني المساعدات", AR,
+                 id="arabic-kurdish-spelling-of-erbil"),
+    pytest.param("اسمي هەژار ولم استلم السلة", AR, id="arabic-with-a-kurdish-name"),
+    pytest.param("عندي ڤيزا", AR, id="arabic-veh-loanword"),
+    pytest.param("ما وصلتنی السلە هذا الشهر", AR, id="arabic-typed-on-kurdish-keyboard"),
+    pytest.param("شكرا كاكە", AR, id="arabic-thanks-kaka-tie"),
+    pytest.param("قلت له", AR, id="arabic-lahu-not-kurdish-le"),
+    pytest.param("بو علي", AR, id="arabic-abu-ali"),
+    # Persian and Urdu: not Kurdish, Arabic script as before
+    pytest.param("سلام، من کمک دریافت نکرده ام", AR, id="persian-no-help-received"),
+    pytest.param("ممنون از کمک شما", AR, id="persian-thanks"),
+    pytest.param("چرا جواب نمی\u200cدهید؟", AR, id="persian-zwnj"),
+    pytest.param("کی توزیع می شود؟", AR, id="persian-when-distribution"),
+    pytest.param("نه، من که گفتم", AR, id="persian-only-shared-short-words"),
+    pytest.param("خیلی ممنون", AR, id="persian-thanks-a-lot"),
+    pytest.param("میں نے کھانا نہیں لیا", AR, id="urdu-sentence"),
+    pytest.param("آپ کا بہت شکریہ", AR, id="urdu-thanks"),
+    # Mixed Kurdish
+    pytest.param("سوپاس، شكرا جزيلا", AR, id="mixed-kurdish-then-more-arabic"),
+    pytest.param("hello سڵاو", CKB, id="mixed-english-kurdish"),
+    pytest.param("سڵاو I need help", CKB, id="mixed-kurdish-then-english"),
+    pytest.param("My name is هەژار and I did not receive the basket", EN,
+                 id="mixed-english-kurdish-name"),
+    # Kurmanji in Latin letters is out of scope: no clear signal
+    pytest.param("silav, min alîkarî negirt", AR, id="kurmanji-latin-not-recognised"),
     # Other languages: not supported, Arabic fallback
     pytest.param("Je n'ai pas reçu mon panier alimentaire ce mois-ci", AR, id="french-sentence"),
     pytest.param("Bu ay gıda sepetimi almadım", AR, id="turkish-sentence"),
@@ -122,10 +190,32 @@ def test_reply_language(text: str, expected: str) -> None:
         pytest.param("1234567", "fr", AR, id="unsupported-previous"),
         pytest.param("1234567", "", AR, id="empty-previous"),
         pytest.param("1234567", None, AR, id="no-previous"),
+        pytest.param("1234567", CKB, CKB, id="digits-keep-kurdish"),
+        pytest.param("ok", CKB, CKB, id="ok-keep-kurdish"),
+        pytest.param("silav", CKB, CKB, id="latin-kurmanji-keeps-kurdish"),
+        pytest.param("سڵاو", EN, CKB, id="kurdish-switches-from-english"),
+        pytest.param("سڵاو", AR, CKB, id="kurdish-switches-from-arabic"),
+        pytest.param("وين المساعدات", CKB, AR, id="arabic-switches-from-kurdish"),
+        pytest.param("I need help", CKB, EN, id="english-switches-from-kurdish"),
     ],
 )
 def test_previous_language(text: str, previous: str | None, expected: str) -> None:
     assert choose_language(text, previous) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "previous", "languages", "expected"),
+    [
+        pytest.param("سڵاو", None, (AR, EN), AR, id="kurdish-off-answered-in-arabic"),
+        pytest.param("1234567", CKB, (AR, EN), AR, id="kurdish-off-previous-kurdish"),
+        pytest.param("hello", CKB, (AR, EN), EN, id="kurdish-off-english-on"),
+        pytest.param("hello", None, (AR, CKB), AR, id="english-off-answered-in-arabic"),
+        pytest.param("سڵاو", None, (AR, CKB), CKB, id="english-off-kurdish-on"),
+    ],
+)
+def test_languages_turned_off(text: str, previous: str | None, languages: tuple[str, ...],
+                              expected: str) -> None:
+    assert choose_language(text, previous, languages) == expected
 
 
 @pytest.mark.parametrize(
@@ -143,6 +233,10 @@ def test_previous_language(text: str, previous: str | None, expected: str) -> No
         pytest.param("\U0001f468\u200d\U0001f469\u200d\U0001f467", id="emoji-sequence"),
         pytest.param("xyzzy plugh", id="nonsense-latin"),
         pytest.param("bqwxz fgh klm", id="nonsense-long-enough-for-langdetect"),
+        pytest.param("سڵاو " * 10_000, id="very-long-kurdish"),
+        pytest.param("ئ ە ێ ڤ ٹ", id="single-letters"),
+        pytest.param("\u0640\u064b\u0670", id="tatweel-and-marks-only"),
+        pytest.param("ﻣﺮﺣﺒﺎ ڵ", id="presentation-forms-and-kurdish"),
     ],
 )
 def test_detect_language_never_raises(text: str) -> None:

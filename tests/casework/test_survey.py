@@ -382,6 +382,24 @@ def test_no_survey_to_a_person_who_opted_out(person: Person, officer: User,
     assert send_surveys() == 0
 
 
+@pytest.mark.parametrize(("settings_overrides", "language", "opening"), [
+    pytest.param({}, "ckb", "دۆسیەکەتمان بە ژمارەی", id="kurdish"),
+    pytest.param({"sawti_reply_languages": "ar,en"}, "ar", "أغلقنا حالتك",
+                 id="kurdish-replies-off-arabic"),
+])
+def test_a_kurdish_reader_is_asked_in_kurdish_while_kurdish_replies_are_on(
+        person: Person, officer: User, dispatcher: Dispatcher,
+        settings_overrides: dict[str, object], language: str, opening: str) -> None:
+    contact = person.contact
+    contact.language = "ckb"  # they wrote in Kurdish (or did, before replies were turned off)
+    db.session.commit()
+    case = answer_and_close(person, officer, dispatcher)
+    assert send_surveys() == 1
+    [question] = person.new_messages()
+    assert question.kind == "survey" and question.language == language
+    assert (question.body or "").startswith(opening) and case.reference in (question.body or "")
+
+
 def test_no_survey_for_cases_closed_long_ago(person: Person, officer: User,
                                              dispatcher: Dispatcher) -> None:
     answer_and_close(person, officer, dispatcher)
@@ -426,7 +444,7 @@ def test_record_answer_is_audited_and_checks_the_answer(person: Person, officer:
     ("1", 1), ("٣", 3), ("۲", 2), (" 3 ", 3), ("راضية", 1), ("مش راضي", 3), ("غير راضٍ", 3),
     ("Satisfied", 1), ("partly", 2), ("not satisfied", 3), ("13", None), ("", None),
     ("راضي بس", None), ("نعم", 1), ("اي والله", 1), ("Yes", 1), ("na3am", 1), ("لا", 3),
-    ("no", 3), ("ok", None), ("تمام", None), ("لا ما بعرف", None),
+    ("no", 3), ("ok", None), ("تمام", None), ("لا ما بعرف", None), ("بەڵێ", 1), ("نەخێر", 3),
 ])
 def test_parse_answer(text: str, answer: int | None) -> None:
     assert survey.parse_answer(text) == answer

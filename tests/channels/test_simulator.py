@@ -169,3 +169,21 @@ def test_a_dialogue_bug_still_answers_the_webhook_and_keeps_the_message(
     assert response.status_code == 200 and response.json == {"accepted": [{"duplicate": False}]}
     [message] = db.session.scalars(select(Message)).all()
     assert message.body == "لم أستلم السلة الغذائية" and message.case is not None
+
+
+@pytest.mark.parametrize(("settings_overrides", "language", "opening"), [
+    pytest.param({}, "ckb", "سوپاس بۆ پەیوەندیکردنت بە صوتي.", id="kurdish-on"),
+    pytest.param({"sawti_reply_languages": "ar,en"}, "ar", "شكراً لتواصلك مع صوتي.",
+                 id="kurdish-off-arabic"),
+])
+def test_a_sorani_message_read_back_in_its_reply_language(
+    simulate: Callable[..., TestResponse], client: FlaskClient, dispatcher: Dispatcher,
+    settings_overrides: dict[str, object], language: str, opening: str,
+) -> None:
+    simulate("سڵاو، من هاوکاریم پێنەگەیشتووە بۆ ئەم مانگە", tab="tab-kurdish1")
+    dispatcher.run_once()
+    ack, question = _read_back(client, "tab-kurdish1")
+    [case] = db.session.scalars(select(Case)).all()
+    assert (ack["kind"], question["kind"]) == ("ack", "question")
+    assert ack["language"] == question["language"] == case.language == language
+    assert ack["body"].startswith(opening) and case.reference in ack["body"]
