@@ -14,8 +14,12 @@ A rule matches when any of its ``terms`` occurs (a term is one or more consecuti
 word ending in ``*`` matches any word it begins), or when every slot of its ``near`` list has
 a term within ``window`` words of the others, in any order. A ``negatable`` rule is ignored
 when a negation («ما», «ما حدا», "nobody", ...) stands just before what it matched; rules where
-the negation is the meaning («ما في اكل») are not negatable. The rules are tuned for recall: a
-false alarm costs an officer a minute, a missed case can cost a life.
+the negation is the meaning («ما في اكل») are not negatable. ``unless`` terms anywhere in the
+message cancel a rule (where ``unless_negatable``, not when negated themselves: «محد لگاها» —
+nobody found her — does not cancel a missing person as «لگاها» does); ``unless_near`` terms
+cancel only a match they stand within a few words of («قتلونا بالانتظار» is an idiom,
+«قتلونا» alone is not). The rules are tuned for recall: a false alarm costs an officer a
+minute, a missed case can cost a life.
 """
 
 from __future__ import annotations
@@ -71,13 +75,25 @@ _MIN_VERB_STEM = 3
 # The same for Arabizi: articles and conjunctions, then "by"/"b"/"y"/"t"/"n" of the verb.
 _LATIN_PREFIXES = ("wel", "bel", "bil", "3al", "el", "il", "al", "w", "l")
 _LATIN_VERB_PREFIXES = ("bi", "by", "bt", "bn", "b", "y", "t", "n", "a", "i")
+# English words those prefixes would turn into other words the lexicon holds: "block" into
+# "lock" (a harm), "aid" into "id" (a cancelling word), "this car" into "his car", "told" into
+# "old", "white" into "hit". They are English, not Arabizi, and are kept whole.
+_ENGLISH_WORDS = frozenset({
+    "aid", "ago", "alive", "alone", "always", "away", "ball", "band", "beat", "beaten", "bill",
+    "bless", "block", "blocked", "blocking", "blocks", "bold", "bone", "bones", "land", "late",
+    "later", "tall", "task", "tasks", "this", "told", "tone", "wall", "walls", "ward", "warm",
+    "white", "whole", "will", "yard", "your", "yours",
+})
 # Arabizi writes غ خ ظ ض as a digit and an apostrophe: one letter pair each, before matching.
 _ARABIZI_LETTERS = (("3'", "gh"), ("7'", "kh"), ("6'", "z"), ("9'", "d"))
+_CURRENCY_SIGNS = (("$", "dollar"), ("€", "euro"), ("£", "pound"))
 NEGATORS = frozenset({
     "ما", "مو", "مش", "مب", "لا", "لم", "لن", "ليس", "ماكو", "محدا", "محد", "ولا", "مافي",
     "not", "no", "never", "nobody", "didnt", "didn", "dont", "nothing", "none",
     "ma", "mo", "mush", "msh", "la2", "mahada", "ma7ada",
 })
+_MA_CONJUNCTIONS = frozenset({"قبل", "بعد", "كل", "لحد", "حتى", "لحتى", "مثل", "متل", "زي", "طول",
+                              "طالما", "بقدر", "عند", "من"})
 _NEGATION_PHRASES = (("ما", "حدا"), ("ما", "احد"), ("لا", "احد"), ("ما", "حد"), ("no", "one"),
                      ("ولا", "حدا"), ("ma", "7ada"), ("did", "not"), ("do", "not"))
 
@@ -86,6 +102,7 @@ class LexiconError(ValueError):
     """The lexicon file cannot be used; the message names the file and the rule."""
 
 
+UNLESS_NEAR_WINDOW = 3  # how far an unless_near term may stand from what it cancels
 NUMBER = "#"  # a word of the lexicon that matches any number («٢٠», "100$"); "#<18" below 18
 _NUMBER_WORD = re.compile(r"#(?:[<>]\d+)?")
 
@@ -110,6 +127,9 @@ class Rule:
     window: int
     negatable: bool
     unless: tuple[Term, ...] = ()  # any of these anywhere in the message cancels the rule
+    unless_negatable: bool = False  # ... but not when a negation stands right before it
+    unless_near: tuple[Term, ...] = ()  # any of these within unless_window words cancels a match
+    unless_window: int = 0
 
 
 @dataclass(frozen=True)
@@ -172,11 +192,14 @@ class Lexicon:
         return self._assess(text)
 
     def _assess(self, text: str | None) -> Assessment:
-        tokens = normalize_for_matching(arabizi_letters(text or "")).split()
+        written = arabizi_letters(text or "")
+        tokens = normalize_for_matching(currency_words(written)).split()
         index = MessageIndex.of_tokens(tokens)
         hits = [hit for rule, starts in zip(self.rules, self._starts, strict=True)
-                if starts.found_in(index) and (hit := _match(rule, tokens, index)) is not None]
-        hits.extend(self._model_hits(tokens, hits))
+                if starts.found_in(index)
+                and (hit := _match(rule, tokens, index, starts.terms_in(rule, index))) is not None]
+        # The model reads the words it was trained on, without the currency words.
+        hits.extend(self._model_hits(normalize_for_matching(written).split(), hits))
         return Assessment(
             sensitive=any(hit.flag == SENSITIVE for hit in hits),
             urgent=any(hit.flag == URGENT for hit in hits),
@@ -229,7 +252,10 @@ def _rule(path: Path, item: object) -> Rule:
                 why=str(item.get("why") or ""), terms=terms, near=near,
                 window=int(item.get("window") or DEFAULT_WINDOW),
                 negatable=bool(item.get("negatable", False)),
-                unless=tuple(parse_terms(path, rule_id, item.get("unless") or [])))
+                unless=tuple(parse_terms(path, rule_id, item.get("unless") or [])),
+                unless_negatable=bool(item.get("unless_negatable", False)),
+                unless_near=tuple(parse_terms(path, rule_id, item.get("unless_near") or [])),
+                unless_window=int(item.get("unless_window") or UNLESS_NEAR_WINDOW))
 
 
 def parse_terms(path: Path, rule_id: str, values: object) -> Iterable[Term]:
@@ -239,17 +265,21 @@ def parse_terms(path: Path, rule_id: str, values: object) -> Iterable[Term]:
         if isinstance(value, list):  # a shared list reused inside another: [*money, نص]
             yield from parse_terms(path, rule_id, value)
             continue
-        words = tuple(_word(raw) for raw in str(value).split())
-        if not words or any(not word.text for word in words):
+        words = tuple(word for raw in str(value).split() for word in _words(raw))
+        if not words:
             raise LexiconError(f"{path}: rule {rule_id}: empty term {value!r}")
         yield words
 
 
-def _word(raw: str) -> Word:
+def _words(raw: str) -> list[Word]:
+    """One word of a term as the message's words will be: "can't" is "can t" there, as
+    «self-harm» is "self harm", so it is two words here; a final ``*`` applies to the last."""
     if _NUMBER_WORD.fullmatch(raw):
-        return Word(raw, False)
+        return [Word(raw, False)]
     prefix = raw.endswith("*")
-    return Word(normalize_for_matching(raw.rstrip("*")), prefix)
+    pieces = normalize_for_matching(arabizi_letters(raw.rstrip("*"))).split()
+    return [Word(piece, prefix and last) for last, piece in
+            ((index == len(pieces) - 1, piece) for index, piece in enumerate(pieces))]
 
 
 # --- matching -------------------------------------------------------------------------------
@@ -326,19 +356,45 @@ class FirstWords:
 @dataclass(frozen=True)
 class _RuleStarts:
     """A rule cannot match a message holding none of its terms' first words (most cannot),
-    nor a "near" rule one where some slot's first words are all absent."""
+    nor a "near" rule one where some slot's first words are all absent. Of a long list of
+    terms only those whose first word the message holds are tried, in the list's order."""
 
     terms: FirstWords
     slots: tuple[FirstWords, ...]
+    by_word: dict[str, tuple[int, ...]]  # a term's place in the rule, by its exact first word
+    by_beginning: dict[str, tuple[int, ...]]  # by its first word, when that ends in "*"
+    numbered: tuple[int, ...]  # the terms that begin with a number
 
     @classmethod
     def of(cls, rule: Rule) -> _RuleStarts:
-        return cls(FirstWords.of(rule.terms), tuple(FirstWords.of(slot) for slot in rule.near))
+        by_word: dict[str, list[int]] = defaultdict(list)
+        by_beginning: dict[str, list[int]] = defaultdict(list)
+        numbered = []
+        for place, term in enumerate(rule.terms):
+            first = term[0]
+            if first.text.startswith(NUMBER):
+                numbered.append(place)
+            else:
+                (by_beginning if first.prefix else by_word)[first.text].append(place)
+        return cls(FirstWords.of(rule.terms), tuple(FirstWords.of(slot) for slot in rule.near),
+                   {word: tuple(places) for word, places in by_word.items()},
+                   {word: tuple(places) for word, places in by_beginning.items()},
+                   tuple(numbered))
 
     def found_in(self, index: MessageIndex) -> bool:
         if self.terms.found_in(index):
             return True
         return bool(self.slots) and all(slot.found_in(index) for slot in self.slots)
+
+    def terms_in(self, rule: Rule, index: MessageIndex) -> list[Term]:
+        """The rule's terms whose first word the message holds, in the rule's order."""
+        places = [place for word in self.terms.exact & index.forms
+                  for place in self.by_word.get(word, ())]
+        places += [place for word in self.terms.prefixes & index.beginnings
+                   for place in self.by_beginning[word]]
+        if index.has_number:
+            places += self.numbered
+        return [rule.terms[place] for place in sorted(places)]
 
 
 def _number_matches(word: str, token: str) -> bool:
@@ -356,10 +412,20 @@ def arabizi_letters(text: str) -> str:
     return text
 
 
+def currency_words(text: str) -> str:
+    """Currency signs as words, which normalising would drop: "30$" is "30 dollar", money
+    however small, where a bare «30» may be an age."""
+    for sign, word in _CURRENCY_SIGNS:
+        text = text.replace(sign, f" {word} ")
+    return text
+
+
 def word_forms(token: str) -> tuple[str, ...]:
     """The token and the stems left when a clitic, then a verb prefix, is taken off its front
     («وبيضربو» → «بيضربو» → «ضربو»; Arabizi "byshtghlo" → "shtghlo")."""
     latin = token.isascii()
+    if latin and token in _ENGLISH_WORDS:
+        return (token,)
     clitics, verbs = (_LATIN_PREFIXES, _LATIN_VERB_PREFIXES) if latin else (
         _PREFIXES, _VERB_PREFIXES)
     stems = [token] + [token[len(prefix):] for prefix in clitics
@@ -375,19 +441,41 @@ def word_forms(token: str) -> tuple[str, ...]:
     return tuple(forms)
 
 
-def _match(rule: Rule, tokens: Sequence[str], index: MessageIndex) -> Hit | None:
-    if any(index.term_positions(term) for term in rule.unless):
+def _match(rule: Rule, tokens: Sequence[str], index: MessageIndex,
+           terms: Sequence[Term]) -> Hit | None:
+    """Whether the rule matches; ``terms``: those of its terms that may (see _RuleStarts)."""
+    if any(_cancels(term, tokens, index, rule.unless_negatable) for term in rule.unless):
         return None
-    for term in rule.terms:
+    for term in terms:
         for start in index.term_positions(term):
-            if not (rule.negatable and _negated(tokens, start)):
-                return _hit(rule, tokens[start:start + len(term)])
+            end = start + len(term)
+            if not (rule.negatable and _negated(tokens, start)) \
+                    and not _idiom(rule, index, start, end):
+                return _hit(rule, tokens[start:end])
     if rule.near:
         spans = _near(rule, index)
         for start, words in spans:
-            if not (rule.negatable and _negated(tokens, start)):
+            if not (rule.negatable and _negated(tokens, start)) \
+                    and not _idiom(rule, index, start, words[-1] + 1):
                 return _hit(rule, [tokens[index] for index in words])
     return None
+
+
+def _cancels(term: Term, tokens: Sequence[str], index: MessageIndex, negatable: bool) -> bool:
+    """Whether an ``unless`` term stands in the message; where ``negatable``, not negated («ما
+    لقيناه» is not «لقيناه»), though a term that is itself a negation («ما حدا طلب») cancels
+    wherever it stands. Most rules want the negated form too: «ما وصلني الخبز» is a delivery."""
+    positions = index.term_positions(term)
+    if not negatable or term[0].text in NEGATORS:
+        return bool(positions)
+    return any(not _just_negated(tokens, position) for position in positions)
+
+
+def _idiom(rule: Rule, index: MessageIndex, start: int, end: int) -> bool:
+    """Whether an ``unless_near`` term stands within the rule's reach of words [start, end)."""
+    reach = rule.unless_window
+    return any(position < end + reach and position + len(term) > start - reach
+               for term in rule.unless_near for position in index.term_positions(term))
 
 
 def _near(rule: Rule, index: MessageIndex) -> list[tuple[int, list[int]]]:
@@ -410,11 +498,31 @@ def _near(rule: Rule, index: MessageIndex) -> list[tuple[int, list[int]]]:
 
 
 def _negated(tokens: Sequence[str], start: int) -> bool:
-    before = tokens[max(0, start - NEGATION_REACH):start]
-    if any(token in NEGATORS for token in before):
+    first = max(0, start - NEGATION_REACH)
+    if any(_negates(tokens, position) for position in range(first, start)):
         return True
     wider = tokens[max(0, start - NEGATION_REACH - 2):start]
     return any(pair in _NEGATION_PHRASES for pair in pairwise(wider))
+
+
+def _just_negated(tokens: Sequence[str], start: int) -> bool:
+    """A negation right before ``start`` («ما لقيناه», «ومحد لگاها», «ما حدا لقاها»), nothing
+    further off: «مش الضهر، الشوب بيقتل» has a comma between, which matching no longer sees."""
+    if start >= 1:
+        word = tokens[start - 1]
+        if _negates(tokens, start - 1) or (word[:1] in _SHORT_STEM_PREFIXES
+                                           and word[1:] in NEGATORS):
+            return True
+    return start >= 2 and (tokens[start - 2], tokens[start - 1]) in _NEGATION_PHRASES
+
+
+def _negates(tokens: Sequence[str], position: int) -> bool:
+    """Whether the word at ``position`` is a negation: «ما» after «قبل», «بعد», «كل» ... is
+    not one («قبل ما نبيض وجهو» is "before we", «كل ما يشوفني» "whenever he sees me")."""
+    word = tokens[position]
+    if word == "ما" and position and tokens[position - 1] in _MA_CONJUNCTIONS:
+        return False
+    return word in NEGATORS
 
 
 def _hit(rule: Rule, words: Sequence[str]) -> Hit:

@@ -95,6 +95,60 @@ def test_the_words_that_matched_are_given(lexicon: Lexicon) -> None:
     assert assessment.words("urgent") == []
 
 
+# (id, one rule of a lexicon, message, whether the rule matches)
+MATCHING = [
+    # a term is spelt as the message will be: "can't" and «self-harm» are two words there
+    ("apostrophe-in-a-term", "{id: r, flag: urgent, terms: [\"can't breathe\"]}",
+     "my son can't breathe", True),
+    ("hyphen-in-a-term", "{id: r, flag: urgent, terms: [self-harm]}", "thoughts of self harm",
+     True),
+    ("arabizi-letter-in-a-term", "{id: r, flag: urgent, terms: [\"mo3'ma\"]}", "hiye moghma",
+     True),
+    # English words keep their first letters: "block" is not Arabizi "b" + "lock"
+    ("english-word-kept-whole", "{id: r, flag: sensitive, terms: [lock*]}",
+     "the kids in block B need a playground", False),
+    ("arabizi-prefix-still-off", "{id: r, flag: sensitive, terms: [drob*]}", "btdrob el zghir",
+     True),
+    # a currency sign is a word: "30$" is money even where a bare 30 may be an age
+    ("dollar-sign", "{id: r, flag: sensitive, terms: [\"# dollar\"]}", "tlbo menna 30$", True),
+    # an unless term cancels negated or not, unless the rule says a negation keeps it
+    ("unless-negated-cancels", "{id: r, flag: urgent, near: [[ما], [خبز]], unless: [وصل*]}",
+     "ما وصلني الخبز", False),
+    ("unless-found", "{id: r, flag: urgent, terms: [ضاعت], unless: [لگاها],"
+                     " unless_negatable: true}", "ضاعت امس وابوها لگاها", False),
+    ("unless-negated", "{id: r, flag: urgent, terms: [ضاعت], unless: [لگاها],"
+                       " unless_negatable: true}", "ضاعت امس ومحد لگاها", True),
+    ("unless-negated-english", "{id: r, flag: urgent, terms: [lost], unless: [found],"
+                               " unless_negatable: true}", "she got lost and nobody found her",
+     True),
+    ("unless-that-is-a-negation", "{id: r, flag: sensitive, terms: [مصاري], unless: [\"ما حدا\"],"
+                                  " unless_negatable: true}", "مصاري؟ لا، ما حدا طلب", False),
+    # unless_near cancels only what it stands next to
+    ("idiom-near", "{id: r, flag: sensitive, terms: [kill*], unless_near: [queue]}",
+     "this queue is killing me", False),
+    ("idiom-far", "{id: r, flag: sensitive, terms: [kill*], unless_near: [queue]}",
+     "they said they will kill my brother, and the queue at the clinic is long", True),
+    ("idiom-window", "{id: r, flag: sensitive, terms: [kill*], unless_near: [queue],"
+                     " unless_window: 1}", "this queue is killing me", True),
+    ("idiom-near-a-near-rule", "{id: r, flag: urgent, near: [[نموت], [رح]], unless_near: [الملل]}",
+     "رح نموت من الملل", False),
+    # «ما» after «قبل», «بعد», «كل» is a conjunction, not a negation
+    ("before-is-not-not", "{id: r, flag: sensitive, negatable: true, terms: [نبيض]}",
+     "ما بيسلم قبل ما نبيض وجهو", True),
+    ("not-is-not", "{id: r, flag: sensitive, negatable: true, terms: [نبيض]}", "ما نبيض وجهو",
+     False),
+]
+
+
+@pytest.mark.parametrize(("label", "rule", "text", "matches"), MATCHING,
+                         ids=[row[0] for row in MATCHING])
+def test_matching(tmp_path: Path, label: str, rule: str, text: str, matches: bool) -> None:
+    path = tmp_path / "triage.yaml"
+    path.write_text(f"rules:\n  - {rule}\n", encoding="utf-8")
+    assessment = load_lexicon(path).assess(text)
+    assert bool(assessment.hits) == matches, [hit.words for hit in assessment.hits]
+
+
 BAD_LEXICONS = [
     ("not-a-mapping", "- just a list\n", "expected a mapping"),
     ("no-id", "rules:\n  - flag: sensitive\n    terms: [x]\n", "needs an 'id'"),
