@@ -39,7 +39,7 @@ from casework.triage_model import features  # noqa: E402
 DATA = ROOT / "tests" / "data"
 DEFAULT_SETS = ("triage_eval.csv", "triage_holdout.csv", "triage_blind.csv",
                 "triage_final.csv", "triage_train.csv", "triage_fresh.csv", "triage_fresh2.csv",
-                "triage_dialogue.csv",
+                "triage_fresh3.csv", "triage_dialogue.csv",
                 "triage_dialogue_holdout.csv")
 DEFAULT_OUT = ROOT / "config" / "triage_model.json"
 FLAGS = ("sensitive", "urgent")
