@@ -5,7 +5,8 @@ taa marbuta (ة → ه), alef maqsura (ى → ي), hamza on waw/yaa (ؤ → و, 
 tatweel removed, letters repeated for emphasis collapsed («كتيييير» → «كتير»), Arabic-Indic and
 Eastern Arabic-Indic digits made ASCII, Latin lower-cased, punctuation turned into spaces. The
 zero-width non-joiner and joiner that Kurdish and Persian put inside a word («بە‌ڕێوەبەر») are
-dropped, so the word stays one; Kurdish letters (ە ێ ۆ ڵ ڕ ڤ) are kept as they are.
+dropped, so the word stays one; Kurdish letters (ە ێ ۆ ڵ ڕ ڤ) become the Arabic letters an
+Arabic keyboard offers for them (ه ي و ل ر ف), as Kurds without a Kurdish keyboard write them.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ import unicodedata
 from collections.abc import Callable, Iterable
 
 ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+# Kurdish letters as the Arabic ones people type for them on an Arabic keyboard (ە ه, ێ ي,
+# ۆ و, ڵ ل, ڕ ر, ڤ ف): «سکالا» finds «سکاڵا». Language detection reads the text as written.
 _LETTER_FORMS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ة": "ه", "ى": "ي",
-                               "ؤ": "و", "ئ": "ي", "ک": "ك", "ی": "ي"})
+                               "ؤ": "و", "ئ": "ي", "ک": "ك", "ی": "ي", "ە": "ه", "ێ": "ي",
+                               "ۆ": "و", "ڵ": "ل", "ڕ": "ر", "ڤ": "ف"})
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
 _NOT_WORD = re.compile(r"[^\w]+")

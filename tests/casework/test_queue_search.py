@@ -97,6 +97,7 @@ TEXTS = {
     "bread": ("الخبز ناقص في حلب",),
     "code": ("رمز التسجيل ab_cd",),
     "near-code": ("رمز التسجيل abxcd",),
+    "kurdish": ("سکاڵاکەم لەسەر دابەشکردنی خۆراکە",),  # Sorani, on a Kurdish keyboard
 }
 
 SEARCHES = [
@@ -126,6 +127,8 @@ SEARCHES = [
     ("backslash-is-punctuation", "\\الخبز", {"bread"}),
     ("no-match", "كهرباء", set()),
     ("quotes-are-punctuation", '"الخبز"', {"bread"}),
+    ("kurdish-as-written", "سکاڵا", {"kurdish"}),
+    ("kurdish-on-an-arabic-keyboard", "سكالا خوراك", {"kurdish"}),
 ]
 
 

@@ -22,13 +22,14 @@ from casework.text import as_written, clean_text, has_words, normalize_for_match
         pytest.param("1112223", "1112223", id="repeated-digits-kept"),
         pytest.param("Hello,  WORLD!!", "hello world", id="latin-case-punctuation"),
         pytest.param("وين السلة؟؟", "وين السله", id="arabic-question-mark"),
-        # Kurdish letters are kept; ی and ک read as Arabic's ي and ك, ئ as ي
-        pytest.param("سڵاو، هاوکاریم پێنەگەیشتووە", "سڵاو هاوكاريم پێنەگەيشتووە",
-                     id="kurdish-letters-kept"),
-        pytest.param("ڕۆژی ڤێ هەیڤێ", "ڕۆژي ڤێ هەيڤێ", id="kurdish-reh-oe-veh-kept"),
-        pytest.param("بە\u200cڕێوەبەر", "بەڕێوەبەر", id="kurdish-zero-width-non-joiner"),
+        # Kurdish letters read as the Arabic ones typed for them; ی and ک as ي and ك, ئ as ي
+        pytest.param("سڵاو، هاوکاریم پێنەگەیشتووە", "سلاو هاوكاريم پينهگهيشتووه",
+                     id="kurdish-letters"),
+        pytest.param("ڕۆژی ڤێ هەیڤێ", "روژي في ههيفي", id="kurdish-reh-oe-veh"),
+        pytest.param("سکالا", "سكالا", id="kurdish-typed-on-an-arabic-keyboard"),
+        pytest.param("بە\u200cڕێوەبەر", "بهريوهبهر", id="kurdish-zero-width-non-joiner"),
         pytest.param("می\u200cخواهم", "ميخواهم", id="persian-zero-width-non-joiner"),
-        pytest.param("سکاڵاکەم ١٢٣٤٥٦٧", "سكاڵاكەم 1234567", id="kurdish-with-arabic-digits"),
+        pytest.param("سکاڵاکەم ١٢٣٤٥٦٧", "سكالاكهم 1234567", id="kurdish-with-arabic-digits"),
     ],
 )
 def test_normalize_for_matching(variant: str, canonical: str) -> None:
