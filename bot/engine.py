@@ -295,14 +295,17 @@ def _officer_replied_lately(turn: Turn) -> bool:
 
 def _confused(turn: Turn, state: State, key: str) -> bool:
     """«ما فهمت» to a question: to the information line's answer, while it waits for
-    feedback; to the location, consent or survey question, unless already asked in simpler
-    words (then it is handled as other text is: it skips the location or consent question,
-    and while the survey waits it goes to a case, as before)."""
+    feedback; to the location, consent or survey question or the offer to reopen, unless
+    already asked in simpler words (then it is handled as other text is: it skips the location
+    or consent question, and after the survey or the offer it goes to a case, as before)."""
     if state is State.AWAITING_INFO_FEEDBACK:
         return _info_awaiting(turn) is not None and did_not_understand(key)
     if state is State.AWAITING_SURVEY and not survey.awaits_answer(turn.contact.dialogue_case):
         return False
-    if state in (State.AWAITING_LOCATION, State.AWAITING_CONSENT, State.AWAITING_SURVEY):
+    if state is State.AWAITING_REOPEN and _surveyed_case(turn) is None:
+        return False
+    if state in (State.AWAITING_LOCATION, State.AWAITING_CONSENT, State.AWAITING_SURVEY,
+                 State.AWAITING_REOPEN):
         return did_not_understand(key) and not _asked_more_simply(turn)
     return False
 
@@ -631,10 +634,10 @@ def ask_again(turn: Turn) -> None:
 
 
 def ask_more_simply(turn: Turn) -> None:
-    """«شو يعني؟» to the location, consent or survey question: keep it on the case (the
-    closed one the survey is about), and ask once more in simpler words, saying why we ask and
-    that the person need not answer."""
-    if turn.state is State.AWAITING_SURVEY:
+    """«شو يعني؟» to the location, consent or survey question or the offer to reopen: keep it
+    on the case (the closed one the survey is about), and ask once more in simpler words,
+    saying why we ask and that the person need not answer."""
+    if turn.state in SURVEY_STATES:
         turn.case = _surveyed_case(turn)
     else:
         turn.case = _case_of_dialogue(turn) or intake.current_case(
@@ -648,6 +651,11 @@ def ask_more_simply(turn: Turn) -> None:
                          "handled case %(reference)s, so that we can do better. Send 1 if you "
                          "are happy, 2 if partly, 3 if you are not happy. You do not have to "
                          "answer.", reference=turn.case.reference)
+    elif turn.state is State.AWAITING_REOPEN:
+        assert turn.case is not None  # classified as CONFUSED only while the case is closed
+        body = speaker._("No problem. You told us you are not happy with how we handled case "
+                         "%(reference)s. Should we open it again and look at it once more? "
+                         "Send 1 for yes or 2 for no.", reference=turn.case.reference)
     elif turn.state is State.AWAITING_LOCATION:
         example = turn.settings.org_data.governorates[0].name(speaker.language)
         body = speaker._("No problem. We ask where you live so that the team in your area can "

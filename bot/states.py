@@ -99,7 +99,8 @@ TRANSITIONS: dict[tuple[State, Event], Transition] = {
     (State.AWAITING_INFO_FEEDBACK, Event.CONFUSED): Transition("info_not_understood",
                                                                Next.NEXT_QUESTION),
     **{(state, Event.CONFUSED): Transition("ask_more_simply", Next.SAME)
-       for state in (State.AWAITING_LOCATION, State.AWAITING_CONSENT, State.AWAITING_SURVEY)},
+       for state in (State.AWAITING_LOCATION, State.AWAITING_CONSENT, State.AWAITING_SURVEY,
+                     State.AWAITING_REOPEN)},
     **{(state, Event.NOT_A_CHOICE): Transition("ask_again", Next.SAME)
        for state in (State.AWAITING_LOCATION, State.AWAITING_CONSENT, State.AWAITING_SURVEY,
                      State.AWAITING_REOPEN, State.AWAITING_INFO_FEEDBACK)},

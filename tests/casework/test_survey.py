@@ -303,6 +303,51 @@ def test_not_understanding_the_survey_twice_opens_a_case(
     assert person.contact.dialogue_state == State.IDLE
 
 
+SIMPLER_REOPEN = {
+    "ar": "لا مشكلة. أخبرتنا أنك لست راضياً عن طريقة تعاملنا مع حالتك %(reference)s. هل تريد "
+          "أن نفتحها من جديد وننظر فيها مرة أخرى؟ أرسل 1 للموافقة أو 2 للرفض.",
+    "en": "No problem. You told us you are not happy with how we handled case %(reference)s. "
+          "Should we open it again and look at it once more? Send 1 for yes or 2 for no.",
+}
+
+
+@pytest.mark.parametrize(("person", "text", "language"), NOT_UNDERSTOOD,
+                         indirect=["person"])
+def test_not_understanding_the_reopen_offer_asks_it_more_simply(
+        person: Person, surveyed: Case, text: str, language: str) -> None:
+    assert person.says("3") == ["survey_reopen_offer"]
+    [again] = person.is_answered(text)
+    assert (again.kind, again.language, again.case_id) == ("question_simpler", language,
+                                                           surveyed.id)
+    assert again.body == SIMPLER_REOPEN[language] % {"reference": surveyed.reference}
+    assert (_last_inbound(person).body, _last_inbound(person).case_id) == (text, surveyed.id)
+    assert [case.id for case in person.cases] == [surveyed.id]  # no case opened
+    assert person.contact.dialogue_state == State.AWAITING_REOPEN
+
+
+@pytest.mark.parametrize(("answer", "kinds", "status"), [
+    pytest.param("1", ["survey_reopened"], CaseStatus.OPEN, id="yes-reopens"),
+    pytest.param("نعم", ["survey_reopened"], CaseStatus.OPEN, id="yes-in-words-reopens"),
+    pytest.param("2", ["survey_closed"], CaseStatus.CLOSED, id="no-keeps-it-closed"),
+])
+def test_the_simpler_reopen_offer_is_answered_as_usual(
+        person: Person, surveyed: Case, answer: str, kinds: list[str], status: str) -> None:
+    person.says("3")
+    assert person.says("ما فهمت") == ["question_simpler"]
+    assert person.says(answer) == kinds
+    db.session.expire_all()
+    assert db.session.get(Case, surveyed.id).status == status
+    assert [case.id for case in person.cases] == [surveyed.id]
+
+
+def test_not_understanding_the_reopen_offer_twice_opens_a_case(person: Person,
+                                                               surveyed: Case) -> None:
+    person.says("3")
+    assert person.says("ما فهمت") == ["question_simpler"]
+    assert person.says("والله ما فهمت شي") == ["ack"]
+    assert len(person.cases) == 2 and person.cases[0].status == CaseStatus.CLOSED
+
+
 @pytest.mark.parametrize("slip", ["4", "٩", "0"])
 def test_a_number_that_is_no_answer_asks_again(person: Person, surveyed: Case,
                                               slip: str) -> None:
