@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from bot.engine import DialogueSettings
+from bot.sessions import redis_sessions
 from casework.privacy import Vault
 from casework.storage import AttachmentStore
 from casework.triage import Lexicon, load_lexicon
@@ -49,6 +50,7 @@ class Services:
             inbound_per_minute=settings.sawti_inbound_per_minute,
             triage=lexicon,
             reply_languages=settings.reply_languages,
+            sessions=redis_sessions(settings.redis_url),
         )
         store = AttachmentStore(settings.sawti_instance_path / "attachments")
         vault = Vault.from_settings(settings)
@@ -69,6 +71,8 @@ class Services:
             adapter.close()
         if self.recent is not None:
             self.recent.close()
+        if self.dialogue.sessions is not None:
+            self.dialogue.sessions.close()
 
 
 CONFIG_FILES = ("grid.yaml", "categories.yaml", "locations.yaml", "triage.yaml",

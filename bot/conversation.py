@@ -26,6 +26,7 @@ from bot.engine import (
 )
 from bot.language import SUPPORTED, detect_language, reply_in
 from bot.messages import Speaker
+from bot.sessions import DialogueSession
 from casework import audit, intake, outbox, triage
 from casework.intake import Inbound
 from casework.models import Case, Contact, Message, utcnow
@@ -80,8 +81,10 @@ def handle_inbound(session: Session, inbound: Inbound, vault: Vault,
         settings.triage.assess(prepared.body)  # cached: read inside the transaction for free
     for attempt in range(2):
         try:
-            handled = _handle(session, prepared, language, vault, settings)
+            handled, dialogue = _handle(session, prepared, language, vault, settings)
             session.commit()
+            if dialogue is not None and settings.sessions is not None:
+                settings.sessions.save(*dialogue, settings, utcnow())
             return handled
         except IntegrityError:
             # The same delivery (or the same person's first message) was committed by another
@@ -128,12 +131,14 @@ def _keep_after_failure(session: Session, prepared: intake.Prepared, vault: Vaul
 
 
 def _handle(session: Session, prepared: intake.Prepared, language: LanguageSignal,
-            vault: Vault, settings: DialogueSettings) -> Handled:
+            vault: Vault, settings: DialogueSettings
+            ) -> tuple[Handled, tuple[int, DialogueSession] | None]:
+    """Store and answer, uncommitted; and the person's dialogue session as it now stands."""
     now = utcnow()
     with session.no_autoflush:  # one flush at the end: every row written once
         received = intake.receive(session, prepared, vault)
         if received.duplicate:
-            return _already_handled(received.message)
+            return _already_handled(received.message), None
         outbox.release_held(session, received.contact, now)  # they wrote: the window is open
         if received.edit or _flooding(received.contact, settings, now):
             _keep_quietly(session, received, settings, now)
@@ -155,7 +160,9 @@ def _handle(session: Session, prepared: intake.Prepared, language: LanguageSigna
     session.flush()
     queued = outbox.enqueue_all(session, received.contact, case, replies,
                                 language=received.contact.language, now=now)
-    return Handled(received.message.id, False, _reference(case), tuple(queued))
+    contact = received.contact
+    return (Handled(received.message.id, False, _reference(case), tuple(queued)),
+            (contact.id, DialogueSession.of(contact)))
 
 
 def _flooding(contact: Contact, settings: DialogueSettings, now: datetime) -> bool:
@@ -182,8 +189,9 @@ def _turn(session: Session, received: intake.Received, language: LanguageSignal,
     resumed = contact.opted_out
     contact.opted_out = False  # writing again opts a person back in
     contact.language = language.reply_language(contact.language, settings.reply_languages)
+    dialogue = settings.sessions.load(contact) if settings.sessions is not None else None
     return Turn(session=session, settings=settings, contact=contact, message=received.message,
-                now=now, speaker=Speaker(contact.language), resumed=resumed)
+                now=now, speaker=Speaker(contact.language), resumed=resumed, dialogue=dialogue)
 
 
 def reply_language(text: str, previous: str | None,

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,6 +32,9 @@ from casework.references import ReferenceCheck, asks_about_status, find_referenc
 from casework.text import has_words, normalize_for_matching
 from casework.triage import Lexicon
 from config.data import Location, OrgData
+
+if TYPE_CHECKING:
+    from bot.sessions import DialogueSession, RedisSessions
 
 
 def _keys(*words: str) -> frozenset[str]:
@@ -171,6 +175,8 @@ class DialogueSettings:
     org_name_en: str | None = None
     # The languages replies are written in (SAWTI_REPLY_LANGUAGES); any other gets Arabic.
     reply_languages: tuple[str, ...] = LANGUAGES
+    # Dialogue sessions in Redis (bot.sessions); None keeps them on the contact's row only.
+    sessions: RedisSessions | None = None
 
     def org_name_in(self, language: str) -> str:
         """The English name in English replies; in any other (Kurdish too) the name as set."""
@@ -199,6 +205,8 @@ class Turn:
     confirm_addition: bool = False  # say "we added your message" unless a question follows
     info_entry: InfoEntry | None = None  # an information entry answers this message
     state: State = State.IDLE  # the state the message arrived in
+    # The session as Redis held it (bot.sessions); None: as the contact's row holds it.
+    dialogue: DialogueSession | None = None
     replies: list[Reply] = field(default_factory=list)
 
     def say(self, body: str, kind: str) -> None:
@@ -221,16 +229,28 @@ def step(turn: Turn) -> list[Reply]:
 
 
 def current_state(turn: Turn) -> State:
-    contact = turn.contact
-    updated = contact.dialogue_updated_at
-    state = State(contact.dialogue_state)
-    timeout = (turn.settings.survey_timeout if state in SURVEY_STATES
-               else turn.settings.question_timeout)
+    if turn.dialogue is not None:
+        state, updated = turn.dialogue.state, turn.dialogue.updated_at
+    else:
+        state, updated = State(turn.contact.dialogue_state), turn.contact.dialogue_updated_at
     if updated is None:
         return State.IDLE
+    timeout = (turn.settings.survey_timeout if state in SURVEY_STATES
+               else turn.settings.question_timeout)
     if turn.now - updated <= timeout or _late_answer(turn, state, updated):
         return state
     return State.IDLE
+
+
+def state_lifetime(state: State, settings: DialogueSettings) -> timedelta:
+    """How long after it is entered a state can still take the person's next message."""
+    if state is State.IDLE:
+        return timedelta(0)
+    if state in SURVEY_STATES:
+        return settings.survey_timeout
+    if state in LATE_ANSWER_STATES:
+        return max(settings.question_timeout, settings.attach_window)
+    return settings.question_timeout
 
 
 # The follow-up questions a late reply may still answer (the survey has its own long timeout).

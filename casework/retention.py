@@ -280,6 +280,7 @@ def _anonymise(contact: Contact, now: datetime) -> None:
     contact.erased_at = contact.erased_at or now
     contact.location = contact.consent_to_contact = None
     contact.dialogue_state, contact.dialogue_case_id = "idle", None
+    contact.dialogue_updated_at = now  # moves the stamp: a session in Redis is disowned
     contact.rate_window_start, contact.rate_window_count = None, 0
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import itertools
 import os
+import socket
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from argon2 import PasswordHasher
 from argon2.profiles import CHEAPEST
 from flask import Flask, g
@@ -24,6 +28,10 @@ from services import services
 
 # Set SAWTI_TEST_DATABASE_URL to a PostgreSQL URL to run the suite there (one schema per test).
 TEST_DATABASE_URL = os.environ.get("SAWTI_TEST_DATABASE_URL")
+# Set SAWTI_TEST_REDIS_URL to a Redis database of the suite's own to run it with REDIS_URL set
+# (production mode: dialogue sessions, de-duplication, rate limits in Redis); each test
+# starts with that database empty, so suites must not share it.
+TEST_REDIS_URL = os.environ.get("SAWTI_TEST_REDIS_URL")
 _schema_numbers = itertools.count()
 
 
@@ -54,14 +62,22 @@ def cheap_password_hashes() -> Iterator[None]:
 
 
 @pytest.fixture
+def redis_url() -> str | None:
+    """The suite's Redis (SAWTI_TEST_REDIS_URL), emptied for this test; else None."""
+    if TEST_REDIS_URL:
+        redis.Redis.from_url(TEST_REDIS_URL).flushdb()
+    return TEST_REDIS_URL
+
+
+@pytest.fixture
 def settings_overrides() -> dict[str, object]:
     """Per-test changes to the settings; override this fixture in a test module."""
     return {}
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str, settings_overrides: dict[str, object]
-             ) -> Settings:
+def settings(tmp_path: Path, database_url: str, redis_url: str | None,
+             settings_overrides: dict[str, object]) -> Settings:
     values: dict[str, object] = {
         "sawti_env": "test",
         "sawti_instance_path": tmp_path / "instance",
@@ -69,7 +85,7 @@ def settings(tmp_path: Path, database_url: str, settings_overrides: dict[str, ob
         "secret_key": "test-secret-key-" + "x" * 32,
         "sawti_data_key": "test-data-key-" + "y" * 32,
         "sawti_org_name": "صوتي",
-        "redis_url": None,
+        "redis_url": redis_url,
         "sawti_send_backoff_seconds": 1.0,
         "sawti_send_rate": {},  # no send-rate limit unless a test sets one
     }
@@ -126,3 +142,54 @@ def simulate(client: FlaskClient) -> Callable[..., TestResponse]:
         return client.post("/webhooks/simulator", json=payload, headers=SIMULATOR_HEADERS)
 
     return post
+
+
+class PrivateRedis:
+    """A redis-server of this test's own, on a free port: stopping it touches nothing else
+    (never the shared Redis on 6379)."""
+
+    def __init__(self, directory: Path) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.directory = directory
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.start()
+
+    def start(self) -> None:
+        """Start (or start again, with what a ``SAVE`` left on disk) on this port."""
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.client = redis.Redis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.client.ping()
+                return
+            except redis.ConnectionError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("the private redis-server did not start") from None
+                time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.client.close()
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+
+    def blocked_clients(self) -> int:
+        return int(self.client.info("clients")["blocked_clients"])
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    server = PrivateRedis(directory)
+    try:
+        yield server
+    finally:
+        server.stop()

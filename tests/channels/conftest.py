@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -93,52 +89,6 @@ def post_telegram(client: FlaskClient, update: object, *, secret: str | None = W
                   ) -> TestResponse:
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
     return client.post("/webhooks/telegram", json=update, headers=headers)
-
-
-class PrivateRedis:
-    """A redis-server of this test's own, on a free port: stopping it touches nothing else
-    (never the shared Redis on 6379)."""
-
-    def __init__(self, directory: Path) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.client = redis.Redis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                self.client.ping()
-                return
-            except redis.ConnectionError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError("the private redis-server did not start") from None
-                time.sleep(0.02)
-
-    def stop(self) -> None:
-        self.client.close()
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=10)
-
-    def blocked_clients(self) -> int:
-        return int(self.client.info("clients")["blocked_clients"])
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    directory = tmp_path / "redis"
-    directory.mkdir()
-    server = PrivateRedis(directory)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 class WorkerThreads:

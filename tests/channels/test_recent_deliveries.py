@@ -18,8 +18,8 @@ from channels.recent import KEY_PREFIX, RecentDeliveries
 from channels.redis_link import RedisLink
 from extensions import db
 from services import services
-from tests.channels.conftest import PrivateRedis, post_telegram, post_twilio
-from tests.conftest import SIMULATOR_HEADERS
+from tests.channels.conftest import post_telegram, post_twilio
+from tests.conftest import SIMULATOR_HEADERS, PrivateRedis
 from tests.fakes import messaging_form, text_update
 
 COMPLAINT = "لم أستلم السلة الغذائية"

@@ -14,7 +14,8 @@ from casework import outbox
 from casework.models import Contact, Direction, Message, utcnow
 from channels.wakeup import WAKEUP_KEY
 from extensions import db
-from tests.channels.conftest import PrivateRedis, WorkerThreads, post_telegram, wait_until
+from tests.channels.conftest import WorkerThreads, post_telegram, wait_until
+from tests.conftest import PrivateRedis
 from tests.fakes import text_update
 
 COMPLAINT = "لم أستلم السلة الغذائية"

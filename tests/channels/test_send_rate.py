@@ -22,7 +22,8 @@ from channels.dispatcher import Dispatcher
 from channels.send_rate import WINDOW_SECONDS, SendRate
 from extensions import db
 from services import services
-from tests.channels.conftest import PrivateRedis, WorkerThreads, post_telegram, wait_until
+from tests.channels.conftest import WorkerThreads, post_telegram, wait_until
+from tests.conftest import PrivateRedis
 from tests.fakes import FakeTelegram, text_update
 
 LIMIT = 3  # telegram messages per second in the shared-limit test
