@@ -10,7 +10,6 @@ and nothing is stored: no row, no audit event, no file.
 
 from __future__ import annotations
 
-import html
 import io
 import re
 from collections.abc import Callable
@@ -40,6 +39,7 @@ from casework.models import (
 from casework.replies import MAX_AUDIO_BYTES
 from extensions import db
 from services import services
+from tests.admin.conftest import field_error
 
 PROJECT_NAME = "مشروع المياه"
 ANSWER = "بين اليوم ١ و١٠ من كل شهر."
@@ -170,7 +170,7 @@ def test_a_refused_file_is_explained_under_its_field(row: Refused, world: World,
     data = {form.name: (io.BytesIO(row.upload[0]), row.upload[1])} if row.upload else {}
     status, page = _post(officer, form.path.format(**world), data)
     assert status == row.status, page[:500]
-    assert row.reason in _field_error(page, form.control)
+    assert row.reason in field_error(page, form.control)
     assert form.kept in page
     assert form.stored(world) in ([], [None])
     assert _files_stored() == files
@@ -184,7 +184,7 @@ def test_the_page_of_a_refused_file_is_in_arabic_too(name: str, world: World,
     status, page = _post(officer, form.path.format(**world),
                          {form.name: (io.BytesIO(HTML), "x.pdf")})
     assert status == 400 and 'dir="rtl"' in page
-    assert re.search(r"[\u0600-\u06ff]", _field_error(page, form.control))
+    assert re.search(r"[\u0600-\u06ff]", field_error(page, form.control))
 
 
 ACCEPTED = {"strategy": (PDF, "plan.pdf"), "recording": (MP3, "answer.mp3"),
@@ -221,21 +221,6 @@ def _post(client: FlaskClient, path: str, data: dict[str, object]) -> tuple[int,
     response = client.post(path, data=body,
                            content_type=f"multipart/form-data; boundary={boundary}")
     return response.status_code, response.get_data(as_text=True)
-
-
-def _field_error(page: str, control_id: str) -> str:
-    """The text of the error the file field is described by, checking that the field is
-    marked and that the error is right under it."""
-    control = re.search(rf'<input\b[^>]*\bid="{re.escape(control_id)}"[^>]*>', page)
-    assert control is not None, f"no field {control_id}"
-    assert 'aria-invalid="true"' in control.group(), control.group()
-    described = re.search(r'aria-describedby="([^"]+)"', control.group())
-    assert described is not None, control.group()
-    assert page.count(f'id="{described.group(1)}"') == 1
-    error = re.search(rf'\s*<span id="{re.escape(described.group(1))}" class="field-errors">'
-                      r'((?:<span class="error">[^<]*</span>)+)</span>', page[control.end():])
-    assert error is not None and error.start() == 0, page[control.end():control.end() + 300]
-    return html.unescape(re.sub(r"<[^>]+>", " ", error.group(1)))
 
 
 def _files_stored() -> set[Path]:
