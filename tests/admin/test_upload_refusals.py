@@ -5,7 +5,9 @@ recorded reply or a document on a case.
 Each refusal answers 400 (413 for a file too large) with the page the form was on, the reason
 under the file field: the field is ``aria-invalid`` and its ``aria-describedby`` names the
 element that holds the reason (WCAG 3.3.1). The record's own form is shown as it is stored,
-and nothing is stored: no row, no audit event, no file.
+and nothing is stored: no row, no audit event, no file. The recorded answer's form comes back
+so too when its CSRF token is refused; the other upload forms then show the console's "form
+expired" page.
 """
 
 from __future__ import annotations
@@ -213,12 +215,70 @@ def test_a_real_sized_file_passes_the_csrf_check(name: str, world: World, app: F
     assert form.stored(world) not in ([], [None])
 
 
-def _post(client: FlaskClient, path: str, data: dict[str, object]) -> tuple[int, str]:
+EXPIRED = "This form had expired. Choose the file again and send it."
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+TOKENS: dict[str, Callable[[Flask], str | None]] = {
+    "missing": lambda app: None,
+    "garbled": lambda app: "not-a-token",
+    # What a page left open past its session sends: a token the session no longer matches.
+    "of-another-session": lambda app: _token(app.test_client()),
+}
+
+
+@pytest.mark.parametrize("token", list(TOKENS))
+def test_an_expired_recording_form_asks_for_the_file_again(token: str, world: World,
+                                                           app: Flask,
+                                                           officer: FlaskClient) -> None:
+    """The recorded answer's form comes back with the reason under the file field (a browser
+    does not keep a chosen file), and the token it now holds lets the file through."""
+    form = FORMS["recording"]
+    app.config["WTF_CSRF_ENABLED"] = True
+    path = form.path.format(**world)
+    upload = {form.name: (io.BytesIO(MP3), "answer.mp3")}
+    stale = TOKENS[token](app)
+    status, page = _post(officer, path, upload if stale is None
+                         else {**upload, "csrf_token": stale}, headers=BROWSER)
+    assert status == 400
+    assert field_error(page, form.control) == EXPIRED
+    assert form.kept in page
+    assert form.stored(world) in ([], [None])
+    fresh = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      page[page.index('id="recording"'):])
+    assert fresh is not None
+    status, page = _post(officer, path, {form.name: (io.BytesIO(MP3), "answer.mp3"),
+                                         "csrf_token": fresh.group(1)})
+    assert status == 302, page[:500]
+    assert form.stored(world) not in ([], [None])
+
+
+@pytest.mark.parametrize("name", ["strategy", "reply-recording", "document"])
+def test_other_expired_upload_forms_get_the_expired_form_page(name: str, world: World,
+                                                              app: Flask,
+                                                              officer: FlaskClient) -> None:
+    form = FORMS[name]
+    app.config["WTF_CSRF_ENABLED"] = True
+    status, page = _post(officer, form.path.format(**world),
+                         {form.name: (io.BytesIO(PDF), "plan.pdf")}, headers=BROWSER)
+    assert status == 400 and 'data-status="400"' in page
+    assert "This form has expired." in page
+    assert EXPIRED not in page and 'aria-invalid="true"' not in page
+
+
+def _token(client: FlaskClient) -> str:
+    page = client.get("/admin/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token is not None
+    g.pop("csrf_token", None)  # Flask-WTF caches it on g, which the tests' requests share
+    return token.group(1)
+
+
+def _post(client: FlaskClient, path: str, data: dict[str, object],
+          headers: dict[str, str] | None = None) -> tuple[int, str]:
     """Post the form as a browser would (the body built in memory: no temporary file)."""
     fields = {name: FileStorage(value[0], filename=value[1]) if isinstance(value, tuple)
               else value for name, value in data.items()}
     boundary, body = encode_multipart(fields)
-    response = client.post(path, data=body,
+    response = client.post(path, data=body, headers=headers,
                            content_type=f"multipart/form-data; boundary={boundary}")
     return response.status_code, response.get_data(as_text=True)
 

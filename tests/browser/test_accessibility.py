@@ -47,6 +47,7 @@ COMPLAINT = {"ar": "لم أستلم السلة الغذائية هذا الشه�
              "en": "I did not receive my food basket this month"}
 REFERENCE = re.compile(r"\b\d{7}\b")
 WEB_PAGE = b"<!doctype html><html><body><script>alert(1)</script></body></html>"
+MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 64
 PROGRAM = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
 
 axe = Axe()
@@ -104,6 +105,18 @@ def _refused_file(field: str, name: str, content: bytes) -> Callable[[Page], Non
     return refuse
 
 
+def _expired_recording(page: Page) -> None:
+    """Send the recorded answer's form with a token its session does not match, as a page left
+    open past its session does."""
+    form = page.locator("#recording form")
+    form.locator("input[name=csrf_token]").evaluate("input => { input.value = 'expired'; }")
+    page.locator("#entry-audio").set_input_files({"name": "answer.mp3", "mimeType": "audio/mpeg",
+                                                  "buffer": MP3})
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#entry-audio")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#entry-audio-error")).not_to_be_empty()
+
+
 @dataclass(frozen=True)
 class Target:
     """A page to check: its path (``{reference}`` is the seeded case) and who opens it."""
@@ -154,6 +167,8 @@ TARGETS = {
                                                   refuse=_refused_file("entry-audio",
                                                                        "answer.mp3",
                                                                        WEB_PAGE)),
+    "information-entry-expired-recording": Target("/admin/info/{entry}", Role.OFFICER,
+                                                  refuse=_expired_recording),
 }
 LANGUAGES = ("ar", "en")
 # Pages whose first stops of the Tab key are checked for a visible focus ring, with the number
