@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import EmailField, Field, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from admin import bp
@@ -46,14 +46,17 @@ class PasswordForm(FlaskForm):
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     form = LoginForm()
+    refusal = None
     if form.validate_on_submit():
         attempt = accounts.check_password(db.session, form.email.data or "",
                                           form.password.data or "", utcnow())
         if attempt.result in (LoginResult.LOCKED, LoginResult.REFUSED) or attempt.user is None:
             # One answer for a wrong password, an unknown email and a locked account: a
             # different one for the last would tell a guesser which emails have accounts.
-            flash(_("Email or password is not correct, or the account is locked for a while "
-                    "after too many failed attempts."), "error")
+            # It goes under the password whichever was wrong, for the same reason.
+            refusal = _refused(form.password, _(
+                "Email or password is not correct, or the account is locked for a while "
+                "after too many failed attempts."))
         elif attempt.result is LoginResult.OK:
             sign_in(attempt.user)
             return redirect(safe_next(request.args.get("next")) or url_for("admin.home"))
@@ -63,7 +66,7 @@ def login() -> ResponseReturnValue:
             session["pending_next"] = safe_next(request.args.get("next"))
             step = "admin.totp" if attempt.result is LoginResult.NEEDS_TOTP else "admin.enrol"
             return redirect(url_for(step))
-    return render_template("admin/login.html", form=form)
+    return render_template("admin/login.html", form=form, refusal=refusal)
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -72,13 +75,14 @@ def totp() -> ResponseReturnValue:
     if user is None:
         return redirect(url_for("admin.login"))
     form = CodeForm()
+    refusal = None
     if form.validate_on_submit():
         attempt = accounts.check_totp(db.session, user, form.code.data or "",
                                       services().vault, utcnow())
         if attempt.result is LoginResult.OK:
             return _finish_sign_in(user)
-        flash(_code_refusal(attempt), "error")
-    return render_template("admin/totp.html", form=form)
+        refusal = _refused(form.code, _code_refusal(attempt))
+    return render_template("admin/totp.html", form=form, refusal=refusal)
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
@@ -88,19 +92,21 @@ def enrol() -> ResponseReturnValue:
         return redirect(url_for("admin.login"))
     vault = services().vault
     form = CodeForm()
+    refusal = None
     if form.validate_on_submit():
         attempt = accounts.confirm_enrolment(db.session, user, form.code.data or "", vault,
                                              utcnow())
         if attempt.result is LoginResult.OK:
             return _finish_sign_in(user)
-        flash(_code_refusal(attempt), "error")
+        refusal = _refused(form.code, _code_refusal(attempt))
     if not user.totp_secret_encrypted or request.method == "GET":
         secret = accounts.start_enrolment(db.session, user, vault)
     else:
         secret = vault.decrypt(user.totp_secret_encrypted)
     uri = accounts.provisioning_uri(user, secret, services().settings.sawti_org_name)
     qr_svg = segno.make(uri, error="m").svg_inline(scale=4, dark="#1d2733")
-    return render_template("admin/enrol.html", form=form, secret=secret, qr_svg=qr_svg)
+    return render_template("admin/enrol.html", form=form, secret=secret, qr_svg=qr_svg,
+                           refusal=refusal)
 
 
 @bp.post("/logout")
@@ -138,6 +144,13 @@ def change_password() -> ResponseReturnValue:
             flash(_("Your password was changed. Other sessions were signed out."), "info")
             return redirect(url_for("admin.home"))
     return render_template("admin/password.html", form=form)
+
+
+def _refused(field: Field, message: str) -> str:
+    """Put a refused sign-in's reason under the field it is about, so that it is read with
+    it (WCAG 3.3.1); return it for the top of the form too."""
+    field.errors = [*field.errors, message]
+    return message
 
 
 def _code_refusal(attempt: Attempt) -> str:

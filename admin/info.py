@@ -16,6 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
 from wtforms import BooleanField, DateField, Field, StringField, TextAreaField
@@ -66,6 +67,9 @@ AUDIO_REFUSALS = {
     "too_large": _l("The recording is larger than %(size)d MB.",
                     size=MAX_AUDIO_BYTES // (1024 * 1024)),
     "type": _l("The recording must be an MP3 or WAV file."),
+    # The CSRF check failed (a session ended, a page left open): the browser does not keep a
+    # chosen file when the page is shown again.
+    "expired": _l("This form had expired. Choose the file again and send it."),
 }
 
 
@@ -116,11 +120,14 @@ def approve_entry(entry_id: int) -> ResponseReturnValue:
 @roles_required(*EDITORS)
 def upload_audio(entry_id: int) -> ResponseReturnValue:
     entry = db.session.get(InfoEntry, entry_id) or abort(404)
-    form = posted_upload(AudioForm, MAX_AUDIO_BYTES)
+    try:
+        form = posted_upload(AudioForm, MAX_AUDIO_BYTES)
+    except CSRFError:
+        return _refused_audio(entry, AudioForm(formdata=None), "expired")
     if form is None:
         return _refused_audio(entry, AudioForm(formdata=None), "too_large")
-    if not form.validate_on_submit():
-        abort(400, description=_("The form has expired. Reload the page and try again."))
+    if not form.validate_on_submit():  # its only check is the CSRF token's
+        return _refused_audio(entry, AudioForm(formdata=None), "expired")
     upload = form.audio.data
     if not isinstance(upload, FileStorage) or not upload.filename:
         info.set_audio(db.session, g.user, entry, None, None, utcnow())

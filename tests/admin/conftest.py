@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 
 import pyotp
@@ -37,6 +39,21 @@ def make_user(app_context: None) -> Callable[..., User]:
 
 def current_code() -> str:
     return pyotp.TOTP(TOTP_SECRET).now()
+
+
+def field_error(page: str, control_id: str) -> str:
+    """The text of the error the control is described by, checking that the control is marked
+    ``aria-invalid`` and that the error is right under it."""
+    control = re.search(rf'<input\b[^>]*\bid="{re.escape(control_id)}"[^>]*>', page)
+    assert control is not None, f"no field {control_id}"
+    assert 'aria-invalid="true"' in control.group(), control.group()
+    described = re.search(r'aria-describedby="([^"]+)"', control.group())
+    assert described is not None, control.group()
+    assert page.count(f'id="{described.group(1)}"') == 1
+    error = re.search(rf'\s*<span id="{re.escape(described.group(1))}" class="field-errors">'
+                      r'((?:<span class="error">[^<]*</span>)+)</span>', page[control.end():])
+    assert error is not None and error.start() == 0, page[control.end():control.end() + 300]
+    return html.unescape(re.sub(r"<[^>]+>", " ", error.group(1))).strip()
 
 
 @pytest.fixture

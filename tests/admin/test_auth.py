@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pyotp
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -16,7 +17,7 @@ from casework.accounts import lock_delay
 from casework.models import AuditEvent, User, utcnow
 from extensions import db
 from services import services
-from tests.admin.conftest import PASSWORD, current_code
+from tests.admin.conftest import PASSWORD, current_code, field_error
 
 SIGN_IN_REFUSED = ("البريد الإلكتروني أو كلمة المرور غير صحيحة، أو الحساب مقفل مؤقتاً بعد "
                    "محاولات فاشلة كثيرة.")
@@ -185,6 +186,105 @@ def test_a_locked_account_answers_like_an_unknown_email(app: Flask, csrf_off: No
     unknown = _login(client, "nobody@example.org")
     assert _flash(locked) == _flash(unknown) == SIGN_IN_REFUSED
     assert "login.locked" in _actions()
+
+
+@dataclass(frozen=True)
+class RefusedSignIn:
+    label: str
+    role: str
+    posts: tuple[tuple[str, dict[str, str]], ...]  # in order; the last one is refused
+    field: str  # the field the reason is shown under
+    reason: str
+    enrolled: bool = True  # the authenticator app is set up
+    locked: bool = False  # the account is locked before the last post
+
+
+SIGN_IN_REFUSED_EN = ("Email or password is not correct, or the account is locked for a while "
+                      "after too many failed attempts.")
+REQUIRED = "This field is required."
+WRONG_CODE = "The code is not correct."
+LOCKED = "Too many failed attempts. Try again later."
+PASSWORD_STEP = ("/admin/login", {"email": "officer@example.org", "password": PASSWORD})
+
+REFUSED_SIGN_INS = [
+    RefusedSignIn("wrong-password", "officer",
+                  (("/admin/login", {"email": "officer@example.org", "password": "a guess"}),),
+                  "password", SIGN_IN_REFUSED_EN),
+    RefusedSignIn("unknown-email", "officer",
+                  (("/admin/login", {"email": "nobody@example.org", "password": PASSWORD}),),
+                  "password", SIGN_IN_REFUSED_EN),
+    RefusedSignIn("locked-account", "officer", (PASSWORD_STEP,), "password", SIGN_IN_REFUSED_EN,
+                  locked=True),
+    RefusedSignIn("no-email", "officer",
+                  (("/admin/login", {"email": " ", "password": PASSWORD}),), "email", REQUIRED),
+    RefusedSignIn("no-password", "officer",
+                  (("/admin/login", {"email": "officer@example.org", "password": ""}),),
+                  "password", REQUIRED),
+    RefusedSignIn("wrong-code", "officer",
+                  (PASSWORD_STEP, ("/admin/login/code", {"code": "000000"})), "code",
+                  WRONG_CODE),
+    RefusedSignIn("no-code", "officer", (PASSWORD_STEP, ("/admin/login/code", {"code": ""})),
+                  "code", REQUIRED),
+    RefusedSignIn("locked-at-the-code", "officer",
+                  (PASSWORD_STEP, ("/admin/login/code", {"code": "000000"})), "code", LOCKED,
+                  locked=True),
+    RefusedSignIn("wrong-code-while-enrolling", "officer",
+                  (PASSWORD_STEP, ("/admin/login/enrol", {"code": "000000"})), "code",
+                  WRONG_CODE, enrolled=False),
+    RefusedSignIn("no-code-while-enrolling", "officer",
+                  (PASSWORD_STEP, ("/admin/login/enrol", {"code": ""})), "code", REQUIRED,
+                  enrolled=False),
+    RefusedSignIn("locked-while-enrolling", "officer",
+                  (PASSWORD_STEP, ("/admin/login/enrol", {"code": "000000"})), "code", LOCKED,
+                  enrolled=False, locked=True),
+]
+
+
+@pytest.mark.parametrize("row", REFUSED_SIGN_INS, ids=[row.label for row in REFUSED_SIGN_INS])
+def test_a_refused_sign_in_says_why_under_the_field(app: Flask, csrf_off: None,
+                                                    make_user: Callable[..., User],
+                                                    row: RefusedSignIn) -> None:
+    """The reason is under the field it is about, read with it; a wrong password and an unknown
+    email mark the password only, so the page does not tell which of the two was wrong."""
+    user = make_user(row.role, enrolled=row.enrolled)
+    client = app.test_client()
+    client.set_cookie("lang", "en")
+    g.pop("_flask_babel", None)  # the tests share an app context; Flask-Babel caches on g
+    *earlier, (path, data) = row.posts
+    for earlier_path, earlier_data in earlier:
+        assert client.post(earlier_path, data=earlier_data).status_code == 302
+    if row.locked:
+        user.locked_until = utcnow() + timedelta(minutes=5)
+        db.session.commit()
+    response = client.post(path, data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert field_error(page, row.field) == row.reason
+    assert page.count('aria-invalid="true"') == 1  # no other field is marked
+    assert client.get("/admin/").status_code == 302  # not signed in
+
+
+@pytest.mark.parametrize("row", [row for row in REFUSED_SIGN_INS if not row.locked],
+                         ids=[row.label for row in REFUSED_SIGN_INS if not row.locked])
+def test_the_right_answer_after_a_refused_one_signs_in(app: Flask, csrf_off: None,
+                                                       make_user: Callable[..., User],
+                                                       row: RefusedSignIn) -> None:
+    user = make_user(row.role, enrolled=row.enrolled)
+    client = app.test_client()
+    *earlier, (path, data) = row.posts
+    for earlier_path, earlier_data in earlier:
+        client.post(earlier_path, data=earlier_data)
+    client.post(path, data=data)
+    if path == "/admin/login":
+        step, credentials = PASSWORD_STEP
+        assert client.post(step, data=credentials).status_code == 302
+        path = "/admin/login/code" if row.enrolled else "/admin/login/enrol"
+    db.session.refresh(user)
+    secret = services().vault.decrypt(user.totp_secret_encrypted or "")
+    response = client.post(path, data={"code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 302 and response.location.endswith("/admin/")
+    with client.session_transaction() as session:
+        assert session.get("user_id") == user.id and session.get("totp_ok") is True
 
 
 def test_login_without_csrf_token_is_rejected(app: Flask, make_user: Callable[..., User]

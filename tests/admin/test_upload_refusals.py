@@ -5,12 +5,13 @@ recorded reply or a document on a case.
 Each refusal answers 400 (413 for a file too large) with the page the form was on, the reason
 under the file field: the field is ``aria-invalid`` and its ``aria-describedby`` names the
 element that holds the reason (WCAG 3.3.1). The record's own form is shown as it is stored,
-and nothing is stored: no row, no audit event, no file.
+and nothing is stored: no row, no audit event, no file. The recorded answer's form comes back
+so too when its CSRF token is refused; the other upload forms then show the console's "form
+expired" page.
 """
 
 from __future__ import annotations
 
-import html
 import io
 import re
 from collections.abc import Callable
@@ -40,6 +41,7 @@ from casework.models import (
 from casework.replies import MAX_AUDIO_BYTES
 from extensions import db
 from services import services
+from tests.admin.conftest import field_error
 
 PROJECT_NAME = "مشروع المياه"
 ANSWER = "بين اليوم ١ و١٠ من كل شهر."
@@ -170,7 +172,7 @@ def test_a_refused_file_is_explained_under_its_field(row: Refused, world: World,
     data = {form.name: (io.BytesIO(row.upload[0]), row.upload[1])} if row.upload else {}
     status, page = _post(officer, form.path.format(**world), data)
     assert status == row.status, page[:500]
-    assert row.reason in _field_error(page, form.control)
+    assert row.reason in field_error(page, form.control)
     assert form.kept in page
     assert form.stored(world) in ([], [None])
     assert _files_stored() == files
@@ -184,7 +186,7 @@ def test_the_page_of_a_refused_file_is_in_arabic_too(name: str, world: World,
     status, page = _post(officer, form.path.format(**world),
                          {form.name: (io.BytesIO(HTML), "x.pdf")})
     assert status == 400 and 'dir="rtl"' in page
-    assert re.search(r"[\u0600-\u06ff]", _field_error(page, form.control))
+    assert re.search(r"[\u0600-\u06ff]", field_error(page, form.control))
 
 
 ACCEPTED = {"strategy": (PDF, "plan.pdf"), "recording": (MP3, "answer.mp3"),
@@ -213,29 +215,72 @@ def test_a_real_sized_file_passes_the_csrf_check(name: str, world: World, app: F
     assert form.stored(world) not in ([], [None])
 
 
-def _post(client: FlaskClient, path: str, data: dict[str, object]) -> tuple[int, str]:
+EXPIRED = "This form had expired. Choose the file again and send it."
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+TOKENS: dict[str, Callable[[Flask], str | None]] = {
+    "missing": lambda app: None,
+    "garbled": lambda app: "not-a-token",
+    # What a page left open past its session sends: a token the session no longer matches.
+    "of-another-session": lambda app: _token(app.test_client()),
+}
+
+
+@pytest.mark.parametrize("token", list(TOKENS))
+def test_an_expired_recording_form_asks_for_the_file_again(token: str, world: World,
+                                                           app: Flask,
+                                                           officer: FlaskClient) -> None:
+    """The recorded answer's form comes back with the reason under the file field (a browser
+    does not keep a chosen file), and the token it now holds lets the file through."""
+    form = FORMS["recording"]
+    app.config["WTF_CSRF_ENABLED"] = True
+    path = form.path.format(**world)
+    upload = {form.name: (io.BytesIO(MP3), "answer.mp3")}
+    stale = TOKENS[token](app)
+    status, page = _post(officer, path, upload if stale is None
+                         else {**upload, "csrf_token": stale}, headers=BROWSER)
+    assert status == 400
+    assert field_error(page, form.control) == EXPIRED
+    assert form.kept in page
+    assert form.stored(world) in ([], [None])
+    fresh = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      page[page.index('id="recording"'):])
+    assert fresh is not None
+    status, page = _post(officer, path, {form.name: (io.BytesIO(MP3), "answer.mp3"),
+                                         "csrf_token": fresh.group(1)})
+    assert status == 302, page[:500]
+    assert form.stored(world) not in ([], [None])
+
+
+@pytest.mark.parametrize("name", ["strategy", "reply-recording", "document"])
+def test_other_expired_upload_forms_get_the_expired_form_page(name: str, world: World,
+                                                              app: Flask,
+                                                              officer: FlaskClient) -> None:
+    form = FORMS[name]
+    app.config["WTF_CSRF_ENABLED"] = True
+    status, page = _post(officer, form.path.format(**world),
+                         {form.name: (io.BytesIO(PDF), "plan.pdf")}, headers=BROWSER)
+    assert status == 400 and 'data-status="400"' in page
+    assert "This form has expired." in page
+    assert EXPIRED not in page and 'aria-invalid="true"' not in page
+
+
+def _token(client: FlaskClient) -> str:
+    page = client.get("/admin/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token is not None
+    g.pop("csrf_token", None)  # Flask-WTF caches it on g, which the tests' requests share
+    return token.group(1)
+
+
+def _post(client: FlaskClient, path: str, data: dict[str, object],
+          headers: dict[str, str] | None = None) -> tuple[int, str]:
     """Post the form as a browser would (the body built in memory: no temporary file)."""
     fields = {name: FileStorage(value[0], filename=value[1]) if isinstance(value, tuple)
               else value for name, value in data.items()}
     boundary, body = encode_multipart(fields)
-    response = client.post(path, data=body,
+    response = client.post(path, data=body, headers=headers,
                            content_type=f"multipart/form-data; boundary={boundary}")
     return response.status_code, response.get_data(as_text=True)
-
-
-def _field_error(page: str, control_id: str) -> str:
-    """The text of the error the file field is described by, checking that the field is
-    marked and that the error is right under it."""
-    control = re.search(rf'<input\b[^>]*\bid="{re.escape(control_id)}"[^>]*>', page)
-    assert control is not None, f"no field {control_id}"
-    assert 'aria-invalid="true"' in control.group(), control.group()
-    described = re.search(r'aria-describedby="([^"]+)"', control.group())
-    assert described is not None, control.group()
-    assert page.count(f'id="{described.group(1)}"') == 1
-    error = re.search(rf'\s*<span id="{re.escape(described.group(1))}" class="field-errors">'
-                      r'((?:<span class="error">[^<]*</span>)+)</span>', page[control.end():])
-    assert error is not None and error.start() == 0, page[control.end():control.end() + 300]
-    return html.unescape(re.sub(r"<[^>]+>", " ", error.group(1)))
 
 
 def _files_stored() -> set[Path]:

@@ -38,10 +38,16 @@ FAILING_IMPACTS = {"serious", "critical"}
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
 DESKTOP = {"width": 1366, "height": 768}
 PASSWORD = "correct horse battery"
+# Demo users who sign in with a wrong code (the names before the @): one with the
+# authenticator app set up, one who still has to set it up. Two wrong codes, one per language,
+# do not lock an account; the focal point's session cookie does not depend on the app.
+ENROLLED, NOT_ENROLLED = "psea", "focal"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP"
 COMPLAINT = {"ar": "لم أستلم السلة الغذائية هذا الشهر",
              "en": "I did not receive my food basket this month"}
 REFERENCE = re.compile(r"\b\d{7}\b")
 WEB_PAGE = b"<!doctype html><html><body><script>alert(1)</script></body></html>"
+MP3 = b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"\x00" * 64
 PROGRAM = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
 
 axe = Axe()
@@ -64,6 +70,21 @@ def _wrong_password(page: Page) -> None:
     page.locator("#password").fill("not the password")
     page.locator("main form button[type=submit]").click()
     expect(page.locator("main p.flash.error")).to_have_count(1)
+    expect(page.locator("#password")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#password-error")).not_to_be_empty()
+
+
+def _wrong_code(name: str) -> Callable[[Page], None]:
+    """Sign in as the demo user ``name`` with the right password and a wrong code."""
+    def refuse(page: Page) -> None:
+        page.locator("#email").fill(f"{name}@{demo.DEMO_DOMAIN}")
+        page.locator("#password").fill(PASSWORD)
+        page.locator("main form button[type=submit]").click()
+        page.locator("#code").fill("000000")
+        page.locator("main form button[type=submit]").click()
+        expect(page.locator("#code")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#code-error")).not_to_be_empty()
+    return refuse
 
 
 def _empty_reply(page: Page) -> None:
@@ -82,6 +103,18 @@ def _refused_file(field: str, name: str, content: bytes) -> Callable[[Page], Non
         expect(page.locator(f"#{field}")).to_have_attribute("aria-invalid", "true")
         expect(page.locator(f"#{field}-error")).not_to_be_empty()
     return refuse
+
+
+def _expired_recording(page: Page) -> None:
+    """Send the recorded answer's form with a token its session does not match, as a page left
+    open past its session does."""
+    form = page.locator("#recording form")
+    form.locator("input[name=csrf_token]").evaluate("input => { input.value = 'expired'; }")
+    page.locator("#entry-audio").set_input_files({"name": "answer.mp3", "mimeType": "audio/mpeg",
+                                                  "buffer": MP3})
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#entry-audio")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#entry-audio-error")).not_to_be_empty()
 
 
 @dataclass(frozen=True)
@@ -119,6 +152,9 @@ TARGETS = {
     "account-tokens": Target("/admin/tokens", Role.OFFICER),
     # Pages shown again after a refused form, the reason under the field.
     "sign-in-wrong-password": Target("/admin/login", refuse=_wrong_password),
+    "sign-in-wrong-code": Target("/admin/login", refuse=_wrong_code(ENROLLED)),
+    "sign-in-wrong-code-while-enrolling": Target("/admin/login",
+                                                 refuse=_wrong_code(NOT_ENROLLED)),
     "case-refused-reply": Target("/admin/cases/{reference}", Role.OFFICER,
                                  refuse=_empty_reply),
     "case-refused-document": Target("/admin/cases/{reference}", Role.OFFICER,
@@ -131,6 +167,8 @@ TARGETS = {
                                                   refuse=_refused_file("entry-audio",
                                                                        "answer.mp3",
                                                                        WEB_PAGE)),
+    "information-entry-expired-recording": Target("/admin/info/{entry}", Role.OFFICER,
+                                                  refuse=_expired_recording),
 }
 LANGUAGES = ("ar", "en")
 # Pages whose first stops of the Tab key are checked for a visible focus ring, with the number
@@ -202,8 +240,8 @@ def a11y_context(browser: Browser) -> Iterator[BrowserContext]:
 # --- helpers --------------------------------------------------------------------------------
 
 def _seed(app: Flask) -> str:
-    """The demo data, and a note and a referral on an open case; returns that case's
-    reference."""
+    """The demo data, a note and a referral on an open case, and the PSEA user's authenticator
+    set up; returns that case's reference."""
     svc = services()
     demo.load(db.session, vault=svc.vault, dialogue=svc.dialogue,
               entries_path=svc.settings.sawti_config_dir / "info_entries.yaml", password=PASSWORD)
@@ -217,6 +255,10 @@ def _seed(app: Flask) -> str:
     cases.add_note(db.session, officer, case, "اتصلت بفريق التوزيع، ينتظرون القائمة.", now)
     cases.refer(db.session, officer, case, focal, now + timedelta(days=3),
                 "يرجى التحقق من القائمة وإبلاغنا.", now)
+    enrolled = _user(Role.PSEA)
+    enrolled.totp_secret_encrypted = svc.vault.encrypt(TOTP_SECRET)
+    enrolled.totp_confirmed_at = now
+    db.session.commit()
     return case.reference
 
 
