@@ -5,11 +5,14 @@ in this process over a fresh SQLite database, either through the Flask test clie
 webhook: routing, hooks, JSON, the simulator adapter) or straight into ``handle_inbound``.
 
     .venv/bin/python bench/profile_intake.py [--via client|direct] [--messages 2000]
-                                             [--profile] [--top 25]
+                                             [--profile] [--top 25] [--redis URL]
 
 It prints the CPU time per message and the part of it spent inside the write transaction
 (on SQLite, holding the database's write lock: 1000 / that many ms bounds the messages per
-second of any number of workers), and the SQL statements per message. ``--profile`` runs
+second of any number of workers), and the SQL statements per message. ``--redis`` runs with
+``REDIS_URL`` (dialogue sessions and the de-duplication fast path in Redis; give it a Redis
+database of its own: the run empties it) and adds the wall-clock time, which includes waiting
+for Redis. ``--profile`` runs
 cProfile over the timed loop and prints the functions with the most cumulative and own time.
 """
 
@@ -38,13 +41,17 @@ from sqlalchemy.orm import Session  # noqa: E402
 WARMUP = 200
 
 
-def build_app(instance: Path) -> Flask:
+def build_app(instance: Path, redis_url: str | None = None) -> Flask:
     from app import create_app
     from config.settings import load_settings
     from extensions import db
 
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
     settings = load_settings(sawti_env="development", sawti_instance_path=instance,
-                             sawti_simulator=True, redis_url=None, database_url=None)
+                             sawti_simulator=True, redis_url=redis_url, database_url=None)
     application = create_app(settings)
     with application.app_context():
         db.create_all()
@@ -130,10 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--redis", metavar="URL", help="run with this REDIS_URL")
     args = parser.parse_args(argv)
 
     instance = Path(tempfile.mkdtemp(prefix="sawti-profile-"))
-    application = build_app(instance)
+    application = build_app(instance, args.redis)
     send = (via_client if args.via == "client" else via_direct)(application)
     for body, headers in islice(requests("warm"), WARMUP):
         send(body, headers)
@@ -141,18 +149,20 @@ def main(argv: list[str] | None = None) -> int:
     lock = LockClock()
     timed = list(islice(requests("timed"), args.messages))
     profiler = cProfile.Profile(time.thread_time) if args.profile else None  # CPU, not wall
-    lock.seconds, cpu_began = 0.0, time.thread_time()
+    lock.seconds, cpu_began, wall_began = 0.0, time.thread_time(), time.perf_counter()
     if profiler:
         profiler.enable()
     for body, headers in timed:
         send(body, headers)
     if profiler:
         profiler.disable()
-    cpu = time.thread_time() - cpu_began
+    cpu, wall = time.thread_time() - cpu_began, time.perf_counter() - wall_began
     print(f"{args.via}: {len(timed)} messages{' (under the profiler)' if profiler else ''}: "
           f"{cpu / len(timed) * 1000:.2f} ms CPU each, of which "
           f"{lock.seconds / len(timed) * 1000:.2f} ms in the write transaction; "
-          f"{statements[0] / len(timed):.2f} SQL statements each (BEGIN, COMMIT not counted)")
+          f"{statements[0] / len(timed):.2f} SQL statements each (BEGIN, COMMIT not counted); "
+          f"{wall / len(timed) * 1000:.2f} ms wall-clock each"
+          f"{' (with REDIS_URL)' if args.redis else ''}")
     if profiler:
         stats = pstats.Stats(profiler).strip_dirs()
         stats.sort_stats("cumulative").print_stats(args.top)
