@@ -6,7 +6,9 @@ Arabic letters written once, so «دير الزور», «ديرالزور» and 
 is «ادلب». Failing that, a misspelling is accepted when exactly one place has a name within
 ``tolerance`` of it, by a ``distance`` that counts the slips people make (a vowel, a dot) less
 than those that make another word: an everyday word near two places, or near none, names no
-place.
+place. A name that is also an everyday word («عنه», about him) names its place only as the
+whole answer, after a word that introduces a place («قضاء عنه») or beside its governorate's
+name («عنه الانبار»).
 """
 
 from __future__ import annotations
@@ -20,6 +22,12 @@ if TYPE_CHECKING:
 
 PLACE_PREFIXES = ("و", "ب", "ف", "ل")  # بحارم, بالباب: a prefix joined to the name
 ARTICLES = frozenset({"ال", "al", "el"})  # as words of their own: «ال رقه», "al bab"
+# Words people write in answers and complaints alike, that are a place's name or a slip from one:
+# «عنه» (about him, Anah), "ana" (I in Arabizi, Anah), «خالص» (at all, Al-Khalis).
+EVERYDAY_WORDS = frozenset({"عنه", "ana", "خالص"})
+# Words that introduce the name after them as a place: «في عنه», «قضاء عنه», "in ana".
+PLACE_WORDS = frozenset({"في", "ب", "من", "قضاء", "قضا", "ناحيه", "مدينه", "منطقه", "محافظه",
+                         "مخيم", "بلده", "قريه", "in", "fi", "bi", "from", "min", "mn", "men"})
 _DOUBLED_ARABIC = re.compile(r"([\u0620-\u06ff])\1+")  # Latin doubles are real: "marra", "3anna"
 # Letters people put for one another: the same shape but for its dots, sounds that dialects
 # merge; in Latin, letters that stand for the same Arabic one.
@@ -133,6 +141,8 @@ class PlaceNames:
         self._rank = {place.code: rank for rank, place in enumerate(places)}
         self._exact: dict[str, Location] = {}
         self._by_first_word: dict[str, list[tuple[tuple[str, ...], Location]]] = {}
+        self._everyday: dict[str, list[Location]] = {}  # names that are also everyday words
+        self._names_of: dict[str, list[tuple[str, ...]]] = {}  # a place's code → its names' words
         self._by_spelling: dict[str, list[Location]] = {}
         self._by_core: dict[str, list[Location]] = {}
         self._word_counts: dict[str, int] = {}  # a core → the most words it was written in
@@ -145,6 +155,10 @@ class PlaceNames:
 
     def _add(self, key: str, place: Location) -> None:
         self._exact.setdefault(key, place)
+        self._names_of.setdefault(place.code, []).append(tuple(key.split()))
+        if key in EVERYDAY_WORDS:
+            self._everyday.setdefault(key, []).append(place)
+            return
         first, *rest = key.split()
         self._by_first_word.setdefault(first, []).append((tuple(rest), place))
         self._longest = max(self._longest, 1 + len(rest))
@@ -162,19 +176,32 @@ class PlaceNames:
         return self._exact.get(key)
 
     def named_in(self, words: Sequence[str]) -> list[Location]:
-        """The places named in ``words`` as whole words, the first perhaps prefixed."""
+        """The places named in ``words`` as whole words, the first perhaps prefixed; by a name
+        that is also an everyday word, only after a place word or beside its governorate's."""
         found = []
         for start, word in enumerate(words):
             for first in _unprefixed(word):
                 for rest, place in self._by_first_word.get(first, ()):
                     if tuple(words[start + 1:start + 1 + len(rest)]) == rest:
                         found.append(place)
+            found += self._everyday_name_in(words, start)
         return self._in_order(found)
+
+    def _everyday_name_in(self, words: Sequence[str], index: int) -> list[Location]:
+        """The places ``words[index]`` names by a name that is also an everyday word: after a
+        word that introduces a place («في عنه»), or next to its governorate's name as written
+        («عنه الانبار»; «حكيت عنه بالانبار», I spoke of him in Anbar, is Anbar alone)."""
+        introduced = index > 0 and words[index - 1] in PLACE_WORDS
+        return [place for place in self._everyday.get(words[index], ())
+                if introduced or any(tuple(words[index + 1:index + 1 + len(name)]) == name
+                                     or tuple(words[max(index - len(name), 0):index]) == name
+                                     for name in self._names_of.get(place.parent or "", ()))]
 
     def closely_named(self, key: str) -> list[Location]:
         """The places ``key`` as a whole names in a compact spelling, or else misspells."""
         first, _, rest = key.partition(" ")
-        return self._closely_named([f"{word} {rest}" for word in _unprefixed(first)], [key])
+        return self._closely_named([f"{word} {rest}" if rest else word
+                                    for word in _unprefixed(first)], [key])
 
     def closely_named_in(self, words: Sequence[str]) -> list[Location]:
         """The places some run of ``words`` names in a compact spelling, or else misspells."""
@@ -184,7 +211,10 @@ class PlaceNames:
     def _closely_named(self, runs: list[str], written: list[str]) -> list[Location]:
         """The places one of ``runs`` names in a compact spelling, or else one of the
         ``written`` runs misspells: not after a prefix («بطاريه») nor with a word more («sar
-        bil», "arbil"), which would bring too many everyday words near a place."""
+        bil», "arbil"), which would bring too many everyday words near a place, nor by an
+        everyday word («خالص», at all, is «الخالص» without its article)."""
+        runs = [run for run in runs if run not in EVERYDAY_WORDS]
+        written = [run for run in written if run not in EVERYDAY_WORDS]
         named = [place for run in runs for spelling in spellings(run)
                  for place in self._by_spelling.get(spelling, ())]
         return self._in_order(named or [place for run in written

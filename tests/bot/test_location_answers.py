@@ -33,6 +33,10 @@ DATA = ROOT / "tests" / "data"
     pytest.param("بحلب", "SY-HL", id="one-prefixed-word"),
     pytest.param("we are in Dibis camp", "IQ-KI-04", id="english-sentence"),
     pytest.param("من حلب ساكن بإدلب", None, id="two-places-ambiguous"),
+    pytest.param("الباب حلب", "SY-HL-04", id="district-with-its-governorate"),
+    pytest.param("انا من مدينة حلب", "SY-HL-01", id="district-named-with-its-governorate"),
+    pytest.param("ادلب حارم", "SY-ID-02", id="district-with-the-governorate-and-its-centre"),
+    pytest.param("من الموصل ساكن بحلب", None, id="district-with-another-governorate"),
     pytest.param("لم أستلم السلة الغذائية في حلب هذا الشهر ابدا", None,
                  id="long-message-is-not-an-answer"),
     pytest.param("ما بعرف", None, id="no-place"),
@@ -154,6 +158,32 @@ def test_a_misspelt_place_is_found(answer: str, code: str) -> None:
 ])
 def test_a_word_near_a_place_is_not_one(answer: str) -> None:
     assert match_location(NORTH_EAST, normalize_for_matching(answer)) is None
+
+
+# A place's name that is also an everyday word names it only as the whole answer, after a word
+# that introduces a place, or next to its governorate's name.
+@pytest.mark.parametrize(("answer", "code"), [
+    pytest.param("عنه", "IQ-AN-06", id="anah-alone"),
+    pytest.param("قضاء عنه", "IQ-AN-06", id="anah-after-qada"),
+    pytest.param("في عنه", "IQ-AN-06", id="anah-after-fi"),
+    pytest.param("انا من عنه", "IQ-AN-06", id="anah-after-min"),
+    pytest.param("عنه الانبار", "IQ-AN-06", id="anah-before-its-governorate"),
+    pytest.param("الأنبار عنه", "IQ-AN-06", id="anah-after-its-governorate"),
+    pytest.param("سألت عنه", None, id="asked-about-him"),
+    pytest.param("ما بعرف عنه شي", None, id="know-nothing-about-him"),
+    pytest.param("لعنه", None, id="curse-is-not-prefixed-anah"),
+    pytest.param("حكيت عنه بالانبار", "IQ-AN", id="spoke-of-him-in-anbar-is-anbar"),
+    pytest.param("ana", "IQ-AN-06", id="latin-ana-alone"),
+    pytest.param("in ana", "IQ-AN-06", id="latin-ana-after-in"),
+    pytest.param("ana min halab", "SY-HL", id="arabizi-ana-is-i"),
+    pytest.param("ana w wlade b mukhayyam", None, id="arabizi-ana-is-not-anah"),
+    pytest.param("خالص", "IQ-DI-04", id="khalis-alone"),
+    pytest.param("ما استلمنا شي خالص", None, id="at-all-is-not-al-khalis"),
+])
+def test_a_name_that_is_an_everyday_word_needs_a_place_word(answer: str, code: str | None
+                                                            ) -> None:
+    place = match_location(ORG, normalize_for_matching(answer))
+    assert (place.code if place else None) == code
 
 
 def _complaints(path: Path) -> list[str]:
