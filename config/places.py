@@ -6,9 +6,9 @@ Arabic letters written once, so «دير الزور», «ديرالزور» and 
 is «ادلب». Failing that, a misspelling is accepted when exactly one place has a name within
 ``tolerance`` of it, by a ``distance`` that counts the slips people make (a vowel, a dot) less
 than those that make another word: an everyday word near two places, or near none, names no
-place. A name that is also an everyday word («عنه», about him) names its place only as the
-whole answer, after a word that introduces a place («قضاء عنه») or beside its governorate's
-name («عنه الانبار»).
+place. A misspelt name may follow a one-letter prefix («بادليب»). A name that is also an
+everyday word («عنه», about him) names its place only as the whole answer, after a word that
+introduces a place («قضاء عنه») or beside its governorate's name («عنه الانبار»).
 """
 
 from __future__ import annotations
@@ -210,15 +210,17 @@ class PlaceNames:
 
     def _closely_named(self, runs: list[str], written: list[str]) -> list[Location]:
         """The places one of ``runs`` names in a compact spelling, or else one of the
-        ``written`` runs misspells: not after a prefix («بطاريه») nor with a word more («sar
-        bil», "arbil"), which would bring too many everyday words near a place, nor by an
-        everyday word («خالص», at all, is «الخالص» without its article)."""
+        ``written`` runs misspells, or else one of the others (after a prefix: «بادليب»); not
+        with a word more («sar bil», "arbil"), which would bring too many everyday words near a
+        place, nor by an everyday word («خالص», at all, is «الخالص» without its article)."""
         runs = [run for run in runs if run not in EVERYDAY_WORDS]
         written = [run for run in written if run not in EVERYDAY_WORDS]
         named = [place for run in runs for spelling in spellings(run)
                  for place in self._by_spelling.get(spelling, ())]
-        return self._in_order(named or [place for run in written
-                                        for place in self._misspelt_by(run)])
+        misspelt = [place for run in written for place in self._misspelt_by(run)]
+        prefixed = [run for run in runs if run not in written]
+        return self._in_order(named or misspelt or [place for run in prefixed for place
+                                                    in self._misspelt_by(run, prefixed=True)])
 
     def _runs(self, words: Sequence[str], firsts: Callable[[str], tuple[str, ...]]
               ) -> Iterator[str]:
@@ -228,14 +230,17 @@ class PlaceNames:
                 for first in firsts(words[start]):
                     yield " ".join((first, *words[start + 1:end]))
 
-    def _misspelt_by(self, run: str) -> Iterator[Location]:
+    def _misspelt_by(self, run: str, prefixed: bool = False) -> Iterator[Location]:
+        """The places ``run`` misspells; after a prefix, not by leaving a letter out, as «ب»
+        and a verb without its vowels («بحدثه», I tell him) come near too many names."""
         words, spelling = _word_count(run), core(run)
         if len(spelling) > self._longest_core + 2:
             return
         names = {name for variant in _deletions(spelling, _reach(spelling))
                  for name in self._near.get(variant, ())}
         for name in names:
-            if words <= self._word_counts[name] and _close(spelling, name):
+            if words <= self._word_counts[name] and _close(spelling, name) \
+                    and not (prefixed and len(spelling) < len(name)):
                 yield from self._by_core[name]
 
     def _in_order(self, places: Iterable[Location]) -> list[Location]:
@@ -264,8 +269,10 @@ def _as_written(word: str) -> tuple[str, ...]:
 
 def _unprefixed(word: str) -> tuple[str, ...]:
     """The word, and the name it may be with a one-letter prefix: «بحارم» → «حارم», «بالموصل»
-    → «الموصل» or «موصل», «بموصل» → «الموصل»."""
+    → «الموصل» or «موصل», «بموصل» → «الموصل»; a short word keeps its article («بالبلد», at
+    home, is not «بلد»), as in ``spellings``."""
     rest = word[1:]
     if word[:1] not in PLACE_PREFIXES or len(rest) < 2:
         return (word,)
-    return tuple(dict.fromkeys((word, rest, "ال" + rest, rest.removeprefix("ال"))))
+    bare = rest.removeprefix("ال")
+    return tuple(dict.fromkeys((word, rest, "ال" + rest, bare if len(bare) >= 4 else rest)))
