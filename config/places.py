@@ -6,7 +6,8 @@ Arabic letters written once, so «دير الزور», «ديرالزور» and 
 is «ادلب». Failing that, a misspelling is accepted when exactly one place has a name within
 ``tolerance`` of it, by a ``distance`` that counts the slips people make (a vowel, a dot) less
 than those that make another word: an everyday word near two places, or near none, names no
-place. A misspelt name may follow a one-letter prefix («بادليب»). A name that is also an
+place. A misspelt name may follow a one-letter prefix («بادليب»), and Latin spellings are
+compared by the Arabic sounds they write ("kirkok", "arbeel", "raqqah"). A name that is also an
 everyday word («عنه», about him) names its place only as the whole answer, after a word that
 introduces a place («قضاء عنه») or beside its governorate's name («عنه الانبار»).
 """
@@ -23,20 +24,27 @@ if TYPE_CHECKING:
 PLACE_PREFIXES = ("و", "ب", "ف", "ل")  # بحارم, بالباب: a prefix joined to the name
 ARTICLES = frozenset({"ال", "al", "el"})  # as words of their own: «ال رقه», "al bab"
 # Words people write in answers and complaints alike, that are a place's name or a slip from one:
-# «عنه» (about him, Anah), "ana" (I in Arabizi, Anah), «خالص» (at all, Al-Khalis).
-EVERYDAY_WORDS = frozenset({"عنه", "ana", "خالص"})
+# «عنه» (about him, Anah), "ana" (I in Arabizi, Anah), «خالص» and "khales" (at all, Al-Khalis),
+# "halib" (milk, Aleppo's "haleb").
+EVERYDAY_WORDS = frozenset({"عنه", "ana", "خالص", "khales", "halib"})
 # Words that introduce the name after them as a place: «في عنه», «قضاء عنه», "in ana".
 PLACE_WORDS = frozenset({"في", "ب", "من", "قضاء", "قضا", "ناحيه", "مدينه", "منطقه", "محافظه",
                          "مخيم", "بلده", "قريه", "in", "fi", "bi", "from", "min", "mn", "men"})
 _DOUBLED_ARABIC = re.compile(r"([\u0620-\u06ff])\1+")  # Latin doubles are real: "marra", "3anna"
 # Letters people put for one another: the same shape but for its dots, sounds that dialects
-# merge; in Latin, letters that stand for the same Arabic one.
+# merge; in Latin, letters that stand for the same Arabic one (vowels too: «و» is o or u, «ي» i
+# or e, a fatha a or e), and "p" for «ب», as Arabic has no "p".
 _CONFUSED = ("بتثني", "جحخ", "دذض", "رز", "سشصث", "طظت", "ذزظ", "عغ", "فق", "قكگ",
-             "ckq", "sz", "h7")
+             "ckq", "sz", "h7", "bp", "ou", "ei", "ae")
 _SIMILAR = frozenset((a, b) for group in _CONFUSED for a in group for b in group)
 _LONG_VOWELS = "اوي"
 _VOWELS = _LONG_VOWELS + "aeiouy"
 _SHORT_VOWEL_WRITTEN_LONG = re.compile(f"[^{_LONG_VOWELS}][{_LONG_VOWELS}][^{_LONG_VOWELS}]")
+# Latin long vowels written with two letters, as English and French spellings do ("arbeel",
+# "kirkouk"), and the "h" of a final taa marbuta ("raqqah"). Not "aa", which often writes «ع»
+# ("maarra", «معرة»).
+_LATIN_LONG_VOWELS = ((re.compile("ee|ii"), "i"), (re.compile("oo|ou|uu"), "u"))
+_LATIN_FINAL_H = re.compile("(?<=[ae])h$")
 
 
 def spellings(key: str) -> set[str]:
@@ -63,9 +71,16 @@ def _bare(key: str) -> str:
 
 def core(key: str) -> str:
     """What misspellings are measured on: the words joined without any article, doubled
-    Arabic letters written once."""
-    return _DOUBLED_ARABIC.sub(r"\1", "".join(word.removeprefix("ال") for word in key.split()
-                                              if word not in ARTICLES))
+    Arabic letters written once, Latin long vowels as one letter and without a final "h"."""
+    joined = _DOUBLED_ARABIC.sub(r"\1", "".join(word.removeprefix("ال") for word in key.split()
+                                                if word not in ARTICLES))
+    return _as_sounded(joined) if joined.isascii() else joined
+
+
+def _as_sounded(latin: str) -> str:
+    for pattern, vowel in _LATIN_LONG_VOWELS:
+        latin = pattern.sub(vowel, latin)
+    return _LATIN_FINAL_H.sub("", latin)
 
 
 def tolerance(spelling: str) -> int:
@@ -213,8 +228,8 @@ class PlaceNames:
         ``written`` runs misspells, or else one of the others (after a prefix: «بادليب»); not
         with a word more («sar bil», "arbil"), which would bring too many everyday words near a
         place, nor by an everyday word («خالص», at all, is «الخالص» without its article)."""
-        runs = [run for run in runs if run not in EVERYDAY_WORDS]
-        written = [run for run in written if run not in EVERYDAY_WORDS]
+        runs = [run for run in runs if not _everyday(run)]
+        written = [run for run in written if not _everyday(run)]
         named = [place for run in runs for spelling in spellings(run)
                  for place in self._by_spelling.get(spelling, ())]
         misspelt = [place for run in written for place in self._misspelt_by(run)]
@@ -257,6 +272,12 @@ def _reach(spelling: str) -> int:
 def _close(spelling: str, name: str) -> bool:
     allowed = min(tolerance(spelling), tolerance(name))
     return distance(spelling, name) <= allowed if allowed else _long_vowel_between(spelling, name)
+
+
+def _everyday(run: str) -> bool:
+    """Whether ``run`` is an everyday word, perhaps with its Latin long vowel in two letters
+    ("haleeb")."""
+    return _as_sounded(run) in EVERYDAY_WORDS
 
 
 def _word_count(key: str) -> int:

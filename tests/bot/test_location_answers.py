@@ -66,12 +66,13 @@ def test_towns_and_camps_name_their_district(answer: str, code: str) -> None:
     assert (place.code if place else None) == code
 
 
-# The default places and, as an organisation in the north-east would list them, Raqqa and Deir
-# ez-Zor (two-word names, one with the article inside).
+# The default places and, as an organisation in the north-east would list them, Raqqa, Deir
+# ez-Zor (two-word names, one with the article inside) and Hasakah.
 NORTH_EAST = OrgData(ORG.grid, ORG.categories, (
     *ORG.governorates,
     Location("SY-RA", "الرقة", "Raqqa", ("الرقه", "raqqa", "raqa", "rakka")),
     Location("SY-DY", "دير الزور", "Deir ez-Zor", ("deir ez-zor", "deir ezzor", "deir al zor")),
+    Location("SY-HA", "الحسكة", "Al-Hasakah", ("الحسكه", "hasakah", "al hasakah")),
 ))
 
 
@@ -128,6 +129,26 @@ NORTH_EAST = OrgData(ORG.grid, ORG.categories, (
     pytest.param("alepo", "SY-HL", id="latin-doubled-letter-left-out"),
     pytest.param("mossul", "IQ-NI-01", id="latin-doubled-letter-added"),
     pytest.param("we are in fallujja", "IQ-AN-02", id="latin-doubled-in-a-sentence"),
+    pytest.param("kirkok", "IQ-KI", id="latin-o-for-u"),
+    pytest.param("kerkok", "IQ-KI", id="latin-o-for-u-near-an-alias"),
+    pytest.param("kirkouk", "IQ-KI", id="latin-ou-for-u"),
+    pytest.param("mosoul", "IQ-NI-01", id="latin-mosoul"),
+    pytest.param("musul", "IQ-NI-01", id="latin-u-for-o"),
+    pytest.param("dohok", "IQ-DA", id="latin-dohok"),
+    pytest.param("duhuk", "IQ-DA", id="latin-duhuk"),
+    pytest.param("arbeel", "IQ-AR", id="latin-ee-for-i"),
+    pytest.param("irbeel", "IQ-AR", id="latin-irbeel"),
+    pytest.param("tikreet", "IQ-SD-01", id="latin-tikreet"),
+    pytest.param("senjar", "IQ-NI-03", id="latin-e-for-i"),
+    pytest.param("menbej", "SY-HL-06", id="latin-menbej"),
+    pytest.param("samera", "IQ-SD-02", id="latin-e-for-a"),
+    pytest.param("makhmor", "IQ-AR-05", id="latin-makhmor"),
+    pytest.param("idlep", "SY-ID", id="latin-p-for-b"),
+    pytest.param("raqqah", "SY-RA", id="latin-final-h"),
+    pytest.param("hasaka", "SY-HA", id="latin-final-h-left-out"),
+    pytest.param("hasakeh", "SY-HA", id="latin-final-eh"),
+    pytest.param("deir ezzour", "SY-DY", id="latin-two-words-ou"),
+    pytest.param("ana men sinjar", "IQ-NI-03", id="latin-in-an-arabizi-sentence"),
 ])
 def test_a_misspelt_place_is_found(answer: str, code: str) -> None:
     place = match_location(NORTH_EAST, normalize_for_matching(answer))
@@ -162,6 +183,8 @@ def test_a_misspelt_place_is_found(answer: str, code: str) -> None:
     pytest.param("marra", id="latin-marra-is-not-maarra"),
     pytest.param("byiji", id="latin-byiji-is-not-beiji"),
     pytest.param("shu sar bil shakwa", id="latin-word-more-is-not-arbil"),
+    pytest.param("halib", id="latin-milk-is-not-aleppo"),
+    pytest.param("haleeb", id="latin-milk-long-vowel-is-not-aleppo"),
     pytest.param("بعدين", id="later-is-not-a-prefixed-place"),
     pytest.param("لعند", id="to-the-place-of-is-not-a-prefixed-place"),
     pytest.param("وين", id="where-is-not-a-prefixed-place"),
@@ -194,6 +217,7 @@ def test_a_word_near_a_place_is_not_one(answer: str) -> None:
     pytest.param("ana w wlade b mukhayyam", None, id="arabizi-ana-is-not-anah"),
     pytest.param("خالص", "IQ-DI-04", id="khalis-alone"),
     pytest.param("ما استلمنا شي خالص", None, id="at-all-is-not-al-khalis"),
+    pytest.param("ma fi shi khales", None, id="latin-at-all-is-not-al-khalis"),
 ])
 def test_a_name_that_is_an_everyday_word_needs_a_place_word(answer: str, code: str | None
                                                             ) -> None:
