@@ -394,8 +394,9 @@ LOCATION_ANSWER_WORDS = 6
 
 def match_location(org_data: OrgData, key: str) -> Location | None:
     """A governorate chosen by its number in the list, or a governorate or district by name:
-    the whole answer, or the one place a short answer names; misspelt («ادلبب», «ديرالزور»)
-    only when no place is named as written and the misspelling is close to one place alone."""
+    the whole answer, or the one place a short answer names (a district perhaps with its
+    governorate: «الباب حلب»); misspelt («ادلبب», «ديرالزور») only when no place is named as
+    written and the misspelling is close to one place alone."""
     governorates = org_data.governorates
     key = _without_number_word(key)
     if key.isdigit():
@@ -406,7 +407,10 @@ def match_location(org_data: OrgData, key: str) -> Location | None:
     words = key.split()
     if exact is not None or len(words) > LOCATION_ANSWER_WORDS:
         return exact
-    return _one_place(names.named_in(words) or names.closely_named_in(words))
+    named = names.named_in(words)
+    if named:
+        return _one_place(named) or _district_with_its_governorate(named)
+    return _one_place(names.closely_named_in(words))
 
 
 def _place_named(org_data: OrgData, key: str) -> Location | None:
@@ -419,6 +423,19 @@ def _one_place(places: list[Location]) -> Location | None:
     """The place, when all of ``places`` are one (a district may share its governorate's
     name: the governorate, listed first, is taken)."""
     return places[0] if len({place.name_en for place in places}) == 1 else None
+
+
+def _district_with_its_governorate(places: list[Location]) -> Location | None:
+    """The district, when ``places`` are one district and its governorate («عنه الانبار»,
+    «الباب حلب»), perhaps with the governorate's centre named like it («ادلب حارم»)."""
+    governorates = [place for place in places if place.parent is None]
+    if len(governorates) != 1:
+        return None
+    governorate = governorates[0]
+    districts = [place for place in places if place.name_en != governorate.name_en]
+    one = len({district.name_en for district in districts}) == 1
+    return districts[0] if one and all(district.parent == governorate.code
+                                       for district in districts) else None
 
 
 NUMBER_WORDS = _keys("رقم", "الرقم", "number", "no")

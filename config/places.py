@@ -6,7 +6,10 @@ Arabic letters written once, so «دير الزور», «ديرالزور» and 
 is «ادلب». Failing that, a misspelling is accepted when exactly one place has a name within
 ``tolerance`` of it, by a ``distance`` that counts the slips people make (a vowel, a dot) less
 than those that make another word: an everyday word near two places, or near none, names no
-place.
+place. A misspelt name may follow a one-letter prefix («بادليب»), and Latin spellings are
+compared by the Arabic sounds they write ("kirkok", "arbeel", "raqqah"). A name that is also an
+everyday word («عنه», about him) names its place only as the whole answer, after a word that
+introduces a place («قضاء عنه») or beside its governorate's name («عنه الانبار»).
 """
 
 from __future__ import annotations
@@ -20,15 +23,28 @@ if TYPE_CHECKING:
 
 PLACE_PREFIXES = ("و", "ب", "ف", "ل")  # بحارم, بالباب: a prefix joined to the name
 ARTICLES = frozenset({"ال", "al", "el"})  # as words of their own: «ال رقه», "al bab"
+# Words people write in answers and complaints alike, that are a place's name or a slip from one:
+# «عنه» (about him, Anah), "ana" (I in Arabizi, Anah), «خالص» and "khales" (at all, Al-Khalis),
+# "halib" (milk, Aleppo's "haleb").
+EVERYDAY_WORDS = frozenset({"عنه", "ana", "خالص", "khales", "halib"})
+# Words that introduce the name after them as a place: «في عنه», «قضاء عنه», "in ana".
+PLACE_WORDS = frozenset({"في", "ب", "من", "قضاء", "قضا", "ناحيه", "مدينه", "منطقه", "محافظه",
+                         "مخيم", "بلده", "قريه", "in", "fi", "bi", "from", "min", "mn", "men"})
 _DOUBLED_ARABIC = re.compile(r"([\u0620-\u06ff])\1+")  # Latin doubles are real: "marra", "3anna"
 # Letters people put for one another: the same shape but for its dots, sounds that dialects
-# merge; in Latin, letters that stand for the same Arabic one.
+# merge; in Latin, letters that stand for the same Arabic one (vowels too: «و» is o or u, «ي» i
+# or e, a fatha a or e), and "p" for «ب», as Arabic has no "p".
 _CONFUSED = ("بتثني", "جحخ", "دذض", "رز", "سشصث", "طظت", "ذزظ", "عغ", "فق", "قكگ",
-             "ckq", "sz", "h7")
+             "ckq", "sz", "h7", "bp", "ou", "ei", "ae")
 _SIMILAR = frozenset((a, b) for group in _CONFUSED for a in group for b in group)
 _LONG_VOWELS = "اوي"
 _VOWELS = _LONG_VOWELS + "aeiouy"
 _SHORT_VOWEL_WRITTEN_LONG = re.compile(f"[^{_LONG_VOWELS}][{_LONG_VOWELS}][^{_LONG_VOWELS}]")
+# Latin long vowels written with two letters, as English and French spellings do ("arbeel",
+# "kirkouk"), and the "h" of a final taa marbuta ("raqqah"). Not "aa", which often writes «ع»
+# ("maarra", «معرة»).
+_LATIN_LONG_VOWELS = ((re.compile("ee|ii"), "i"), (re.compile("oo|ou|uu"), "u"))
+_LATIN_FINAL_H = re.compile("(?<=[ae])h$")
 
 
 def spellings(key: str) -> set[str]:
@@ -55,9 +71,16 @@ def _bare(key: str) -> str:
 
 def core(key: str) -> str:
     """What misspellings are measured on: the words joined without any article, doubled
-    Arabic letters written once."""
-    return _DOUBLED_ARABIC.sub(r"\1", "".join(word.removeprefix("ال") for word in key.split()
-                                              if word not in ARTICLES))
+    Arabic letters written once, Latin long vowels as one letter and without a final "h"."""
+    joined = _DOUBLED_ARABIC.sub(r"\1", "".join(word.removeprefix("ال") for word in key.split()
+                                                if word not in ARTICLES))
+    return _as_sounded(joined) if joined.isascii() else joined
+
+
+def _as_sounded(latin: str) -> str:
+    for pattern, vowel in _LATIN_LONG_VOWELS:
+        latin = pattern.sub(vowel, latin)
+    return _LATIN_FINAL_H.sub("", latin)
 
 
 def tolerance(spelling: str) -> int:
@@ -133,6 +156,8 @@ class PlaceNames:
         self._rank = {place.code: rank for rank, place in enumerate(places)}
         self._exact: dict[str, Location] = {}
         self._by_first_word: dict[str, list[tuple[tuple[str, ...], Location]]] = {}
+        self._everyday: dict[str, list[Location]] = {}  # names that are also everyday words
+        self._names_of: dict[str, list[tuple[str, ...]]] = {}  # a place's code → its names' words
         self._by_spelling: dict[str, list[Location]] = {}
         self._by_core: dict[str, list[Location]] = {}
         self._word_counts: dict[str, int] = {}  # a core → the most words it was written in
@@ -145,6 +170,10 @@ class PlaceNames:
 
     def _add(self, key: str, place: Location) -> None:
         self._exact.setdefault(key, place)
+        self._names_of.setdefault(place.code, []).append(tuple(key.split()))
+        if key in EVERYDAY_WORDS:
+            self._everyday.setdefault(key, []).append(place)
+            return
         first, *rest = key.split()
         self._by_first_word.setdefault(first, []).append((tuple(rest), place))
         self._longest = max(self._longest, 1 + len(rest))
@@ -162,19 +191,32 @@ class PlaceNames:
         return self._exact.get(key)
 
     def named_in(self, words: Sequence[str]) -> list[Location]:
-        """The places named in ``words`` as whole words, the first perhaps prefixed."""
+        """The places named in ``words`` as whole words, the first perhaps prefixed; by a name
+        that is also an everyday word, only after a place word or beside its governorate's."""
         found = []
         for start, word in enumerate(words):
             for first in _unprefixed(word):
                 for rest, place in self._by_first_word.get(first, ()):
                     if tuple(words[start + 1:start + 1 + len(rest)]) == rest:
                         found.append(place)
+            found += self._everyday_name_in(words, start)
         return self._in_order(found)
+
+    def _everyday_name_in(self, words: Sequence[str], index: int) -> list[Location]:
+        """The places ``words[index]`` names by a name that is also an everyday word: after a
+        word that introduces a place («في عنه»), or next to its governorate's name as written
+        («عنه الانبار»; «حكيت عنه بالانبار», I spoke of him in Anbar, is Anbar alone)."""
+        introduced = index > 0 and words[index - 1] in PLACE_WORDS
+        return [place for place in self._everyday.get(words[index], ())
+                if introduced or any(tuple(words[index + 1:index + 1 + len(name)]) == name
+                                     or tuple(words[max(index - len(name), 0):index]) == name
+                                     for name in self._names_of.get(place.parent or "", ()))]
 
     def closely_named(self, key: str) -> list[Location]:
         """The places ``key`` as a whole names in a compact spelling, or else misspells."""
         first, _, rest = key.partition(" ")
-        return self._closely_named([f"{word} {rest}" for word in _unprefixed(first)], [key])
+        return self._closely_named([f"{word} {rest}" if rest else word
+                                    for word in _unprefixed(first)], [key])
 
     def closely_named_in(self, words: Sequence[str]) -> list[Location]:
         """The places some run of ``words`` names in a compact spelling, or else misspells."""
@@ -183,12 +225,17 @@ class PlaceNames:
 
     def _closely_named(self, runs: list[str], written: list[str]) -> list[Location]:
         """The places one of ``runs`` names in a compact spelling, or else one of the
-        ``written`` runs misspells: not after a prefix («بطاريه») nor with a word more («sar
-        bil», "arbil"), which would bring too many everyday words near a place."""
+        ``written`` runs misspells, or else one of the others (after a prefix: «بادليب»); not
+        with a word more («sar bil», "arbil"), which would bring too many everyday words near a
+        place, nor by an everyday word («خالص», at all, is «الخالص» without its article)."""
+        runs = [run for run in runs if not _everyday(run)]
+        written = [run for run in written if not _everyday(run)]
         named = [place for run in runs for spelling in spellings(run)
                  for place in self._by_spelling.get(spelling, ())]
-        return self._in_order(named or [place for run in written
-                                        for place in self._misspelt_by(run)])
+        misspelt = [place for run in written for place in self._misspelt_by(run)]
+        prefixed = [run for run in runs if run not in written]
+        return self._in_order(named or misspelt or [place for run in prefixed for place
+                                                    in self._misspelt_by(run, prefixed=True)])
 
     def _runs(self, words: Sequence[str], firsts: Callable[[str], tuple[str, ...]]
               ) -> Iterator[str]:
@@ -198,14 +245,17 @@ class PlaceNames:
                 for first in firsts(words[start]):
                     yield " ".join((first, *words[start + 1:end]))
 
-    def _misspelt_by(self, run: str) -> Iterator[Location]:
+    def _misspelt_by(self, run: str, prefixed: bool = False) -> Iterator[Location]:
+        """The places ``run`` misspells; after a prefix, not by leaving a letter out, as «ب»
+        and a verb without its vowels («بحدثه», I tell him) come near too many names."""
         words, spelling = _word_count(run), core(run)
         if len(spelling) > self._longest_core + 2:
             return
         names = {name for variant in _deletions(spelling, _reach(spelling))
                  for name in self._near.get(variant, ())}
         for name in names:
-            if words <= self._word_counts[name] and _close(spelling, name):
+            if words <= self._word_counts[name] and _close(spelling, name) \
+                    and not (prefixed and len(spelling) < len(name)):
                 yield from self._by_core[name]
 
     def _in_order(self, places: Iterable[Location]) -> list[Location]:
@@ -224,6 +274,12 @@ def _close(spelling: str, name: str) -> bool:
     return distance(spelling, name) <= allowed if allowed else _long_vowel_between(spelling, name)
 
 
+def _everyday(run: str) -> bool:
+    """Whether ``run`` is an everyday word, perhaps with its Latin long vowel in two letters
+    ("haleeb")."""
+    return _as_sounded(run) in EVERYDAY_WORDS
+
+
 def _word_count(key: str) -> int:
     return sum(word not in ARTICLES for word in key.split())
 
@@ -234,8 +290,10 @@ def _as_written(word: str) -> tuple[str, ...]:
 
 def _unprefixed(word: str) -> tuple[str, ...]:
     """The word, and the name it may be with a one-letter prefix: «بحارم» → «حارم», «بالموصل»
-    → «الموصل» or «موصل», «بموصل» → «الموصل»."""
+    → «الموصل» or «موصل», «بموصل» → «الموصل»; a short word keeps its article («بالبلد», at
+    home, is not «بلد»), as in ``spellings``."""
     rest = word[1:]
     if word[:1] not in PLACE_PREFIXES or len(rest) < 2:
         return (word,)
-    return tuple(dict.fromkeys((word, rest, "ال" + rest, rest.removeprefix("ال"))))
+    bare = rest.removeprefix("ال")
+    return tuple(dict.fromkeys((word, rest, "ال" + rest, bare if len(bare) >= 4 else rest)))

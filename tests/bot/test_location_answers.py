@@ -33,6 +33,10 @@ DATA = ROOT / "tests" / "data"
     pytest.param("بحلب", "SY-HL", id="one-prefixed-word"),
     pytest.param("we are in Dibis camp", "IQ-KI-04", id="english-sentence"),
     pytest.param("من حلب ساكن بإدلب", None, id="two-places-ambiguous"),
+    pytest.param("الباب حلب", "SY-HL-04", id="district-with-its-governorate"),
+    pytest.param("انا من مدينة حلب", "SY-HL-01", id="district-named-with-its-governorate"),
+    pytest.param("ادلب حارم", "SY-ID-02", id="district-with-the-governorate-and-its-centre"),
+    pytest.param("من الموصل ساكن بحلب", None, id="district-with-another-governorate"),
     pytest.param("لم أستلم السلة الغذائية في حلب هذا الشهر ابدا", None,
                  id="long-message-is-not-an-answer"),
     pytest.param("ما بعرف", None, id="no-place"),
@@ -62,12 +66,13 @@ def test_towns_and_camps_name_their_district(answer: str, code: str) -> None:
     assert (place.code if place else None) == code
 
 
-# The default places and, as an organisation in the north-east would list them, Raqqa and Deir
-# ez-Zor (two-word names, one with the article inside).
+# The default places and, as an organisation in the north-east would list them, Raqqa, Deir
+# ez-Zor (two-word names, one with the article inside) and Hasakah.
 NORTH_EAST = OrgData(ORG.grid, ORG.categories, (
     *ORG.governorates,
     Location("SY-RA", "الرقة", "Raqqa", ("الرقه", "raqqa", "raqa", "rakka")),
     Location("SY-DY", "دير الزور", "Deir ez-Zor", ("deir ez-zor", "deir ezzor", "deir al zor")),
+    Location("SY-HA", "الحسكة", "Al-Hasakah", ("الحسكه", "hasakah", "al hasakah")),
 ))
 
 
@@ -82,6 +87,15 @@ NORTH_EAST = OrgData(ORG.grid, ORG.categories, (
     pytest.param("ادليبب", "SY-ID", id="vowel-inside-and-doubled-letter"),
     pytest.param("انا من ادلبب", "SY-ID", id="misspelt-in-a-sentence"),
     pytest.param("بحلبب", "SY-HL", id="prefixed-and-doubled"),
+    pytest.param("بادليب", "SY-ID", id="prefixed-ba-vowel-inside"),
+    pytest.param("لادليب", "SY-ID", id="prefixed-la-vowel-inside"),
+    pytest.param("وادليب", "SY-ID", id="prefixed-wa-vowel-inside"),
+    pytest.param("فادليب", "SY-ID", id="prefixed-fa-vowel-inside"),
+    pytest.param("نحنا بادليب هلق", "SY-ID", id="prefixed-and-misspelt-in-a-sentence"),
+    pytest.param("في ادليب", "SY-ID", id="fi-before-a-misspelling"),
+    pytest.param("ب ادليب", "SY-ID", id="ba-apart-before-a-misspelling"),
+    pytest.param("بالفالوجه", "IQ-AN-02", id="prefixed-article-and-vowel-added"),
+    pytest.param("ساكنين بجرابلوس", "SY-HL-05", id="prefixed-vowel-added-long-name"),
     pytest.param("ديرالزور", "SY-DY", id="two-words-joined"),
     pytest.param("دير زور", "SY-DY", id="article-left-out"),
     pytest.param("دير الزوور", "SY-DY", id="two-words-doubled-letter"),
@@ -115,6 +129,26 @@ NORTH_EAST = OrgData(ORG.grid, ORG.categories, (
     pytest.param("alepo", "SY-HL", id="latin-doubled-letter-left-out"),
     pytest.param("mossul", "IQ-NI-01", id="latin-doubled-letter-added"),
     pytest.param("we are in fallujja", "IQ-AN-02", id="latin-doubled-in-a-sentence"),
+    pytest.param("kirkok", "IQ-KI", id="latin-o-for-u"),
+    pytest.param("kerkok", "IQ-KI", id="latin-o-for-u-near-an-alias"),
+    pytest.param("kirkouk", "IQ-KI", id="latin-ou-for-u"),
+    pytest.param("mosoul", "IQ-NI-01", id="latin-mosoul"),
+    pytest.param("musul", "IQ-NI-01", id="latin-u-for-o"),
+    pytest.param("dohok", "IQ-DA", id="latin-dohok"),
+    pytest.param("duhuk", "IQ-DA", id="latin-duhuk"),
+    pytest.param("arbeel", "IQ-AR", id="latin-ee-for-i"),
+    pytest.param("irbeel", "IQ-AR", id="latin-irbeel"),
+    pytest.param("tikreet", "IQ-SD-01", id="latin-tikreet"),
+    pytest.param("senjar", "IQ-NI-03", id="latin-e-for-i"),
+    pytest.param("menbej", "SY-HL-06", id="latin-menbej"),
+    pytest.param("samera", "IQ-SD-02", id="latin-e-for-a"),
+    pytest.param("makhmor", "IQ-AR-05", id="latin-makhmor"),
+    pytest.param("idlep", "SY-ID", id="latin-p-for-b"),
+    pytest.param("raqqah", "SY-RA", id="latin-final-h"),
+    pytest.param("hasaka", "SY-HA", id="latin-final-h-left-out"),
+    pytest.param("hasakeh", "SY-HA", id="latin-final-eh"),
+    pytest.param("deir ezzour", "SY-DY", id="latin-two-words-ou"),
+    pytest.param("ana men sinjar", "IQ-NI-03", id="latin-in-an-arabizi-sentence"),
 ])
 def test_a_misspelt_place_is_found(answer: str, code: str) -> None:
     place = match_location(NORTH_EAST, normalize_for_matching(answer))
@@ -149,11 +183,46 @@ def test_a_misspelt_place_is_found(answer: str, code: str) -> None:
     pytest.param("marra", id="latin-marra-is-not-maarra"),
     pytest.param("byiji", id="latin-byiji-is-not-beiji"),
     pytest.param("shu sar bil shakwa", id="latin-word-more-is-not-arbil"),
+    pytest.param("halib", id="latin-milk-is-not-aleppo"),
+    pytest.param("haleeb", id="latin-milk-long-vowel-is-not-aleppo"),
+    pytest.param("بعدين", id="later-is-not-a-prefixed-place"),
+    pytest.param("لعند", id="to-the-place-of-is-not-a-prefixed-place"),
+    pytest.param("وين", id="where-is-not-a-prefixed-place"),
+    pytest.param("فيها", id="in-it-is-not-a-prefixed-place"),
+    pytest.param("بحدثه", id="i-tell-him-is-not-haditha-after-a-prefix"),
+    pytest.param("بالبلد", id="at-home-is-not-balad-after-a-prefix"),
     pytest.param("شوران", id="ambiguous-soran-or-sawran"),
     pytest.param("مدينه دلب", id="ambiguous-idlib-or-aleppo-city"),
 ])
 def test_a_word_near_a_place_is_not_one(answer: str) -> None:
     assert match_location(NORTH_EAST, normalize_for_matching(answer)) is None
+
+
+# A place's name that is also an everyday word names it only as the whole answer, after a word
+# that introduces a place, or next to its governorate's name.
+@pytest.mark.parametrize(("answer", "code"), [
+    pytest.param("عنه", "IQ-AN-06", id="anah-alone"),
+    pytest.param("قضاء عنه", "IQ-AN-06", id="anah-after-qada"),
+    pytest.param("في عنه", "IQ-AN-06", id="anah-after-fi"),
+    pytest.param("انا من عنه", "IQ-AN-06", id="anah-after-min"),
+    pytest.param("عنه الانبار", "IQ-AN-06", id="anah-before-its-governorate"),
+    pytest.param("الأنبار عنه", "IQ-AN-06", id="anah-after-its-governorate"),
+    pytest.param("سألت عنه", None, id="asked-about-him"),
+    pytest.param("ما بعرف عنه شي", None, id="know-nothing-about-him"),
+    pytest.param("لعنه", None, id="curse-is-not-prefixed-anah"),
+    pytest.param("حكيت عنه بالانبار", "IQ-AN", id="spoke-of-him-in-anbar-is-anbar"),
+    pytest.param("ana", "IQ-AN-06", id="latin-ana-alone"),
+    pytest.param("in ana", "IQ-AN-06", id="latin-ana-after-in"),
+    pytest.param("ana min halab", "SY-HL", id="arabizi-ana-is-i"),
+    pytest.param("ana w wlade b mukhayyam", None, id="arabizi-ana-is-not-anah"),
+    pytest.param("خالص", "IQ-DI-04", id="khalis-alone"),
+    pytest.param("ما استلمنا شي خالص", None, id="at-all-is-not-al-khalis"),
+    pytest.param("ma fi shi khales", None, id="latin-at-all-is-not-al-khalis"),
+])
+def test_a_name_that_is_an_everyday_word_needs_a_place_word(answer: str, code: str | None
+                                                            ) -> None:
+    place = match_location(ORG, normalize_for_matching(answer))
+    assert (place.code if place else None) == code
 
 
 def _complaints(path: Path) -> list[str]:

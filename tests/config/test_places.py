@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from casework.text import normalize_for_matching
-from config.places import distance, spellings
+from config.places import core, distance, spellings
 
 
 @pytest.mark.parametrize(("name", "expected"), [
@@ -20,6 +20,21 @@ def test_spellings(name: str, expected: set[str]) -> None:
     assert spellings(normalize_for_matching(name)) == expected
 
 
+@pytest.mark.parametrize(("name", "expected"), [
+    pytest.param("دير الزور", "ديرزور", id="joined-without-article"),
+    pytest.param("ادلبب", "ادلب", id="doubled-arabic-letter-once"),
+    pytest.param("arbeel", "arbil", id="latin-ee-as-i"),
+    pytest.param("kirkouk", "kirkuk", id="latin-ou-as-u"),
+    pytest.param("makhmoor", "makhmur", id="latin-oo-as-u"),
+    pytest.param("raqqah", "raqqa", id="latin-final-ah"),
+    pytest.param("hasakeh", "hasake", id="latin-final-eh"),
+    pytest.param("salah al din", "salahdin", id="latin-inner-h-kept"),
+    pytest.param("maarra", "maarra", id="latin-aa-kept-as-it-may-be-ain"),
+])
+def test_core(name: str, expected: str) -> None:
+    assert core(normalize_for_matching(name)) == expected
+
+
 @pytest.mark.parametrize(("a", "b", "expected"), [
     pytest.param("خانقين", "خانقبن", 1, id="dots-misplaced"),
     pytest.param("سامرا", "صامرا", 1, id="sounds-merged"),
@@ -32,6 +47,11 @@ def test_spellings(name: str, expected: set[str]) -> None:
     pytest.param("صوران", "صورنا", 2, id="vowel-moved"),
     pytest.param("maarra", "marra", 2, id="latin-vowel-left-out"),
     pytest.param("khalis", "khalas", 2, id="latin-vowel-changed"),
+    pytest.param("kirkok", "kirkuk", 1, id="latin-o-for-u"),
+    pytest.param("idleb", "idlib", 1, id="latin-e-for-i"),
+    pytest.param("erbil", "arbil", 1, id="latin-e-for-a"),
+    pytest.param("idlep", "idleb", 1, id="latin-p-for-b"),
+    pytest.param("array", "arrai", 2, id="latin-y-is-not-i"),
     pytest.param("ادلب", "ادلب", 0, id="same"),
 ])
 def test_distance_weighs_common_misspellings_lighter(a: str, b: str, expected: int) -> None:
