@@ -8,8 +8,10 @@ A benchmark, not a test. Everything runs on 127.0.0.1 and is bounded in count an
    generator of ``bench/console.py`` (Syrian and Iraqi Arabic complaints in the spellings people
    use, statuses by age, repeat contacts, referrals). ``--keep`` reuses data of the same size.
 2. Intake: gunicorn with the repository's ``gunicorn.conf.py`` (gthread) and
-   ``WEB_CONCURRENCY`` 2, then 4, against that database, with Telegram and Twilio pointed at
-   the local fakes of ``tests/fakes`` (wired as ``SAWTI_FAKE_PROVIDERS=1 make run`` wires them).
+   ``WEB_CONCURRENCY`` 2, then 4, against that database and, as in production, Redis
+   (``--redis-url``, a Redis database of the benchmark's own, emptied first), with Telegram
+   and Twilio pointed at the local fakes of ``tests/fakes`` (wired as
+   ``SAWTI_FAKE_PROVIDERS=1 make run`` wires them).
    Per worker count: the no-op ceiling of the same workers with wrk (``bench/intake.py``), then
    signed Telegram updates (secret token header) and Twilio SMS/WhatsApp webhooks
    (``X-Twilio-Signature`` for ``PUBLIC_URL`` + path) at full rate from client threads — each
@@ -28,6 +30,7 @@ A benchmark, not a test. Everything runs on 127.0.0.1 and is bounded in count an
         [--requests 3000] [--seconds 60] [--paced-seconds 20] [--concurrency 16]
         [--web-workers 2,4] [--dispatch-workers 1,2] [--runs 15]
         [--skip-load] [--skip-pages] [--intake-db auto|scale|fresh]
+        [--redis-url redis://127.0.0.1:6379/13 | --redis-url '']
 
 References have 6 free digits: with more than ``FRESH_ABOVE`` generated cases a new case
 would hardly find a free reference, so ``--intake-db auto`` then runs the intake and the
@@ -87,6 +90,9 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/sawti_bench_scale"
 FRESH_ABOVE = 800_000
 WEBHOOK_CHANNELS = (("telegram", 50), ("whatsapp", 30), ("sms", 20))
 NO_SEND_RATE = '{"telegram": 0, "whatsapp": 0, "sms": 0}'
+# Production mode: web and worker processes with REDIS_URL (dialogue sessions, de-duplication,
+# wake-ups, limits). A database of the benchmark's own: it is emptied at the start.
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 WEBHOOK_RATE_LIMIT = "1000000 per minute"
 TARGET_RATIO = 0.40
 TARGET_P99_MS = 100.0
@@ -262,11 +268,15 @@ def _vm_hwm_kb(pid: int) -> int | None:
 
 # --- processes -------------------------------------------------------------------------------
 
-def service_env(url: str, instance: Path, fakes: dict[str, str], send_rate: str
-                ) -> dict[str, str]:
-    """The bench app's environment: ``bench/intake.py``'s, on PostgreSQL, with the fakes."""
+def service_env(url: str, instance: Path, fakes: dict[str, str], send_rate: str,
+                redis_url: str = "") -> dict[str, str]:
+    """The bench app's environment: ``bench/intake.py``'s, on PostgreSQL (and Redis, unless
+    ``redis_url`` is empty), with the fakes."""
     env = intake.server_env(instance)
     env.update(fakes)
+    env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     env.update(DATABASE_URL=url, SECRET_KEY="bench-secret-key-" + "x" * 32,
                SAWTI_DATA_KEY="bench-data-key-" + "y" * 32, SAWTI_SIMULATOR="false",
                SAWTI_WEBHOOK_RATE_LIMIT=WEBHOOK_RATE_LIMIT, SAWTI_SEND_RATE=send_rate,
@@ -656,6 +666,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true",
                         help="keep the generated data, and reuse it when it is there")
     parser.add_argument("--postgres-url", default=DEFAULT_URL)
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL,
+                        help="REDIS_URL of the web and worker processes (emptied first); "
+                             "'' runs them without Redis")
     parser.add_argument("--requests", type=int, default=3000,
                         help="webhook requests at full rate, per worker count (default 3000)")
     parser.add_argument("--concurrency", type=int, default=16,
@@ -760,7 +773,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.concurrency} client threads; webhooks "
           + ", ".join(f"{name} {share}%" for name, share in WEBHOOK_CHANNELS)
           + f"; SAWTI_SEND_RATE {args.send_rate}; SAWTI_SEND_CONCURRENCY "
-          f"{args.send_concurrency}")
+          f"{args.send_concurrency}; REDIS_URL {args.redis_url or 'unset'}")
     rows = summary_rows(intakes, dispatches, pages, memory)
     if rows:
         print_rows(rows)
@@ -787,7 +800,12 @@ def run_load(target: console.Target, args: argparse.Namespace, memory: PeakMemor
     floor = floor_target(target) if args.floor else None
     try:
         demo.start()
-        env = service_env(target.url, target.instance, demo.app_env(), args.send_rate)
+        if args.redis_url:
+            import redis
+
+            redis.Redis.from_url(args.redis_url).flushdb()
+        env = service_env(target.url, target.instance, demo.app_env(), args.send_rate,
+                          args.redis_url)
         env["SAWTI_SEND_CONCURRENCY"] = str(args.send_concurrency)
         if floor is not None:
             env[sawti_floor.URL_VARIABLE] = floor.url
