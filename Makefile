@@ -32,12 +32,15 @@ test: $(VENV)/.dev browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-# The same suite on PostgreSQL (one schema per test in a fresh database).
+# The same suite in production mode: PostgreSQL (one schema per test in a fresh database) and
+# Redis (a database of the suite's own, emptied before each test; REDIS_URL set for every app).
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 PG_TEST_DB ?= sawti_test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/14
 test-postgres: $(VENV)/.dev
 	psql "$(PG_ADMIN_URL)" -q -c "DROP DATABASE IF EXISTS $(PG_TEST_DB)" -c "CREATE DATABASE $(PG_TEST_DB)"
 	SAWTI_TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/$(PG_TEST_DB)" \
+	SAWTI_TEST_REDIS_URL="$(TEST_REDIS_URL)" \
 		$(BIN)/python -m pytest --ignore=tests/browser
 
 lint: $(VENV)/.dev

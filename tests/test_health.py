@@ -14,6 +14,7 @@ from config.settings import Settings
 from extensions import db
 
 
+@pytest.mark.parametrize("settings_overrides", [{"redis_url": None}])
 def test_healthy_without_redis(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200

@@ -12,6 +12,7 @@ import os
 from collections import Counter
 from collections.abc import Callable
 
+import redis
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 from sqlalchemy import delete, func, select, text
@@ -28,6 +29,7 @@ from casework.models import (
     VoiceCall,
 )
 from extensions import db
+from services import services
 from tests.fakes import signed_form
 
 SECRET = "telegram-webhook-secret-0123456789"
@@ -134,13 +136,17 @@ def consistent() -> None:
 
 
 def wipe() -> None:
-    """Every row of every table gone (a fresh database without rebuilding the schema)."""
+    """Every row of every table gone (a fresh database without rebuilding the schema), and
+    with REDIS_URL every key of the test's Redis (deliveries remembered, dialogue sessions)."""
     db.session.rollback()
     if db.engine.dialect.name == "sqlite":
         db.session.execute(text("PRAGMA defer_foreign_keys = ON"))
     for table in reversed(Base.metadata.sorted_tables):
         db.session.execute(delete(table))
     db.session.commit()
+    redis_url = services().settings.redis_url
+    if redis_url:
+        redis.Redis.from_url(redis_url).flushdb()
 
 
 def checked(refused_means_unchanged: Callable[[], TestResponse]) -> TestResponse:
