@@ -66,6 +66,38 @@ def test_towns_and_camps_name_their_district(answer: str, code: str) -> None:
     assert (place.code if place else None) == code
 
 
+# Kurdish names in Latin letters, with or without their accents: by an English or Arabizi alias
+# once the accents are dropped («Kerkûk» is kerkuk), else by a Kurdish alias.
+@pytest.mark.parametrize(("answer", "code"), [
+    pytest.param("Kerkûk", "IQ-KI", id="kerkuk"),
+    pytest.param("KERKÛK", "IQ-KI", id="kerkuk-in-capitals"),
+    pytest.param("Hewlêr", "IQ-AR", id="hewler"),
+    pytest.param("ez ji Hewlêr im", "IQ-AR", id="hewler-in-a-kurmanji-sentence"),
+    pytest.param("Kobanê", "SY-HL-07", id="kobane"),
+    pytest.param("Kobanî", "SY-HL-07", id="kobani"),
+    pytest.param("Dûhok", "IQ-DA", id="duhok-long-u"),
+    pytest.param("Zaxo", "IQ-DA-03", id="zakho"),
+    pytest.param("Amêdî", "IQ-DA-04", id="amedi"),
+    pytest.param("Akrê", "IQ-NI-08", id="akre"),
+    pytest.param("Efrîn", "SY-HL-02", id="afrin"),
+    pytest.param("Mûsil", "IQ-NI-01", id="mosul"),
+    pytest.param("Şengal", "IQ-NI-03", id="sinjar-sengal"),
+    pytest.param("Şingal", "IQ-NI-03", id="sinjar-singal-misspelling-of-sengal"),
+    pytest.param("Şêxan", "IQ-NI-07", id="shikhan"),
+    pytest.param("Xaneqîn", "IQ-DI-03", id="khanaqin"),
+    pytest.param("Mexmûr", "IQ-AR-05", id="makhmur"),
+    pytest.param("Şeqlawe", "IQ-AR-03", id="shaqlawa"),
+    pytest.param("Tûzxurmatû", "IQ-SD-05", id="tooz-joined"),
+    pytest.param("Bexda", "IQ-BG", id="baghdad"),
+    pytest.param("Minbic", "SY-HL-06", id="manbij"),
+    pytest.param("Ezaz", "SY-HL-03", id="azaz"),
+    pytest.param("no signal", None, id="signal-is-not-singal"),
+])
+def test_a_kurdish_latin_name_is_found(answer: str, code: str | None) -> None:
+    place = match_location(ORG, normalize_for_matching(answer))
+    assert (place.code if place else None) == code
+
+
 # The default places and, as an organisation in the north-east would list them, Raqqa, Deir
 # ez-Zor (two-word names, one with the article inside) and Hasakah.
 NORTH_EAST = OrgData(ORG.grid, ORG.categories, (
