@@ -5,11 +5,12 @@ not open (a sensitive case in an officer's queue) is *restricted*: only its refe
 dates are shown, and filters on its content (text, category, location, channel, assignee)
 never match it, so a search cannot reveal what it says.
 
-Search treats Arabic spelling variants alike: the query goes through the same
-``normalize_for_matching`` that filled ``Message.search_text`` at intake, and every term must
-occur in some inbound message of the case (looked up in ``case_search``, the cases' inbound
-text under a trigram index: see casework.models). A query that is the reference of a case
-the user may list (7 digits, Arabic-Indic allowed) finds that case by its index instead.
+Search treats spelling variants alike (Arabic letter forms, Latin accents): the query goes
+through the same ``normalize_for_matching`` that filled ``Message.search_text`` at intake, and
+every term must occur in some inbound message of the case (looked up in ``case_search``, the
+cases' inbound text under a trigram index: see casework.models). A query that is the
+reference of a case the user may list (7 digits, Arabic-Indic allowed) finds that case by its
+index instead.
 """
 
 from __future__ import annotations

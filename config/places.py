@@ -25,8 +25,11 @@ PLACE_PREFIXES = ("و", "ب", "ف", "ل")  # بحارم, بالباب: a prefix 
 ARTICLES = frozenset({"ال", "al", "el"})  # as words of their own: «ال رقه», "al bab"
 # Words people write in answers and complaints alike, that are a place's name or a slip from one:
 # «عنه» (about him, Anah), "ana" (I in Arabizi, Anah), «خالص» and "khales" (at all, Al-Khalis),
-# "halib" (milk, Aleppo's "haleb").
-EVERYDAY_WORDS = frozenset({"عنه", "ana", "خالص", "khales", "halib"})
+# "halib" (milk, Aleppo's "haleb"), "haram" and "7aram" (forbidden, Harim's "harem" and
+# "7arem"), "hit" (English, Heet), and in Arabizi "bab" (door, Al-Bab), "balad" (country, home
+# town: Balad) and "sadr" (chest, Sadr City).
+EVERYDAY_WORDS = frozenset({"عنه", "ana", "خالص", "khales", "halib", "haram", "7aram", "hit",
+                            "bab", "balad", "sadr"})
 # Words that introduce the name after them as a place: «في عنه», «قضاء عنه», "in ana".
 PLACE_WORDS = frozenset({"في", "ب", "من", "قضاء", "قضا", "ناحيه", "مدينه", "منطقه", "محافظه",
                          "مخيم", "بلده", "قريه", "in", "fi", "bi", "from", "min", "mn", "men"})

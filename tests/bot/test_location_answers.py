@@ -66,6 +66,38 @@ def test_towns_and_camps_name_their_district(answer: str, code: str) -> None:
     assert (place.code if place else None) == code
 
 
+# Kurdish names in Latin letters, with or without their accents: by an English or Arabizi alias
+# once the accents are dropped («Kerkûk» is kerkuk), else by a Kurdish alias.
+@pytest.mark.parametrize(("answer", "code"), [
+    pytest.param("Kerkûk", "IQ-KI", id="kerkuk"),
+    pytest.param("KERKÛK", "IQ-KI", id="kerkuk-in-capitals"),
+    pytest.param("Hewlêr", "IQ-AR", id="hewler"),
+    pytest.param("ez ji Hewlêr im", "IQ-AR", id="hewler-in-a-kurmanji-sentence"),
+    pytest.param("Kobanê", "SY-HL-07", id="kobane"),
+    pytest.param("Kobanî", "SY-HL-07", id="kobani"),
+    pytest.param("Dûhok", "IQ-DA", id="duhok-long-u"),
+    pytest.param("Zaxo", "IQ-DA-03", id="zakho"),
+    pytest.param("Amêdî", "IQ-DA-04", id="amedi"),
+    pytest.param("Akrê", "IQ-NI-08", id="akre"),
+    pytest.param("Efrîn", "SY-HL-02", id="afrin"),
+    pytest.param("Mûsil", "IQ-NI-01", id="mosul"),
+    pytest.param("Şengal", "IQ-NI-03", id="sinjar-sengal"),
+    pytest.param("Şingal", "IQ-NI-03", id="sinjar-singal-misspelling-of-sengal"),
+    pytest.param("Şêxan", "IQ-NI-07", id="shikhan"),
+    pytest.param("Xaneqîn", "IQ-DI-03", id="khanaqin"),
+    pytest.param("Mexmûr", "IQ-AR-05", id="makhmur"),
+    pytest.param("Şeqlawe", "IQ-AR-03", id="shaqlawa"),
+    pytest.param("Tûzxurmatû", "IQ-SD-05", id="tooz-joined"),
+    pytest.param("Bexda", "IQ-BG", id="baghdad"),
+    pytest.param("Minbic", "SY-HL-06", id="manbij"),
+    pytest.param("Ezaz", "SY-HL-03", id="azaz"),
+    pytest.param("no signal", None, id="signal-is-not-singal"),
+])
+def test_a_kurdish_latin_name_is_found(answer: str, code: str | None) -> None:
+    place = match_location(ORG, normalize_for_matching(answer))
+    assert (place.code if place else None) == code
+
+
 # The default places and, as an organisation in the north-east would list them, Raqqa, Deir
 # ez-Zor (two-word names, one with the article inside) and Hasakah.
 NORTH_EAST = OrgData(ORG.grid, ORG.categories, (
@@ -218,6 +250,24 @@ def test_a_word_near_a_place_is_not_one(answer: str) -> None:
     pytest.param("خالص", "IQ-DI-04", id="khalis-alone"),
     pytest.param("ما استلمنا شي خالص", None, id="at-all-is-not-al-khalis"),
     pytest.param("ma fi shi khales", None, id="latin-at-all-is-not-al-khalis"),
+    pytest.param("hit", "IQ-AN-03", id="latin-heet-alone"),
+    pytest.param("in hit", "IQ-AN-03", id="latin-heet-after-in"),
+    pytest.param("hit anbar", "IQ-AN-03", id="latin-heet-before-its-governorate"),
+    pytest.param("he hit me", None, id="english-hit-is-not-heet"),
+    pytest.param("hit by a car", None, id="english-hit-by-is-not-heet"),
+    pytest.param("haram", "SY-ID-02", id="latin-harim-haram-alone"),
+    pytest.param("min haram", "SY-ID-02", id="latin-harim-after-min"),
+    pytest.param("haram 3alekon", None, id="arabizi-forbidden-is-not-harim"),
+    pytest.param("7aram 3alekon", None, id="arabizi-forbidden-is-not-a-slip-from-7arem"),
+    pytest.param("bab", "SY-HL-04", id="latin-al-bab-alone"),
+    pytest.param("fi bab", "SY-HL-04", id="latin-al-bab-after-fi"),
+    pytest.param("bab el beit msakkar", None, id="arabizi-door-is-not-al-bab"),
+    pytest.param("balad", "IQ-SD-04", id="latin-balad-alone"),
+    pytest.param("in balad", "IQ-SD-04", id="latin-balad-after-in"),
+    pytest.param("rje3na 3al balad", None, id="arabizi-home-town-is-not-balad"),
+    pytest.param("sadr", "IQ-BG-05", id="latin-sadr-alone"),
+    pytest.param("in sadr", "IQ-BG-05", id="latin-sadr-after-in"),
+    pytest.param("waja3 bil sadr", None, id="arabizi-chest-is-not-sadr-city"),
 ])
 def test_a_name_that_is_an_everyday_word_needs_a_place_word(answer: str, code: str | None
                                                             ) -> None:

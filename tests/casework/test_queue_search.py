@@ -98,6 +98,7 @@ TEXTS = {
     "code": ("رمز التسجيل ab_cd",),
     "near-code": ("رمز التسجيل abxcd",),
     "kurdish": ("سکاڵاکەم لەسەر دابەشکردنی خۆراکە",),  # Sorani, on a Kurdish keyboard
+    "kurmanji": ("Em li Kerkûkê ne, alîkarî negihîşt",),  # Kurmanji, in Latin letters
 }
 
 SEARCHES = [
@@ -129,6 +130,9 @@ SEARCHES = [
     ("quotes-are-punctuation", '"الخبز"', {"bread"}),
     ("kurdish-as-written", "سکاڵا", {"kurdish"}),
     ("kurdish-on-an-arabic-keyboard", "سكالا خوراك", {"kurdish"}),
+    ("latin-without-accents-finds-accented", "kerkuk alikari", {"kurmanji"}),
+    ("latin-accented-as-written", "Kerkûk", {"kurmanji"}),
+    ("latin-accent-not-in-the-text", "négihişt", {"kurmanji"}),
 ]
 
 

@@ -30,6 +30,25 @@ from casework.text import as_written, clean_text, has_words, normalize_for_match
         pytest.param("بە\u200cڕێوەبەر", "بهريوهبهر", id="kurdish-zero-width-non-joiner"),
         pytest.param("می\u200cخواهم", "ميخواهم", id="persian-zero-width-non-joiner"),
         pytest.param("سکاڵاکەم ١٢٣٤٥٦٧", "سكالاكهم 1234567", id="kurdish-with-arabic-digits"),
+        # Latin accents dropped, as typed without them: Kurmanji, Turkish, French
+        pytest.param("Kerkûk", "kerkuk", id="latin-circumflex-u"),
+        pytest.param("Hewlêr", "hewler", id="latin-circumflex-e"),
+        pytest.param("Silêmanî", "silemani", id="latin-circumflex-i"),
+        pytest.param("Şengal", "sengal", id="latin-s-cedilla"),
+        pytest.param("Çiya", "ciya", id="latin-c-cedilla"),
+        pytest.param("Qamişlo", "qamislo", id="latin-small-s-cedilla"),
+        pytest.param("dağ", "dag", id="latin-g-breve"),
+        pytest.param("Iğdır", "igdir", id="latin-dotless-i"),
+        pytest.param("İstanbul", "istanbul", id="latin-dotted-capital-i"),
+        pytest.param("ẍwarin ḧeval", "xwarin heval", id="latin-x-and-h-diaeresis"),
+        pytest.param("Ke\u0301rku\u0302k", "kerkuk", id="latin-combining-accents"),
+        pytest.param("x\u030cwe", "xwe", id="latin-accent-without-a-precomposed-letter"),
+        pytest.param("Łódź déjà", "lodz deja", id="latin-stroke-and-acute"),
+        pytest.param("kerkûûûk", "kerkuk", id="latin-accented-letter-repeated"),
+        pytest.param("Kerkûk كركوك", "kerkuk كركوك", id="latin-and-arabic"),
+        # Accents of other scripts stay: Cyrillic й is not и, Arabic madda is handled above
+        pytest.param("йод", "йод", id="cyrillic-breve-kept"),
+        pytest.param("آمنة", "امنه", id="arabic-unchanged-beside-latin-rule"),
     ],
 )
 def test_normalize_for_matching(variant: str, canonical: str) -> None:
@@ -66,6 +85,7 @@ def test_has_words(text: str, expected: bool) -> None:
     pytest.param("«المسؤول» قال لا", ["المسوول"], ["المسؤول"], id="quotes-around"),
     pytest.param("بدو ٥٠٠ دولار", ["500"], ["٥٠٠"], id="arabic-indic-number"),
     pytest.param("ما في شي", ["غير"], ["غير"], id="key-not-in-text"),
+    pytest.param("alîkarî negihîşt", ["negihist"], ["negihîşt"], id="latin-accents-kept"),
 ])
 def test_as_written(text: str, keys: list[str], written: list[str]) -> None:
     assert as_written(text, keys) == written

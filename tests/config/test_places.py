@@ -30,6 +30,8 @@ def test_spellings(name: str, expected: set[str]) -> None:
     pytest.param("hasakeh", "hasake", id="latin-final-eh"),
     pytest.param("salah al din", "salahdin", id="latin-inner-h-kept"),
     pytest.param("maarra", "maarra", id="latin-aa-kept-as-it-may-be-ain"),
+    pytest.param("Tûz Xurmatû", "tuzxurmatu", id="latin-accents-dropped"),
+    pytest.param("Kerkûûk", "kerkuk", id="latin-accented-long-vowel-as-one"),
 ])
 def test_core(name: str, expected: str) -> None:
     assert core(normalize_for_matching(name)) == expected
@@ -53,6 +55,8 @@ def test_core(name: str, expected: str) -> None:
     pytest.param("idlep", "idleb", 1, id="latin-p-for-b"),
     pytest.param("array", "arrai", 2, id="latin-y-is-not-i"),
     pytest.param("ادلب", "ادلب", 0, id="same"),
+    pytest.param("singal", "sengal", 1, id="latin-kurdish-i-for-e"),
+    pytest.param("signal", "sengal", 2, id="latin-signal-is-not-sengal"),
 ])
 def test_distance_weighs_common_misspellings_lighter(a: str, b: str, expected: int) -> None:
     assert distance(a, b) == expected == distance(b, a)
