@@ -106,6 +106,7 @@ ACTION_LABELS: dict[str, LazyString] = {
     "voice.caller_reached": _l("Caller reached on a later call-back; the case stays open"),
     "voice.caller_withheld": _l("Call from a withheld number"),
     "voice.machine_answered": _l("A call reached voicemail, not the person"),
+    "voice.recording_joined": _l("Recording from a later call-back added to the case"),
     "voice.unreachable": _l("The person could not be reached by phone"),
 }
 
@@ -132,6 +133,7 @@ DETAIL_LABELS: dict[str, LazyString] = {
     "automatic": _l("Automatic"),
     "bulk": _l("Several cases at once"),
     "call_sid": _l("Call identifier"),
+    "callback_id": _l("Call-back (message number)"),
     "caller_reached": _l("The caller was reached on a later call-back"),
     "cancelled": _l("Cancelled"),
     "canned_id": _l("Canned response number"),

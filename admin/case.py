@@ -761,6 +761,13 @@ class _Labels:
                   reference=details["opened_reference"]) if details.get("opened_reference")
                 else _("The person who called was reached on a later call-back. This case "
                        "stays open.")),
+            "voice.recording_joined": lambda: (
+                _("The person who called about case %(reference)s, merged into this one, was "
+                  "reached on a later call-back and left a recording: it was added to this "
+                  "case.", reference=details["from_reference"])
+                if details.get("from_reference")
+                else _("The person who called was reached on a later call-back and left a "
+                       "recording: it was added to this case instead of opening a new one.")),
             "document.uploaded": lambda: _("A document was attached"),
             "contact.revealed": lambda: _("Contact details were revealed"),
             "case.triaged": lambda: _("Triage changed"),

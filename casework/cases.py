@@ -557,6 +557,7 @@ TIMELINE_EVENTS = frozenset({
     "case.reopened", "case.merged", "case.merge_received", "message.held", "message.failed",
     "voice.unreachable", "attachment.fetch_failed", "document.uploaded", "contact.revealed",
     "case.flagged_sensitive", "case.flagged_urgent", "voice.caller_reached",
+    "voice.recording_joined",
 })
 
 

@@ -12,9 +12,10 @@ Every call is placed with answering machine detection: Twilio requests the answe
 knows who picked up (``AnsweredBy``). Voicemail, a network's recorded message or a fax is hung
 up on and the call counts as unanswered (retried, then failed on the case); only a person
 (``human``, or ``unknown``) makes it delivered. A call-back that fails for good with no open
-case opens one for the missed call, so officers see it; once a later call-back reaches the
-person, that case is closed by the system (and linked to the case their recording opens),
-unless staff have acted on it: then it stays open and its timeline says so.
+case opens one for the missed call, so officers see it (a later call-back is made on it);
+once a later call-back reaches the person, that case is closed by the system (and linked to
+the case their recording opens), unless staff have acted on it: then it stays open, its
+timeline says so, and a recording they leave on that call joins it, while it is open.
 Someone who hangs up while recording (instead of pressing #) did not hear their reference:
 without an SMS number, a short call reads it to them.
 
@@ -150,6 +151,7 @@ PROMPT_NAMES = frozenset({
 })
 RECORDING_HOSTS = ("api.twilio.com",)
 SMALL_NUMBER = re.compile(r"[0-9]{1,3}")
+OPEN_CASES_LOOKED_AT = 20  # a caller's open cases searched for a missed call's (a handful)
 
 
 # --- calling hours ------------------------------------------------------------------------
@@ -363,7 +365,7 @@ def record_missed_call(session: Session, adapter: TwilioVoiceAdapter, vault: Vau
     contact.opted_out = False  # ringing us is asking to be called
     callback = _current_callback(session, contact, adapter.callback_window, now)
     if callback is None:
-        callback = outbox.enqueue(session, contact, _open_case(session, contact), "",
+        callback = outbox.enqueue(session, contact, _case_to_call_back_on(session, contact), "",
                                   kind=CALLBACK_KIND, language=VOICE_LANGUAGE, now=now)
         audit.record(session, "voice.callback_queued", case=callback.case,
                      contact_id=contact.id)
@@ -405,12 +407,17 @@ def _current_callback(session: Session, contact: Contact, window: timedelta, now
     ).first()
 
 
-def _open_case(session: Session, contact: Contact) -> Case | None:
-    """The contact's latest open case: an unreachable call-back is flagged there."""
-    return session.scalars(
+def _case_to_call_back_on(session: Session, contact: Contact) -> Case | None:
+    """The case a call-back is made on (an unreachable one is flagged there): the open case
+    opened for an earlier missed call, which waits for exactly this call, else the contact's
+    latest open case. Reaching the person then closes that missed call's case, or, when staff
+    work on it, their recording joins it (``case_staff_work_on``)."""
+    open_cases = session.scalars(
         select(Case).where(Case.contact_id == contact.id, Case.status != CaseStatus.CLOSED)
-        .order_by(Case.last_activity_at.desc()).limit(1)
-    ).first()
+        .order_by(Case.last_activity_at.desc(), Case.id.desc()).limit(OPEN_CASES_LOOKED_AT)
+    ).all()
+    missed = (case for case in open_cases if for_a_missed_call(session, case))
+    return next(missed, open_cases[0] if open_cases else None)
 
 
 # --- calls we placed ----------------------------------------------------------------------
@@ -515,7 +522,8 @@ def caller_reached(session: Session, callback: Message, now: datetime, *,
     message in the call, it is linked, as merged, to the case that message opened.
 
     A case staff have acted on is theirs: it is left as it is, and its timeline says the
-    person was reached (and which case their message opened). Either way the missed call's
+    person was reached (and which case their message opened, when it did not join this one:
+    see ``case_staff_work_on``). Either way the missed call's
     delivery failure is cleared, so the case leaves "needs action" unless something else
     keeps it there."""
     case = callback.case
@@ -574,7 +582,32 @@ def _tell_staff_caller_reached(session: Session, case: Case, callback: Message,
 def for_a_missed_call(session: Session, case: Case) -> bool:
     """The case was opened for a caller who could not be called back (its first message is
     that call-back), nothing from them is on it, and it is not merged into another."""
-    if case.merged_into_id is not None or case.id is None:
+    return case.merged_into_id is None and _opened_for_a_missed_call(session, case)
+
+
+def case_staff_work_on(session: Session, callback: Message) -> Case | None:
+    """The case the recording left on this call-back joins instead of opening one: the case
+    opened for the missed call the call-back was made on, when staff have acted on it, or the
+    case they merged it into, whichever continues, while it is open. None otherwise: no one
+    acted on it (it is closed on reaching the person, see ``caller_reached``), the call-back
+    was made on another case, or staff closed it (a closing is their decision, counted in the
+    reports with its resolution: what the person says now opens a new case, as any message
+    after a closing does)."""
+    case = callback.case
+    if callback.kind != CALLBACK_KIND or case is None or case.id is None or \
+            not _opened_for_a_missed_call(session, case) or \
+            not cases.touched_by_staff(session, case):
+        return None
+    continuing = _continuing_case(session, case)
+    # An officer closing it at this moment: wait, then see it closed (as ``cases.close`` and
+    # the text line's intake do), rather than add the recording to a case no one looks at.
+    session.refresh(continuing, with_for_update={"key_share": True})
+    return None if continuing.status == CaseStatus.CLOSED else continuing
+
+
+def _opened_for_a_missed_call(session: Session, case: Case) -> bool:
+    """The case's first message is a call-back, and no message from the person is on it."""
+    if case.id is None:
         return False
     first = session.scalars(select(Message).where(Message.case_id == case.id)
                             .order_by(Message.id).limit(1)).first()
@@ -598,9 +631,10 @@ def store_recording(session: Session, adapter: TwilioVoiceAdapter, grid: Grid,
                     call_message: Message, form: dict[str, str], now: datetime) -> Stored | None:
     """The recording as an inbound voice message, once per RecordingSid.
 
-    After a call-back it opens a new case (and its reference is sent by SMS when an SMS number
-    is configured); after a reply it joins the reply's case. The audio is fetched by the
-    worker, with retries; if it never comes, the case says so and is kept.
+    After a call-back it opens a new case, or joins the missed call's case staff are working
+    on (``case_staff_work_on``); either way its reference is sent by SMS when an SMS number is
+    configured. After a reply it joins the reply's case. The audio is fetched by the worker,
+    with retries; if it never comes, the case says so and is kept.
     """
     sid, url = provider_id(form, "RecordingSid"), form.get("RecordingUrl", "").strip()
     if not sid or not url or form.get("RecordingDuration", "").strip() == "0":
@@ -624,26 +658,65 @@ def store_recording(session: Session, adapter: TwilioVoiceAdapter, grid: Grid,
     )
     session.add(message)
     contact.last_inbound_at = now
-    if call_message.kind == CALLBACK_KIND or call_message.case is None:
+    joins = case_staff_work_on(session, call_message)
+    opens = joins is None and (call_message.kind == CALLBACK_KIND or call_message.case is None)
+    if joins is not None:
+        # before the message is on it: then it would no longer be the missed call's case
+        caller_reached(session, call_message, now, left_message_on=joins)
+        case = joins
+        intake.attach(case, message, now)
+    elif opens:
         case = intake.open_case(session, contact, message, grid, now)
-        if adapter.sms_number:
-            speaker = Speaker(VOICE_LANGUAGE)
-            body = speaker._("Thank you for calling %(org)s. Your case number is %(reference)s. "
-                             "Keep this number to ask about your case.",
-                             org=adapter.org_name, reference=case.reference)
-            outbox.enqueue(session, contact, case, body, kind=REFERENCE_SMS_KIND,
-                           language=VOICE_LANGUAGE, now=now)
     else:
+        assert call_message.case is not None
         case = _live_case(session, call_message.case)
         intake.attach(case, message, now)
+    if joins is not None or opens:  # the reference they hear in the call, read as well
+        _send_reference(session, adapter, contact, case, now)
     session.flush()
-    if call_message.kind == CALLBACK_KIND:
+    if joins is not None:
+        _tell_staff_recording_joined(session, case, message, call_message)
+    elif call_message.kind == CALLBACK_KIND:
         caller_reached(session, call_message, now, left_message_on=case)
     return Stored(message, case, new=True)
 
 
+def _send_reference(session: Session, adapter: TwilioVoiceAdapter, contact: Contact,
+                    case: Case, now: datetime) -> None:
+    """The case's reference by SMS too, when an SMS number is configured."""
+    if not adapter.sms_number:
+        return
+    speaker = Speaker(VOICE_LANGUAGE)
+    body = speaker._("Thank you for calling %(org)s. Your case number is %(reference)s. "
+                     "Keep this number to ask about your case.",
+                     org=adapter.org_name, reference=case.reference)
+    outbox.enqueue(session, contact, case, body, kind=REFERENCE_SMS_KIND,
+                   language=VOICE_LANGUAGE, now=now)
+
+
+def _tell_staff_recording_joined(session: Session, case: Case, message: Message,
+                                 callback: Message) -> None:
+    """On the case the recording joined: it came on the call-back for the missed call staff
+    are working on (and from which case, when they merged that one into this)."""
+    details: dict[str, object] = {"message_id": message.id, "callback_id": callback.id}
+    missed = callback.case
+    if missed is not None and missed.id != case.id:
+        details["from_reference"] = missed.reference
+    audit.record(session, "voice.recording_joined", case=case, **details)
+
+
 def _live_case(session: Session, case: Case) -> Case:
     """The case a further message joins: the one it was merged into; reopened if closed."""
+    case = _continuing_case(session, case)
+    if case.status == CaseStatus.CLOSED:
+        case.status, case.closed_at = CaseStatus.OPEN, None
+        audit.record(session, "case.reopened", case=case, reason="voice_message",
+                     status=[CaseStatus.CLOSED.value, CaseStatus.OPEN.value])
+    return case
+
+
+def _continuing_case(session: Session, case: Case) -> Case:
+    """The case itself, or the one it was merged into (followed, when that was merged too)."""
     for _ in range(10):
         if case.merged_into_id is None:
             break
@@ -651,10 +724,6 @@ def _live_case(session: Session, case: Case) -> Case:
         if target is None:
             break
         case = target
-    if case.status == CaseStatus.CLOSED:
-        case.status, case.closed_at = CaseStatus.OPEN, None
-        audit.record(session, "case.reopened", case=case, reason="voice_message",
-                     status=[CaseStatus.CLOSED.value, CaseStatus.OPEN.value])
     return case
 
 

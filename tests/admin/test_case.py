@@ -890,6 +890,18 @@ def _reached_on_a_case_staff_acted_on(opened: bool) -> Callable[[FlaskClient, Ca
     return setup
 
 
+def _recording_joined(merged: bool) -> Callable[[FlaskClient, Case, Case], None]:
+    """The person's recording, left on the call-back for a missed call's case staff acted on,
+    joined that case (channels.twilio_voice.store_recording); ``merged``: staff had merged
+    that case, ``other``, into this one."""
+    def setup(officer: FlaskClient, case: Case, other: Case) -> None:
+        details = {"from_reference": other.reference} if merged else {}
+        audit.record(db.session, "voice.recording_joined", case=case, message_id=1,
+                     callback_id=2, **details)
+        db.session.commit()
+    return setup
+
+
 @pytest.mark.parametrize(("setup", "language", "label"), [
     (_caller_reached(then_merged=False), "ar",
      "أُغلقت: وصلنا إلى الشخص الذي اتصل في معاودة اتصال لاحقة"),
@@ -905,8 +917,15 @@ def _reached_on_a_case_staff_acted_on(opened: bool) -> Callable[[FlaskClient, Ca
     (_reached_on_a_case_staff_acted_on(opened=True), "en",
      "The person who called was reached on a later call-back and left a message: it opened "
      "case {other}. This case stays open."),
+    (_recording_joined(merged=False), "en",
+     "The person who called was reached on a later call-back and left a recording: it was "
+     "added to this case instead of opening a new one."),
+    (_recording_joined(merged=True), "en",
+     "The person who called about case {other}, merged into this one, was reached on a "
+     "later call-back and left a recording: it was added to this case."),
 ], ids=["closed-arabic", "closed-english", "left-open-arabic", "left-open-english",
-        "left-open-message-arabic", "left-open-message-english"])
+        "left-open-message-arabic", "left-open-message-english", "recording-joined-english",
+        "recording-joined-merged-english"])
 def test_the_timeline_says_the_caller_was_reached(
     officer: FlaskClient, case: Case, new_case: Callable[..., Case],
     setup: Callable[[FlaskClient, Case, Case], None], language: str, label: str,

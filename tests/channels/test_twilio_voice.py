@@ -649,8 +649,10 @@ def test_a_missed_call_case_staff_acted_on_is_left_to_them(
 ) -> None:
     """Once staff have acted on the case opened for a missed call, a later call-back that
     reaches the person does not close or merge it behind their back: it stays as they left
-    it, and its timeline says the person was reached (and which case their message opened).
-    The missed call is no longer a failure on it; an undelivered reply still is."""
+    it, and its timeline says the person was reached (a message they leave joins it, see
+    test_a_recording_on_the_call_back_joins_the_case_staff_work_on; once an officer closed it,
+    the timeline names the case their message opened). The missed call is no longer a failure
+    on it; an undelivered reply still is."""
     _never_answered(client, dispatcher, fake_twilio)
     case = db.session.scalars(select(Case)).one()
     officer, focal = _staff()
@@ -675,14 +677,176 @@ def test_a_missed_call_case_staff_acted_on_is_left_to_them(
         return
     assert (by_system, case.merged_into_id) == ([], None)
     expected = [{"message_id": call.message.id}]  # said once, though the answer came twice
-    if recorded:
+    if recorded and status == "closed":  # closed by an officer: their message opened a case
         [new_case] = later
         expected.append({"message_id": call.message.id, "opened_reference": new_case.reference})
+    elif recorded:  # it joined this case
+        assert later == []
+        assert [message.kind for message in case.messages if message.direction == "in"] == \
+            ["voice"]
     assert [(event.case_id, event.actor, event.details) for event in told] == \
         [(case.id, "system", details) for details in expected]
     timeline = [entry.item for entry in cases.timeline(db.session, case)
                 if entry.kind == "event"]
     assert told[0] in timeline
+
+
+@dataclass(frozen=True)
+class LeftOnACallBack:
+    """How a recording left on the call-back for a missed call's case came about."""
+
+    act: str | None  # what staff did to the missed call's case while the call-back rang
+    # the person's earlier complaint, closed by an officer before they rang again: "closed",
+    # or "reopened" (then open, and more recently active than the missed call's case)
+    earlier: str | None = None
+    webhooks: tuple[str, ...] = ("recorded", "recording")  # how the recording came, in order
+    hung_up: bool = False  # they hung up instead of pressing #, and there is no SMS number
+    joins: str = "missed-call"  # the case the recording is on: "missed-call", "earlier", "new"
+
+
+def _merge_into_earlier(missed: Case, earlier: Case | None, officer: User) -> None:
+    assert earlier is not None
+    cases.merge(db.session, officer, missed, earlier.reference, utcnow())
+
+
+STAFF_ACTS: dict[str, Callable[[Case, User, User], None]] = {
+    "assigned": _assign, "referred": _refer, "noted": _note, "replied": _reply,
+    "level-given": _grade, "closed": _close,
+}
+
+LEFT_ON_A_CALL_BACK = [
+    pytest.param(LeftOnACallBack(None, joins="new"), id="untouched-closed-and-linked-as-before"),
+    pytest.param(LeftOnACallBack("assigned"), id="assigned-joins"),
+    pytest.param(LeftOnACallBack("referred"), id="referred-joins"),
+    pytest.param(LeftOnACallBack("noted"), id="noted-joins"),
+    pytest.param(LeftOnACallBack("replied"), id="replied-joins"),
+    pytest.param(LeftOnACallBack("level-given"), id="level-given-joins"),
+    pytest.param(LeftOnACallBack("closed", joins="new"), id="closed-by-an-officer-new-case"),
+    pytest.param(LeftOnACallBack("assigned", webhooks=("recording", "recorded", "recording")),
+                 id="status-callback-first-joins-once"),
+    pytest.param(LeftOnACallBack("assigned", webhooks=("recorded", "recorded", "recording",
+                                                       "recording")),
+                 id="every-webhook-replayed-joins-once"),
+    pytest.param(LeftOnACallBack("assigned", hung_up=True, webhooks=("recorded", "recorded")),
+                 id="hung-up-without-sms-the-call-reads-the-joined-case"),
+    pytest.param(LeftOnACallBack("assigned", earlier="reopened"),
+                 id="another-open-case-the-missed-call-case-joins"),
+    pytest.param(LeftOnACallBack(None, earlier="reopened", joins="new"),
+                 id="another-open-case-untouched-closed-and-linked"),
+    pytest.param(LeftOnACallBack("merged-into-earlier", earlier="reopened", joins="earlier"),
+                 id="merged-into-an-open-case-joins-that-case"),
+    pytest.param(LeftOnACallBack("merged-into-earlier", earlier="closed", joins="new"),
+                 id="merged-into-a-closed-case-new-case"),
+]
+
+
+@pytest.mark.parametrize("row", LEFT_ON_A_CALL_BACK)
+def test_a_recording_on_the_call_back_joins_the_case_staff_work_on(
+    client: FlaskClient, dispatcher: Dispatcher, fake_twilio: FakeTwilio, row: LeftOnACallBack,
+) -> None:
+    """A missed call's case staff have acted on is where the person's recording, left on the
+    call-back made for it, goes while it is open: no second case, an audit event on it, and
+    the person hears (and reads) its reference. Untouched, or closed by an officer, it opens
+    a new case as before."""
+    officer, focal = _staff()
+    earlier = None
+    if row.earlier:  # a complaint recorded long ago, closed by an officer
+        first, earlier = _voice_case(client, dispatcher, fake_twilio)
+        first.message.created_at = utcnow() - timedelta(hours=2)
+        cases.close(db.session, officer, earlier, "تم تسليم السلة", utcnow())
+    missed = _never_answered(client, dispatcher, fake_twilio).case
+    assert missed is not None and missed.id != (earlier.id if earlier else None)
+    if row.earlier == "reopened":
+        cases.reopen(db.session, officer, earlier, utcnow())
+    if row.hung_up:
+        dispatcher.adapters["voice"].sms_number = None  # type: ignore[attr-defined]
+    dispatcher.run_once()  # the earlier case's reference SMS and audio: out of the way
+    sms_before = len(fake_twilio.sent_messages())
+    notices_before = _count(Message, Message.kind == "reference_sms")
+    earlier_messages = {message.id for message in earlier.messages} if earlier else set()
+
+    def meanwhile() -> None:
+        if row.act == "merged-into-earlier":
+            _merge_into_earlier(missed, earlier, officer)
+        elif row.act is not None:
+            STAFF_ACTS[row.act](missed, officer, focal)
+
+    call = _later_call_back(client, dispatcher, fake_twilio, ("person",), meanwhile)
+    assert call.message.case_id == missed.id  # made on the missed call's case, even so
+    missed_status = db.session.get_one(Case, missed.id).status
+    _xml(call.post(client, "menu", Digits="1"))
+    recording = _recording(fake_twilio)
+    for webhook in row.webhooks:
+        if webhook == "recorded":
+            root = _xml(call.post(client, "recorded", Digits="hangup" if row.hung_up else "#",
+                                  **recording))
+        else:
+            assert call.post(client, "recording", **recording).status_code == 204
+    call.status(client, "completed", CallDuration="60")
+    dispatcher.run_once()  # fetches the audio; sends the reference SMS or places the call
+
+    db.session.expire_all()
+    [inbound] = db.session.scalars(select(Message).where(
+        Message.external_id == recording["RecordingSid"])).all()
+    new_cases = db.session.scalars(select(Case).where(
+        Case.id.not_in([missed.id] + ([earlier.id] if earlier else [])))).all()
+    if row.joins == "new":
+        [joined] = new_cases
+    else:
+        assert new_cases == []
+        joined = {"missed-call": missed, "earlier": earlier}[row.joins]
+    assert joined is not None and inbound.case_id == joined.id
+    [attachment] = inbound.attachments
+    assert (attachment.kind, attachment.fetch_status) == ("voice", "stored")
+    # what the person heard, and what reached them through the provider: the joined case's
+    # reference, as they would have been told a new case's
+    digits = _digit_words(joined.reference)
+    if row.hung_up:
+        assert len(fake_twilio.sent_messages()) == sms_before
+        reference_call = _placed(fake_twilio, "reference_call")
+        assert (reference_call.to, reference_call.message.case_id) == (PERSON, joined.id)
+        assert _count(Message, Message.kind == "reference_call") == 1
+        heard = _xml(reference_call.post(client, "answer", **answered_by(
+            fake_twilio.placed_calls()[-1], "human")))
+        assert _said(heard).count(digits) == 2
+        db.session.expire_all()
+    else:
+        assert _said(root).count(digits) == 2
+        [sms] = fake_twilio.sent_messages()[sms_before:]
+        assert sms["To"] == PERSON and joined.reference in sms["Body"]
+        notices = db.session.scalars(select(Message.case_id).where(
+            Message.kind == "reference_sms").order_by(Message.id)).all()
+        assert notices[notices_before:] == [joined.id]
+    assert joined.acknowledged_at is not None
+    events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "voice.recording_joined")).all()
+    if row.joins == "new":
+        assert events == []
+    else:
+        expected = {"message_id": inbound.id, "callback_id": call.message.id}
+        if joined.id != missed.id:
+            expected["from_reference"] = missed.reference
+        assert [(event.case_id, event.actor, event.details) for event in events] == \
+            [(joined.id, "system", expected)]
+        timeline = [entry.item for entry in cases.timeline(db.session, joined)
+                    if entry.kind == "event"]
+        assert events[0] in timeline
+    # the missed call's case: closed and linked by the system only when no one acted on it;
+    # otherwise as staff left it (an officer's closing is not undone)
+    missed = db.session.get_one(Case, missed.id)
+    if row.act is None:
+        assert (missed.status, missed.merged_into_id) == ("closed", joined.id)
+    else:
+        assert missed.status == missed_status
+        assert missed.merged_into_id == (earlier.id if row.act == "merged-into-earlier" and
+                                         earlier else None)
+    reopened = db.session.scalars(select(AuditEvent.case_id).where(
+        AuditEvent.action == "case.reopened", AuditEvent.actor == "system")).all()
+    assert reopened == []
+    if earlier is not None and joined.id != earlier.id:  # their other case: nothing joined it
+        db.session.refresh(earlier)
+        assert {message.id for message in earlier.messages} == earlier_messages
+        assert earlier.status == ("open" if row.earlier == "reopened" else "closed")
 
 
 # What happens on a missed call's case (after that first failure), in order; the delivery
