@@ -26,7 +26,7 @@ from bot.engine import (
 )
 from bot.language import SUPPORTED, detect_language, reply_in
 from bot.messages import Speaker
-from bot.sessions import DialogueSession
+from bot.sessions import DialogueSession, agreeing
 from casework import audit, intake, outbox, triage
 from casework.intake import Inbound
 from casework.models import Case, Contact, Message, utcnow
@@ -79,12 +79,14 @@ def handle_inbound(session: Session, inbound: Inbound, vault: Vault,
     language = LanguageSignal.of(prepared.body)
     if settings.triage is not None and prepared.body:
         settings.triage.assess(prepared.body)  # cached: read inside the transaction for free
+    sessions = settings.sessions
+    stored = sessions.fetch(prepared.pseudonym) if sessions is not None else None
     for attempt in range(2):
         try:
-            handled, dialogue = _handle(session, prepared, language, vault, settings)
+            handled, dialogue = _handle(session, prepared, language, vault, settings, stored)
             session.commit()
-            if dialogue is not None and settings.sessions is not None:
-                settings.sessions.save(*dialogue, settings, utcnow())
+            if dialogue is not None and sessions is not None:
+                sessions.save(prepared.pseudonym, dialogue, settings, utcnow())
             return handled
         except IntegrityError:
             # The same delivery (or the same person's first message) was committed by another
@@ -131,8 +133,8 @@ def _keep_after_failure(session: Session, prepared: intake.Prepared, vault: Vaul
 
 
 def _handle(session: Session, prepared: intake.Prepared, language: LanguageSignal,
-            vault: Vault, settings: DialogueSettings
-            ) -> tuple[Handled, tuple[int, DialogueSession] | None]:
+            vault: Vault, settings: DialogueSettings, stored: DialogueSession | None
+            ) -> tuple[Handled, DialogueSession | None]:
     """Store and answer, uncommitted; and the person's dialogue session as it now stands."""
     now = utcnow()
     with session.no_autoflush:  # one flush at the end: every row written once
@@ -146,6 +148,7 @@ def _handle(session: Session, prepared: intake.Prepared, language: LanguageSigna
             case = received.message.case
         else:
             turn = _turn(session, received, language, settings, now)
+            turn.dialogue = agreeing(stored, received.contact)
             replies = [(reply.body, reply.kind) for reply in step(turn)]
             case = turn.case
             if case is not None and prepared.inbound.location:
@@ -160,9 +163,8 @@ def _handle(session: Session, prepared: intake.Prepared, language: LanguageSigna
     session.flush()
     queued = outbox.enqueue_all(session, received.contact, case, replies,
                                 language=received.contact.language, now=now)
-    contact = received.contact
     return (Handled(received.message.id, False, _reference(case), tuple(queued)),
-            (contact.id, DialogueSession.of(contact)))
+            DialogueSession.of(received.contact))
 
 
 def _flooding(contact: Contact, settings: DialogueSettings, now: datetime) -> bool:
@@ -189,9 +191,8 @@ def _turn(session: Session, received: intake.Received, language: LanguageSignal,
     resumed = contact.opted_out
     contact.opted_out = False  # writing again opts a person back in
     contact.language = language.reply_language(contact.language, settings.reply_languages)
-    dialogue = settings.sessions.load(contact) if settings.sessions is not None else None
     return Turn(session=session, settings=settings, contact=contact, message=received.message,
-                now=now, speaker=Speaker(contact.language), resumed=resumed, dialogue=dialogue)
+                now=now, speaker=Speaker(contact.language), resumed=resumed)
 
 
 def reply_language(text: str, previous: str | None,

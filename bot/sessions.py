@@ -2,9 +2,11 @@
 
 A person's dialogue session is the state of their conversation: the question that waits for
 their answer, the case the conversation opened and when it was asked. With ``REDIS_URL`` set
-the webhook keeps it in Redis under ``sawti:dialogue:<contact id>``, set to expire when the
-question can no longer be answered (``bot.engine.state_lifetime``: the dialogue timeout, the
-attach window for a late «1» or «حلب», the survey's three days), and reads it from there.
+the webhook keeps it in Redis under ``sawti:dialogue:<pseudonym>`` (the contact's keyed hash,
+as in the database: no address), set to expire when the question can no longer be answered
+(``bot.engine.state_lifetime``: the dialogue timeout, the attach window for a late «1» or
+«حلب», the survey's three days), and reads it from there — before the message's transaction
+begins, so that on SQLite the wait for Redis is not spent holding the write lock.
 
 The contact's row keeps the copy the message's transaction wrote, so nothing here can put a
 conversation out of step with what was stored and sent:
@@ -14,15 +16,15 @@ conversation out of step with what was stored and sent:
   of the dialogue's columns moves) equals the row's: a crash between the commit and the write
   to Redis, a Redis restart, a spell on the database path while Redis was down, or a change
   made elsewhere (the survey job, an erasure) sends the turn to the row, and the next commit
-  writes Redis again (an erased person's old session is never read again: their next message
-  finds no contact by the erased pseudonym; it holds no personal data and expires);
+  writes Redis again (after an erasure the row's stamp moves and the person, writing again, is
+  a new contact with no stamp, so the old session is never used; it expires);
 - Redis unavailable: the row is read and written as without ``REDIS_URL``, and messages are
   accepted as ever (``channels.redis_link`` logs the outage once).
 
-Sample entry (the contact id is the database's, not a person's identifier)::
+Sample entry::
 
-    sawti:dialogue:4127 = {"state": "awaiting_location", "case": 90311,
-                           "at": "2026-11-30T08:12:44.120311+00:00"}   (TTL 259190 s)
+    sawti:dialogue:3f9a…c2 = {"state": "awaiting_location", "case": 90311,
+                              "at": "2026-11-30T08:12:44.120311+00:00"}   (TTL 259190 s)
 """
 
 from __future__ import annotations
@@ -69,8 +71,15 @@ class DialogueSession:
             return None
 
 
-def key(contact_id: int) -> str:
-    return f"{KEY_PREFIX}{contact_id}"
+def key(pseudonym: str) -> str:
+    return f"{KEY_PREFIX}{pseudonym}"
+
+
+def agreeing(stored: DialogueSession | None, contact: Contact) -> DialogueSession | None:
+    """The session from Redis if its stamp is the row's; None: read the row."""
+    if stored is not None and stored.updated_at == contact.dialogue_updated_at:
+        return stored
+    return None
 
 
 class RedisSessions:
@@ -79,34 +88,28 @@ class RedisSessions:
     def __init__(self, link: RedisLink) -> None:
         self.link = link
 
-    def load(self, contact: Contact) -> DialogueSession:
-        """The session from Redis while it agrees with the row's stamp; else the row's."""
-        stored = self._get(contact.id) if contact.id is not None else None
-        if stored is not None and stored.updated_at == contact.dialogue_updated_at:
-            return stored
-        return DialogueSession.of(contact)
+    def fetch(self, pseudonym: str) -> DialogueSession | None:
+        """The session Redis holds for the person; check it with ``agreeing`` before use."""
+        try:
+            with self.link.connection() as client:
+                stored = client.get(key(pseudonym))
+        except RedisUnavailable:
+            return None
+        return DialogueSession.from_json(stored) if stored is not None else None
 
-    def save(self, contact_id: int, session: DialogueSession, settings: DialogueSettings,
+    def save(self, pseudonym: str, session: DialogueSession, settings: DialogueSettings,
              now: datetime) -> None:
         """Call only once the transaction that wrote ``session`` to the row has committed."""
         left = _time_left(session, settings, now)
         try:
             with self.link.connection() as client:
                 if left is None:
-                    client.delete(key(contact_id))
+                    client.delete(key(pseudonym))
                 else:
-                    client.set(key(contact_id), session.to_json(),
+                    client.set(key(pseudonym), session.to_json(),
                                px=max(1, int(left.total_seconds() * 1000)))
         except RedisUnavailable:
             pass  # the next message reads the row
-
-    def _get(self, contact_id: int) -> DialogueSession | None:
-        try:
-            with self.link.connection() as client:
-                stored = client.get(key(contact_id))
-        except RedisUnavailable:
-            return None
-        return DialogueSession.from_json(stored) if stored is not None else None
 
     def close(self) -> None:
         self.link.close()

@@ -12,6 +12,7 @@ import pytest
 from bot.engine import DialogueSettings, state_lifetime
 from bot.sessions import KEY_PREFIX, DialogueSession
 from bot.states import State
+from casework import retention
 from casework.models import utcnow
 from extensions import db
 from services import services
@@ -29,13 +30,17 @@ def settings_overrides(private_redis: PrivateRedis) -> dict[str, object]:
     return {"redis_url": private_redis.url}
 
 
+def _key(person: Person) -> str:
+    return KEY_PREFIX + person.contact.pseudonym
+
+
 def _stored(private_redis: PrivateRedis, person: Person) -> dict | None:
-    raw = private_redis.client.get(f"{KEY_PREFIX}{person.contact.id}")
+    raw = private_redis.client.get(_key(person))
     return json.loads(raw) if raw is not None else None
 
 
 def _ttl(private_redis: PrivateRedis, person: Person) -> timedelta:
-    return timedelta(milliseconds=private_redis.client.pttl(f"{KEY_PREFIX}{person.contact.id}"))
+    return timedelta(milliseconds=private_redis.client.pttl(_key(person)))
 
 
 # What the person writes, in turn; the state Redis then holds, and for how long.
@@ -73,7 +78,7 @@ def _plant(private_redis: PrivateRedis, person: Person, state: State, stamp_shif
     contact = person.contact
     planted = DialogueSession(state, contact.dialogue_case_id,
                               contact.dialogue_updated_at + stamp_shift)
-    private_redis.client.set(f"{KEY_PREFIX}{contact.id}", planted.to_json())
+    private_redis.client.set(_key(person), planted.to_json())
 
 
 def test_the_turn_reads_the_session_redis_holds(person: Callable[[str], Person],
@@ -95,11 +100,10 @@ OUT_OF_STEP = [
                                                timedelta(seconds=1)),
                  id="newer-stamp-never-committed"),
     pytest.param(lambda redis, someone: redis.client.flushall(), id="redis-restarted-empty"),
+    pytest.param(lambda redis, someone: redis.client.set(_key(someone), "not a session"),
+                 id="not-a-session"),
     pytest.param(lambda redis, someone: redis.client.set(
-        f"{KEY_PREFIX}{someone.contact.id}", "not a session"), id="not-a-session"),
-    pytest.param(lambda redis, someone: redis.client.set(
-        f"{KEY_PREFIX}{someone.contact.id}", '{"state": "nonsense", "case": null, "at": null}'),
-        id="unknown-state"),
+        _key(someone), '{"state": "nonsense", "case": null, "at": null}'), id="unknown-state"),
 ]
 
 
@@ -129,6 +133,27 @@ def test_a_change_made_elsewhere_disowns_the_session_in_redis(
     db.session.commit()
     someone.says("1")
     assert someone.cases[-1].consent_to_contact is True
+
+
+def test_an_erased_persons_session_is_not_used_when_they_write_again(
+        person: Callable[[str], Person], private_redis: PrivateRedis) -> None:
+    """Erasure gives the old contact a random pseudonym; writing again makes a new contact,
+    whose key in Redis still holds the old session (location asked): it must not answer it."""
+    someone = person("tab-session-6")
+    someone.says(COMPLAINT)
+    old_case = someone.cases[-1]
+    key = _key(someone)
+    svc = services()
+    retention.erase_person(db.session, svc.attachment_store, svc.vault, old_case,
+                           actor="admin@example.org", reason="person_request", now=utcnow())
+    assert json.loads(private_redis.client.get(key))["state"] == State.AWAITING_LOCATION.value
+
+    someone.seen = 0
+    replies = someone.says("1")
+    db.session.refresh(old_case)
+    assert old_case.location is None
+    assert someone.cases == []  # a bare «1» opens no case: they are asked for their message
+    assert [reply.kind for reply in replies] == ["prompt"]
 
 
 def test_messages_are_answered_while_redis_is_down_and_after_it_returns_stale(
