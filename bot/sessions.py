@@ -12,8 +12,9 @@ The contact's row keeps the copy the message's transaction wrote, so nothing her
 conversation out of step with what was stored and sent:
 
 - the session is written to Redis only after that transaction has committed;
-- a session in Redis is used only while its stamp (``dialogue_updated_at``, which every writer
-  of the dialogue's columns moves) equals the row's: a crash between the commit and the write
+- a session in Redis is used only while its stamp (``dialogue_updated_at``: any change to the
+  dialogue's columns moves it, by a flush hook in ``casework.models`` if the writer did not)
+  equals the row's, read under the message's lock: a crash between the commit and the write
   to Redis, a Redis restart, a spell on the database path while Redis was down, or a change
   made elsewhere (the survey job, an erasure) sends the turn to the row, and the next commit
   writes Redis again (after an erasure the row's stamp moves and the person, writing again, is

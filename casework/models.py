@@ -24,8 +24,16 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    inspect,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    registry,
+    relationship,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -134,6 +142,23 @@ class Contact(Base):
     dialogue_case: Mapped[Case | None] = relationship(
         primaryjoin="foreign(Contact.dialogue_case_id) == Case.id", post_update=True
     )
+
+
+DIALOGUE_ATTRIBUTES = ("dialogue_state", "dialogue_case_id", "dialogue_case")
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_dialogue_changes(session: Session, _context: object, _instances: object) -> None:
+    """``dialogue_updated_at`` is the dialogue's stamp (a copy in Redis is used only while it
+    matches, see ``bot.sessions``): a change to the dialogue that does not set it moves it."""
+    for contact in session.dirty:
+        if not isinstance(contact, Contact):
+            continue
+        state = inspect(contact).attrs
+        if state.dialogue_updated_at.history.has_changes():
+            continue
+        if any(state[name].history.has_changes() for name in DIALOGUE_ATTRIBUTES):
+            contact.dialogue_updated_at = utcnow()
 
 
 class Case(Base):

@@ -122,15 +122,20 @@ def test_a_session_out_of_step_with_the_row_is_not_used(
     assert _stored(private_redis, someone)["state"] == State.AWAITING_CONSENT.value
 
 
+@pytest.mark.parametrize("stamps_it", [True, False], ids=["stamp-set", "stamp-forgotten"])
 def test_a_change_made_elsewhere_disowns_the_session_in_redis(
-        person: Callable[[str], Person], private_redis: PrivateRedis) -> None:
-    """The survey job, an erasure or an officer's tool writes the row, not Redis."""
+        person: Callable[[str], Person], private_redis: PrivateRedis, stamps_it: bool) -> None:
+    """The survey job, an erasure or an officer's tool writes the row, not Redis; a writer
+    that forgets the stamp has it moved when the change is flushed (casework.models)."""
     someone = person("tab-session-4")
     someone.says(COMPLAINT)
     contact = someone.contact
+    asked_at = contact.dialogue_updated_at
     contact.dialogue_state = State.AWAITING_CONSENT.value
-    contact.dialogue_updated_at = utcnow()
+    if stamps_it:
+        contact.dialogue_updated_at = utcnow()
     db.session.commit()
+    assert someone.contact.dialogue_updated_at > asked_at
     someone.says("1")
     assert someone.cases[-1].consent_to_contact is True
 
