@@ -268,6 +268,38 @@ def test_a_word_near_a_place_is_not_one(answer: str) -> None:
     pytest.param("sadr", "IQ-BG-05", id="latin-sadr-alone"),
     pytest.param("in sadr", "IQ-BG-05", id="latin-sadr-after-in"),
     pytest.param("waja3 bil sadr", None, id="arabizi-chest-is-not-sadr-city"),
+    # Nouns whose everyday sense also follows a preposition (the door, the chest): a
+    # preposition counts only at the start of the answer or after a word that says who or
+    # where («انا», «ساكنين»).
+    pytest.param("الباب", "SY-HL-04", id="al-bab-alone"),
+    pytest.param("باب", "SY-HL-04", id="al-bab-without-article-alone"),
+    pytest.param("انا من الباب", "SY-HL-04", id="al-bab-after-ana-min"),
+    pytest.param("في الباب", "SY-HL-04", id="al-bab-after-fi-at-the-start"),
+    pytest.param("من الباب", "SY-HL-04", id="al-bab-after-min-at-the-start"),
+    pytest.param("بالباب", "SY-HL-04", id="al-bab-after-a-joined-ba"),
+    pytest.param("نازحين من الباب", "SY-HL-04", id="al-bab-after-displaced-from"),
+    pytest.param("قضاء الباب", "SY-HL-04", id="al-bab-after-qada"),
+    pytest.param("الباب حلب", "SY-HL-04", id="al-bab-before-its-governorate"),
+    pytest.param("el bab", "SY-HL-04", id="latin-el-bab-alone"),
+    pytest.param("ana men el bab", "SY-HL-04", id="arabizi-el-bab-after-ana-men"),
+    pytest.param("al bab halab", "SY-HL-04", id="latin-al-bab-before-its-governorate"),
+    pytest.param("الباب مسكر", None, id="the-door-is-closed"),
+    pytest.param("الباب مقفل", None, id="the-door-is-locked"),
+    pytest.param("باب البيت مسكر", None, id="the-house-door-is-closed"),
+    pytest.param("طلعوا من الباب", None, id="went-out-through-the-door"),
+    pytest.param("el bab msakkar", None, id="arabizi-el-bab-closed"),
+    pytest.param("al bab msakkar", None, id="arabizi-al-bab-closed"),
+    pytest.param("الصدر", "IQ-BG-05", id="sadr-alone"),
+    pytest.param("مدينة الصدر", "IQ-BG-05", id="sadr-city"),
+    pytest.param("مدينه الصدر", "IQ-BG-05", id="sadr-city-with-haa"),
+    pytest.param("في الصدر", "IQ-BG-05", id="sadr-after-fi-at-the-start"),
+    pytest.param("ساكنين بالصدر", "IQ-BG-05", id="sadr-after-living-in"),
+    pytest.param("الصدر بغداد", "IQ-BG-05", id="sadr-before-its-governorate"),
+    pytest.param("we are in sadr", "IQ-BG-05", id="english-sadr-after-we-are-in"),
+    pytest.param("وجع بالصدر", None, id="chest-pain"),
+    pytest.param("عندي الم في الصدر", None, id="pain-in-the-chest"),
+    pytest.param("عندي الم بالصدر", None, id="pain-in-the-chest-joined-ba"),
+    pytest.param("waja3 fi sadr", None, id="arabizi-pain-in-the-chest"),
 ])
 def test_a_name_that_is_an_everyday_word_needs_a_place_word(answer: str, code: str | None
                                                             ) -> None:
