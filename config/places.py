@@ -67,6 +67,10 @@ _SHORT_VOWEL_WRITTEN_LONG = re.compile(f"[^{_LONG_VOWELS}][{_LONG_VOWELS}][^{_LO
 # ("maarra", «معرة»).
 _LATIN_LONG_VOWELS = ((re.compile("ee|ii"), "i"), (re.compile("oo|ou|uu"), "u"))
 _LATIN_FINAL_H = re.compile("(?<=[ae])h$")
+# Kurmanji endings on a name, accents dropped, longest first: the oblique -ê, -yê after a vowel
+# ("li Kerkûkê", in Kirkuk; "Zaxoyê"), and the -a, -ya that join it to a word after it.
+_CASE_ENDINGS = ("ye", "ya", "e", "a")
+_SHORTEST_STEM = 3  # "ye" is not a stem of nothing, nor "the" of "th"
 
 
 def spellings(key: str) -> set[str]:
@@ -260,6 +264,16 @@ class PlaceNames:
         return self._closely_named(list(self._runs(words, _unprefixed)),
                                    list(self._runs(words, _as_written)))
 
+    def named_without_case_ending(self, words: Sequence[str]) -> list[Location]:
+        """The places named, as written or else misspelt, once a Kurmanji case ending is taken
+        off a Latin word ("li kerkuke": Kirkuk, "zaxoye": Zakho); for words that name no place
+        as they are written."""
+        variants = [[*words[:index], stem, *words[index + 1:]]
+                    for index, word in enumerate(words) for stem in _without_case_ending(word)]
+        named = [place for variant in variants for place in self.named_in(variant)]
+        return self._in_order(named or [place for variant in variants
+                                        for place in self.closely_named_in(variant)])
+
     def _closely_named(self, runs: list[str], written: list[str]) -> list[Location]:
         """The places one of ``runs`` names in a compact spelling, or else one of the
         ``written`` runs misspells, or else one of the others (after a prefix: «بادليب»); not
@@ -330,6 +344,16 @@ def _says_where(words: Sequence[str], preposition: int) -> bool:
     """Whether the preposition at ``words[preposition]`` says where someone is: it begins the
     answer («في الباب», «بالصدر») or follows a word of ``SELF_WORDS`` («انا من الباب»)."""
     return preposition == 0 or words[preposition - 1] in SELF_WORDS
+
+
+def _without_case_ending(word: str) -> list[str]:
+    """The Latin ``word`` without each Kurmanji ending it may have. What is left is matched
+    as a word of the answer, so an everyday word left ("babe", "bab") names no place alone;
+    a place word left would name one with the word after it ("mine hit", not "min hit")."""
+    if not (word.isascii() and word.isalpha()):
+        return []
+    stems = [word.removesuffix(ending) for ending in _CASE_ENDINGS if word.endswith(ending)]
+    return [stem for stem in stems if len(stem) >= _SHORTEST_STEM and stem not in PLACE_WORDS]
 
 
 def _word_count(key: str) -> int:

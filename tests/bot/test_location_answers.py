@@ -108,6 +108,41 @@ NORTH_EAST = OrgData(ORG.grid, ORG.categories, (
 ))
 
 
+# Kurmanji adds a case ending to a name: -ê, or -yê after a vowel ("li Kerkûkê", in Kirkuk),
+# and -a, -ya before a word it is joined to. Taken off a Latin word that names no place as
+# written, when what is left names one, or misspells one alone; never off an English word.
+@pytest.mark.parametrize(("answer", "code"), [
+    pytest.param("Kerkûkê", "IQ-KI", id="kerkuke"),
+    pytest.param("li Kerkûkê", "IQ-KI", id="li-kerkuke"),
+    pytest.param("ez ji Hewlêrê me", "IQ-AR", id="ez-ji-hewlere-me"),
+    pytest.param("Duhokê", "IQ-DA", id="duhoke"),
+    pytest.param("Bexdayê", "IQ-BG", id="bexdaye-ye-after-a-vowel"),
+    pytest.param("li Zaxoyê", "IQ-DA-03", id="li-zaxoye"),
+    pytest.param("Mûsilê", "IQ-NI-01", id="musile"),
+    pytest.param("Efrînê", "SY-HL-02", id="efrine"),
+    pytest.param("Şengalê", "IQ-NI-03", id="sengale"),
+    pytest.param("Hewlêra me", "IQ-AR", id="hewlera-a-ending"),
+    pytest.param("Raqqayê", "SY-RA", id="raqqaye-name-ending-in-a"),
+    pytest.param("Kerkokê", "IQ-KI", id="misspelt-kerkoke"),
+    pytest.param("Dihokê", "IQ-DA", id="misspelt-dihoke"),
+    pytest.param("the", None, id="english-the"),
+    pytest.param("home", None, id="english-home"),
+    pytest.param("here", None, id="english-here"),
+    pytest.param("house", None, id="english-house"),
+    pytest.param("please", None, id="english-please"),
+    pytest.param("where", None, id="english-where"),
+    pytest.param("safe", None, id="english-safe"),
+    pytest.param("we are safe here", None, id="english-sentence-of-e-words"),
+    pytest.param("ye", None, id="too-short-to-have-an-ending"),
+    pytest.param("babe", None, id="everyday-word-left-names-no-place-alone"),
+    pytest.param("a mine hit the car", None, id="english-mine-is-not-min-before-heet"),
+    pytest.param("li malê", None, id="kurmanji-at-home-is-no-place"),
+])
+def test_a_kurmanji_case_ending_is_taken_off_a_name(answer: str, code: str | None) -> None:
+    place = match_location(NORTH_EAST, normalize_for_matching(answer))
+    assert (place.code if place else None) == code
+
+
 @pytest.mark.parametrize(("answer", "code"), [
     pytest.param("ادلبب", "SY-ID", id="doubled-letter"),
     pytest.param("حلبب", "SY-HL", id="doubled-letter-in-a-three-letter-name"),
