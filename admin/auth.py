@@ -15,7 +15,7 @@ from admin import bp
 from admin.forms import max_length
 from admin.security import load_user, login_required, safe_next, sign_in
 from casework import accounts
-from casework.accounts import AccountError, AccountLocked, Attempt, LoginResult
+from casework.accounts import AccountError, AccountLocked, Attempt, LoginResult, WrongPassword
 from casework.models import User, utcnow
 from extensions import db
 from services import services
@@ -130,25 +130,28 @@ def logout_everywhere() -> ResponseReturnValue:
 @login_required
 def change_password() -> ResponseReturnValue:
     form = PasswordForm()
+    refusal = None
     if form.validate_on_submit():
         try:
             accounts.change_password(db.session, g.user, form.current.data or "",
                                      form.new.data or "", utcnow())
         except AccountLocked:
-            flash(_("Too many failed attempts. Try again later."), "error")
-        except AccountError:
-            flash(_("The password was not changed: check the current password, and use at "
-                    "least 10 characters for the new one."), "error")
+            refusal = _refused(form.current, _("Too many failed attempts. Try again later."))
+        except WrongPassword:
+            refusal = _refused(form.current, _("The current password is not correct."))
+        except AccountError:  # a new password the accounts refuse that the form let through
+            refusal = _refused(form.new, _("Use at least %(count)s characters.",
+                                           count=accounts.MIN_PASSWORD_LENGTH))
         else:
             sign_in(g.user)  # this session continues with the new version
             flash(_("Your password was changed. Other sessions were signed out."), "info")
             return redirect(url_for("admin.home"))
-    return render_template("admin/password.html", form=form)
+    return render_template("admin/password.html", form=form, refusal=refusal)
 
 
 def _refused(field: Field, message: str) -> str:
-    """Put a refused sign-in's reason under the field it is about, so that it is read with
-    it (WCAG 3.3.1); return it for the top of the form too."""
+    """Put a refused form's reason under the field it is about, so that it is read with it
+    (WCAG 3.3.1); return it for the top of the form too."""
     field.errors = [*field.errors, message]
     return message
 

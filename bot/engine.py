@@ -396,7 +396,8 @@ def match_location(org_data: OrgData, key: str) -> Location | None:
     """A governorate chosen by its number in the list, or a governorate or district by name:
     the whole answer, or the one place a short answer names (a district perhaps with its
     governorate: «الباب حلب»); misspelt («ادلبب», «ديرالزور») only when no place is named as
-    written and the misspelling is close to one place alone."""
+    written and the misspelling is close to one place alone; in Latin letters, with a Kurmanji
+    case ending ("li Kerkûkê") when the words name no place, not even misspelt, without it."""
     governorates = org_data.governorates
     key = _without_number_word(key)
     if key.isdigit():
@@ -410,7 +411,10 @@ def match_location(org_data: OrgData, key: str) -> Location | None:
     named = names.named_in(words)
     if named:
         return _one_place(named) or _district_with_its_governorate(named)
-    return _one_place(names.closely_named_in(words))
+    misspelt = names.closely_named_in(words)
+    if misspelt:
+        return _one_place(misspelt)
+    return _one_place(names.named_without_case_ending(words))
 
 
 def _place_named(org_data: OrgData, key: str) -> Location | None:

@@ -39,6 +39,10 @@ class AccountLocked(AccountError):
     """Refused because the account is locked after failed attempts."""
 
 
+class WrongPassword(AccountError):
+    """Refused because the password given is not the account's."""
+
+
 class LastAdministrator(AccountError):
     """Refused because no active administrator would be left."""
 
@@ -178,7 +182,7 @@ def change_password(session: Session, user: User, current: str, new: str, now: d
         raise AccountLocked("the account is locked after failed attempts")
     if not _verify(user.password_hash, current):
         _failed(session, user, now, "current_password")
-        raise AccountError("the current password is not correct")
+        raise WrongPassword("the current password is not correct")
     check_password_strength(new)
     user.password_hash = _hasher.hash(new)
     user.session_version += 1  # every other session ends

@@ -9,7 +9,10 @@ than those that make another word: an everyday word near two places, or near non
 place. A misspelt name may follow a one-letter prefix («بادليب»), and Latin spellings are
 compared by the Arabic sounds they write ("kirkok", "arbeel", "raqqah"). A name that is also an
 everyday word («عنه», about him) names its place only as the whole answer, after a word that
-introduces a place («قضاء عنه») or beside its governorate's name («عنه الانبار»).
+introduces a place («قضاء عنه») or beside its governorate's name («عنه الانبار»); one that is
+also a noun written after a preposition («الباب», the door; «الصدر», the chest) after a
+preposition only where that says where someone is («في الباب», «انا من الباب», not «عندي الم في
+الصدر»).
 """
 
 from __future__ import annotations
@@ -23,16 +26,32 @@ if TYPE_CHECKING:
 
 PLACE_PREFIXES = ("و", "ب", "ف", "ل")  # بحارم, بالباب: a prefix joined to the name
 ARTICLES = frozenset({"ال", "al", "el"})  # as words of their own: «ال رقه», "al bab"
+# Nouns whose everyday sense is written after a preposition, as a place's name is: «في الصدر»,
+# "fi el sadr" (in the chest: Sadr City), «من الباب» (through the door: Al-Bab). A preposition
+# introduces them as a place only where it says where someone is: at the start of the answer or
+# after one of ``SELF_WORDS`` («من الباب», «انا من الباب», «ساكنين بالصدر»; not «عندي الم في
+# الصدر» or «طلعوا من الباب»).
+EVERYDAY_NOUNS = frozenset({"الباب", "باب", "الصدر", "صدر", "bab", "al bab", "el bab", "sadr",
+                            "al sadr", "el sadr"})
 # Words people write in answers and complaints alike, that are a place's name or a slip from one:
 # «عنه» (about him, Anah), "ana" (I in Arabizi, Anah), «خالص» and "khales" (at all, Al-Khalis),
 # "halib" (milk, Aleppo's "haleb"), "haram" and "7aram" (forbidden, Harim's "harem" and
-# "7arem"), "hit" (English, Heet), and in Arabizi "bab" (door, Al-Bab), "balad" (country, home
-# town: Balad) and "sadr" (chest, Sadr City).
-EVERYDAY_WORDS = frozenset({"عنه", "ana", "خالص", "khales", "halib", "haram", "7aram", "hit",
-                            "bab", "balad", "sadr"})
-# Words that introduce the name after them as a place: «في عنه», «قضاء عنه», "in ana".
-PLACE_WORDS = frozenset({"في", "ب", "من", "قضاء", "قضا", "ناحيه", "مدينه", "منطقه", "محافظه",
-                         "مخيم", "بلده", "قريه", "in", "fi", "bi", "from", "min", "mn", "men"})
+# "7arem"), "hit" (English, Heet), "balad" (country, home town: Balad), and the nouns above.
+EVERYDAY_WORDS = EVERYDAY_NOUNS | {"عنه", "ana", "خالص", "khales", "halib", "haram", "7aram",
+                                   "hit", "balad"}
+# Words that introduce the name after them as a place: «في عنه», «قضاء عنه», "in ana"; the
+# prepositions among them, also joined to the name («بالصدر»), may begin an everyday sentence.
+PREPOSITIONS = frozenset({"في", "ب", "من", "in", "fi", "bi", "from", "min", "mn", "men"})
+JOINED_PREPOSITION = "ب"
+PLACE_WORDS = PREPOSITIONS | {"قضاء", "قضا", "ناحيه", "مدينه", "منطقه", "محافظه", "مخيم", "بلده",
+                              "قريه"}
+# Words after which a preposition tells where someone is: who («انا», "we"; "i'm" is "i m"),
+# living or displaced («ساكنين», «نازحين»), here.
+SELF_WORDS = frozenset({
+    "انا", "اني", "احنا", "نحنا", "نحن", "ساكن", "ساكنه", "ساكنين", "نازح", "نازحه", "نازحين",
+    "مقيم", "مقيمه", "مقيمين", "عايش", "عايشه", "عايشين", "موجود", "موجوده", "موجودين", "هون",
+    "هنا", "ana", "e7na", "ehna", "n7na", "ni7na", "i", "im", "m", "we", "am", "are", "live",
+    "living", "here", "sakin", "saken", "sakna", "saknin", "sakneen", "hon", "hone"})
 _DOUBLED_ARABIC = re.compile(r"([\u0620-\u06ff])\1+")  # Latin doubles are real: "marra", "3anna"
 # Letters people put for one another: the same shape but for its dots, sounds that dialects
 # merge; in Latin, letters that stand for the same Arabic one (vowels too: «و» is o or u, «ي» i
@@ -48,6 +67,10 @@ _SHORT_VOWEL_WRITTEN_LONG = re.compile(f"[^{_LONG_VOWELS}][{_LONG_VOWELS}][^{_LO
 # ("maarra", «معرة»).
 _LATIN_LONG_VOWELS = ((re.compile("ee|ii"), "i"), (re.compile("oo|ou|uu"), "u"))
 _LATIN_FINAL_H = re.compile("(?<=[ae])h$")
+# Kurmanji endings on a name, accents dropped, longest first: the oblique -ê, -yê after a vowel
+# ("li Kerkûkê", in Kirkuk; "Zaxoyê"), and the -a, -ya that join it to a word after it.
+_CASE_ENDINGS = ("ye", "ya", "e", "a")
+_SHORTEST_STEM = 3  # "ye" is not a stem of nothing, nor "the" of "th"
 
 
 def spellings(key: str) -> set[str]:
@@ -159,7 +182,8 @@ class PlaceNames:
         self._rank = {place.code: rank for rank, place in enumerate(places)}
         self._exact: dict[str, Location] = {}
         self._by_first_word: dict[str, list[tuple[tuple[str, ...], Location]]] = {}
-        self._everyday: dict[str, list[Location]] = {}  # names that are also everyday words
+        # names that are also everyday words, by their first word, as ``_by_first_word``
+        self._everyday: dict[str, list[tuple[tuple[str, ...], Location]]] = {}
         self._names_of: dict[str, list[tuple[str, ...]]] = {}  # a place's code → its names' words
         self._by_spelling: dict[str, list[Location]] = {}
         self._by_core: dict[str, list[Location]] = {}
@@ -174,10 +198,10 @@ class PlaceNames:
     def _add(self, key: str, place: Location) -> None:
         self._exact.setdefault(key, place)
         self._names_of.setdefault(place.code, []).append(tuple(key.split()))
-        if key in EVERYDAY_WORDS:
-            self._everyday.setdefault(key, []).append(place)
-            return
         first, *rest = key.split()
+        if key in EVERYDAY_WORDS:
+            self._everyday.setdefault(first, []).append((tuple(rest), place))
+            return
         self._by_first_word.setdefault(first, []).append((tuple(rest), place))
         self._longest = max(self._longest, 1 + len(rest))
         for spelling in spellings(key):
@@ -206,14 +230,28 @@ class PlaceNames:
         return self._in_order(found)
 
     def _everyday_name_in(self, words: Sequence[str], index: int) -> list[Location]:
-        """The places ``words[index]`` names by a name that is also an everyday word: after a
-        word that introduces a place («في عنه»), or next to its governorate's name as written
-        («عنه الانبار»; «حكيت عنه بالانبار», I spoke of him in Anbar, is Anbar alone)."""
-        introduced = index > 0 and words[index - 1] in PLACE_WORDS
-        return [place for place in self._everyday.get(words[index], ())
-                if introduced or any(tuple(words[index + 1:index + 1 + len(name)]) == name
-                                     or tuple(words[max(index - len(name), 0):index]) == name
-                                     for name in self._names_of.get(place.parent or "", ()))]
+        """The places named from ``words[index]`` on by a name that is also an everyday word:
+        after a word that introduces a place («في عنه», and joined, «بالصدر», for the
+        ``EVERYDAY_NOUNS``), or next to its governorate's name as written («عنه الانبار»;
+        «حكيت عنه بالانبار», I spoke of him in Anbar, is Anbar alone)."""
+        word = words[index]
+        joined = word.startswith(JOINED_PREPOSITION) and word not in self._everyday
+        first = word.removeprefix(JOINED_PREPOSITION) if joined else word
+        found = []
+        for rest, place in self._everyday.get(first, ()):
+            end = index + 1 + len(rest)
+            if tuple(words[index + 1:end]) != rest:
+                continue
+            noun = " ".join((first, *rest)) in EVERYDAY_NOUNS
+            if joined:
+                introduced = noun and _says_where(words, index)  # «بعنه» names no place
+            else:
+                introduced = _introduces(words, index - 1, noun)
+            if introduced or any(tuple(words[end:end + len(name)]) == name
+                                 or tuple(words[max(index - len(name), 0):index]) == name
+                                 for name in self._names_of.get(place.parent or "", ())):
+                found.append(place)
+        return found
 
     def closely_named(self, key: str) -> list[Location]:
         """The places ``key`` as a whole names in a compact spelling, or else misspells."""
@@ -225,6 +263,16 @@ class PlaceNames:
         """The places some run of ``words`` names in a compact spelling, or else misspells."""
         return self._closely_named(list(self._runs(words, _unprefixed)),
                                    list(self._runs(words, _as_written)))
+
+    def named_without_case_ending(self, words: Sequence[str]) -> list[Location]:
+        """The places named, as written or else misspelt, once a Kurmanji case ending is taken
+        off a Latin word ("li kerkuke": Kirkuk, "zaxoye": Zakho); for words that name no place
+        as they are written."""
+        variants = [[*words[:index], stem, *words[index + 1:]]
+                    for index, word in enumerate(words) for stem in _without_case_ending(word)]
+        named = [place for variant in variants for place in self.named_in(variant)]
+        return self._in_order(named or [place for variant in variants
+                                        for place in self.closely_named_in(variant)])
 
     def _closely_named(self, runs: list[str], written: list[str]) -> list[Location]:
         """The places one of ``runs`` names in a compact spelling, or else one of the
@@ -281,6 +329,31 @@ def _everyday(run: str) -> bool:
     """Whether ``run`` is an everyday word, perhaps with its Latin long vowel in two letters
     ("haleeb")."""
     return _as_sounded(run) in EVERYDAY_WORDS
+
+
+def _introduces(words: Sequence[str], index: int, noun: bool) -> bool:
+    """Whether ``words[index]`` introduces the everyday name after it as a place: any place
+    word, but before one of the ``EVERYDAY_NOUNS`` a preposition only where it says where
+    someone is."""
+    if index < 0 or words[index] not in PLACE_WORDS:
+        return False
+    return not noun or words[index] not in PREPOSITIONS or _says_where(words, index)
+
+
+def _says_where(words: Sequence[str], preposition: int) -> bool:
+    """Whether the preposition at ``words[preposition]`` says where someone is: it begins the
+    answer («في الباب», «بالصدر») or follows a word of ``SELF_WORDS`` («انا من الباب»)."""
+    return preposition == 0 or words[preposition - 1] in SELF_WORDS
+
+
+def _without_case_ending(word: str) -> list[str]:
+    """The Latin ``word`` without each Kurmanji ending it may have. What is left is matched
+    as a word of the answer, so an everyday word left ("babe", "bab") names no place alone;
+    a place word left would name one with the word after it ("mine hit", not "min hit")."""
+    if not (word.isascii() and word.isalpha()):
+        return []
+    stems = [word.removesuffix(ending) for ending in _CASE_ENDINGS if word.endswith(ending)]
+    return [stem for stem in stems if len(stem) >= _SHORTEST_STEM and stem not in PLACE_WORDS]
 
 
 def _word_count(key: str) -> int:

@@ -355,6 +355,51 @@ def test_a_field_error_is_tied_to_its_field(signed_in: Callable[..., FlaskClient
     assert current is not None and "aria-invalid" not in current.group()
 
 
+@dataclass(frozen=True)
+class RefusedChange:
+    label: str
+    language: str
+    current: str  # the current password given
+    locked: bool  # the account is locked before the change is sent
+    reason: str  # shown under the current-password field
+    failure_recorded: bool  # counts towards the lock-out
+
+
+WRONG_CURRENT = "The current password is not correct."
+REFUSED_CHANGES = [
+    RefusedChange("wrong-current-en", "en", "a guess", False, WRONG_CURRENT, True),
+    RefusedChange("wrong-current-ar", "ar", "a guess", False, "كلمة المرور الحالية غير صحيحة.",
+                  True),
+    RefusedChange("locked-en", "en", PASSWORD, True, LOCKED, False),
+    RefusedChange("locked-ar", "ar", PASSWORD, True, "محاولات فاشلة كثيرة. حاول مرة أخرى لاحقاً.",
+                  False),
+    RefusedChange("locked-and-wrong-current", "en", "a guess", True, LOCKED, False),
+]
+
+
+@pytest.mark.parametrize("row", REFUSED_CHANGES, ids=[row.label for row in REFUSED_CHANGES])
+def test_a_refused_password_change_says_why_under_the_current_password(
+        signed_in: Callable[..., FlaskClient], row: RefusedChange) -> None:
+    client = signed_in("viewer")
+    user = client.user  # type: ignore[attr-defined]
+    client.set_cookie("lang", row.language)
+    if row.locked:
+        user.locked_until = utcnow() + timedelta(minutes=5)
+        db.session.commit()
+    response = client.post("/admin/account/password", data={
+        "current": row.current, "new": "a long new passphrase",
+        "repeated": "a long new passphrase"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert field_error(page, "current") == row.reason
+    assert page.count('aria-invalid="true"') == 1  # the new password is not marked
+    assert _flash(response) == row.reason  # and at the top of the form, said at once
+    assert "user.password_changed" not in _actions()
+    assert ("login.failed" in _actions()) is row.failure_recorded
+    db.session.refresh(user)
+    assert user.failed_logins == (1 if row.failure_recorded else 0)
+
+
 def test_security_headers(client: FlaskClient) -> None:
     response = client.get("/admin/login")
     csp = response.headers["Content-Security-Policy"]

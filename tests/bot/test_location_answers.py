@@ -108,6 +108,41 @@ NORTH_EAST = OrgData(ORG.grid, ORG.categories, (
 ))
 
 
+# Kurmanji adds a case ending to a name: -ê, or -yê after a vowel ("li Kerkûkê", in Kirkuk),
+# and -a, -ya before a word it is joined to. Taken off a Latin word that names no place as
+# written, when what is left names one, or misspells one alone; never off an English word.
+@pytest.mark.parametrize(("answer", "code"), [
+    pytest.param("Kerkûkê", "IQ-KI", id="kerkuke"),
+    pytest.param("li Kerkûkê", "IQ-KI", id="li-kerkuke"),
+    pytest.param("ez ji Hewlêrê me", "IQ-AR", id="ez-ji-hewlere-me"),
+    pytest.param("Duhokê", "IQ-DA", id="duhoke"),
+    pytest.param("Bexdayê", "IQ-BG", id="bexdaye-ye-after-a-vowel"),
+    pytest.param("li Zaxoyê", "IQ-DA-03", id="li-zaxoye"),
+    pytest.param("Mûsilê", "IQ-NI-01", id="musile"),
+    pytest.param("Efrînê", "SY-HL-02", id="efrine"),
+    pytest.param("Şengalê", "IQ-NI-03", id="sengale"),
+    pytest.param("Hewlêra me", "IQ-AR", id="hewlera-a-ending"),
+    pytest.param("Raqqayê", "SY-RA", id="raqqaye-name-ending-in-a"),
+    pytest.param("Kerkokê", "IQ-KI", id="misspelt-kerkoke"),
+    pytest.param("Dihokê", "IQ-DA", id="misspelt-dihoke"),
+    pytest.param("the", None, id="english-the"),
+    pytest.param("home", None, id="english-home"),
+    pytest.param("here", None, id="english-here"),
+    pytest.param("house", None, id="english-house"),
+    pytest.param("please", None, id="english-please"),
+    pytest.param("where", None, id="english-where"),
+    pytest.param("safe", None, id="english-safe"),
+    pytest.param("we are safe here", None, id="english-sentence-of-e-words"),
+    pytest.param("ye", None, id="too-short-to-have-an-ending"),
+    pytest.param("babe", None, id="everyday-word-left-names-no-place-alone"),
+    pytest.param("a mine hit the car", None, id="english-mine-is-not-min-before-heet"),
+    pytest.param("li malê", None, id="kurmanji-at-home-is-no-place"),
+])
+def test_a_kurmanji_case_ending_is_taken_off_a_name(answer: str, code: str | None) -> None:
+    place = match_location(NORTH_EAST, normalize_for_matching(answer))
+    assert (place.code if place else None) == code
+
+
 @pytest.mark.parametrize(("answer", "code"), [
     pytest.param("ادلبب", "SY-ID", id="doubled-letter"),
     pytest.param("حلبب", "SY-HL", id="doubled-letter-in-a-three-letter-name"),
@@ -268,6 +303,38 @@ def test_a_word_near_a_place_is_not_one(answer: str) -> None:
     pytest.param("sadr", "IQ-BG-05", id="latin-sadr-alone"),
     pytest.param("in sadr", "IQ-BG-05", id="latin-sadr-after-in"),
     pytest.param("waja3 bil sadr", None, id="arabizi-chest-is-not-sadr-city"),
+    # Nouns whose everyday sense also follows a preposition (the door, the chest): a
+    # preposition counts only at the start of the answer or after a word that says who or
+    # where («انا», «ساكنين»).
+    pytest.param("الباب", "SY-HL-04", id="al-bab-alone"),
+    pytest.param("باب", "SY-HL-04", id="al-bab-without-article-alone"),
+    pytest.param("انا من الباب", "SY-HL-04", id="al-bab-after-ana-min"),
+    pytest.param("في الباب", "SY-HL-04", id="al-bab-after-fi-at-the-start"),
+    pytest.param("من الباب", "SY-HL-04", id="al-bab-after-min-at-the-start"),
+    pytest.param("بالباب", "SY-HL-04", id="al-bab-after-a-joined-ba"),
+    pytest.param("نازحين من الباب", "SY-HL-04", id="al-bab-after-displaced-from"),
+    pytest.param("قضاء الباب", "SY-HL-04", id="al-bab-after-qada"),
+    pytest.param("الباب حلب", "SY-HL-04", id="al-bab-before-its-governorate"),
+    pytest.param("el bab", "SY-HL-04", id="latin-el-bab-alone"),
+    pytest.param("ana men el bab", "SY-HL-04", id="arabizi-el-bab-after-ana-men"),
+    pytest.param("al bab halab", "SY-HL-04", id="latin-al-bab-before-its-governorate"),
+    pytest.param("الباب مسكر", None, id="the-door-is-closed"),
+    pytest.param("الباب مقفل", None, id="the-door-is-locked"),
+    pytest.param("باب البيت مسكر", None, id="the-house-door-is-closed"),
+    pytest.param("طلعوا من الباب", None, id="went-out-through-the-door"),
+    pytest.param("el bab msakkar", None, id="arabizi-el-bab-closed"),
+    pytest.param("al bab msakkar", None, id="arabizi-al-bab-closed"),
+    pytest.param("الصدر", "IQ-BG-05", id="sadr-alone"),
+    pytest.param("مدينة الصدر", "IQ-BG-05", id="sadr-city"),
+    pytest.param("مدينه الصدر", "IQ-BG-05", id="sadr-city-with-haa"),
+    pytest.param("في الصدر", "IQ-BG-05", id="sadr-after-fi-at-the-start"),
+    pytest.param("ساكنين بالصدر", "IQ-BG-05", id="sadr-after-living-in"),
+    pytest.param("الصدر بغداد", "IQ-BG-05", id="sadr-before-its-governorate"),
+    pytest.param("we are in sadr", "IQ-BG-05", id="english-sadr-after-we-are-in"),
+    pytest.param("وجع بالصدر", None, id="chest-pain"),
+    pytest.param("عندي الم في الصدر", None, id="pain-in-the-chest"),
+    pytest.param("عندي الم بالصدر", None, id="pain-in-the-chest-joined-ba"),
+    pytest.param("waja3 fi sadr", None, id="arabizi-pain-in-the-chest"),
 ])
 def test_a_name_that_is_an_everyday_word_needs_a_place_word(answer: str, code: str | None
                                                             ) -> None:

@@ -87,6 +87,17 @@ def _wrong_code(name: str) -> Callable[[Page], None]:
     return refuse
 
 
+def _wrong_current_password(page: Page) -> None:
+    """One wrong guess per language: the officer's account is not locked by them."""
+    page.locator("#current").fill("not the password")
+    page.locator("#new").fill("a long new passphrase")
+    page.locator("#repeated").fill("a long new passphrase")
+    page.locator("main form button[type=submit]").first.click()
+    expect(page.locator("main p.flash.error")).to_have_count(1)
+    expect(page.locator("#current")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#current-error")).not_to_be_empty()
+
+
 def _empty_reply(page: Page) -> None:
     page.locator("#reply_body").fill("   ")  # passes the browser's check, not the server's
     page.locator("#reply button[type=submit]").click()
@@ -155,6 +166,8 @@ TARGETS = {
     "sign-in-wrong-code": Target("/admin/login", refuse=_wrong_code(ENROLLED)),
     "sign-in-wrong-code-while-enrolling": Target("/admin/login",
                                                  refuse=_wrong_code(NOT_ENROLLED)),
+    "account-password-wrong-current": Target("/admin/account/password", Role.OFFICER,
+                                             refuse=_wrong_current_password),
     "case-refused-reply": Target("/admin/cases/{reference}", Role.OFFICER,
                                  refuse=_empty_reply),
     "case-refused-document": Target("/admin/cases/{reference}", Role.OFFICER,
