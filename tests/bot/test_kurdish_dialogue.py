@@ -1,6 +1,6 @@
 """A person who writes Sorani Kurdish is answered in Sorani, through the simulator webhook;
-what exists only in Arabic and English (place names, the organisation's name, an information
-entry without a Sorani answer) is Arabic, and with Kurdish replies turned off
+what exists only in Arabic and English (a place without a Sorani name, the organisation's name,
+an information entry without a Sorani answer) is Arabic, and with Kurdish replies turned off
 (SAWTI_REPLY_LANGUAGES) Kurdish is answered in Arabic."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def test_a_kurdish_message_is_acknowledged_in_kurdish(person: Callable[[], Perso
     for sentence in (ACK, DEADLINE, CONFIDENTIAL):
         assert sentence in ack
     assert question.startswith(LOCATION_QUESTION)
-    assert "1. إدلب" in question  # place names exist in Arabic and English only: Arabic
+    assert "1. إدلب" in question  # no Sorani name for Idlib: the Arabic one
     assert not LATIN_LETTER.search(ack + question), "English in a Kurdish reply"
     assert someone.contact.language == case.language == "ckb"
     assert {reply.language for reply in replies} == {"ckb"}
@@ -146,6 +146,32 @@ def test_a_kurdish_reader_from_before_replies_were_turned_off_gets_arabic(
     assert prompt.kind == "prompt" and prompt.language == "ar"
     assert prompt.body.startswith("لم نعرف على أي سؤال يجيب ردّك هذا.")
     assert someone.contact.language == "ar"
+
+
+# The location question's list in Sorani: the Sorani name where locations.yaml has one, else
+# the Arabic one (Idlib).
+SORANI_GOVERNORATES = ["1. إدلب", "2. حەلەب", "3. نەینەوا", "4. ئەنبار", "5. سەڵاحەدین",
+                       "6. کەرکووک", "7. دیالە", "8. دهۆک", "9. هەولێر", "10. بەغدا"]
+
+
+def test_the_location_question_lists_sorani_place_names(person: Callable[[], Person]) -> None:
+    [_ack, question] = person().says(SORANI)
+    assert question.body.splitlines()[1:-1] == SORANI_GOVERNORATES
+
+
+@pytest.mark.parametrize(("answer", "code"), [
+    pytest.param("نەینەوا", "IQ-NI", id="nineveh"),
+    pytest.param("لە سەڵاحەدین", "IQ-SD", id="in-salah-al-din"),
+    pytest.param("ئەنبار", "IQ-AN", id="anbar"),
+    pytest.param("حەلەب", "SY-HL", id="aleppo"),
+])
+def test_a_sorani_place_name_answers_the_location_question(person: Callable[[], Person],
+                                                           answer: str, code: str) -> None:
+    someone = person()
+    someone.says(SORANI)
+    [consent] = someone.says(answer)
+    assert consent.kind == "question" and CONSENT_QUESTION in consent.body
+    assert someone.cases[0].location == code
 
 
 ARABIC_ANSWER = "توزَّع السلال بين اليوم الأول والعاشر."
