@@ -159,7 +159,12 @@ def test_the_location_question_lists_sorani_place_names(person: Callable[[], Per
     assert question.body.splitlines()[1:-1] == SORANI_GOVERNORATES
 
 
+# The consent question follows in Sorani, also after a name Arabic speakers write the Kurdish
+# way too (هەولێر, دهۆک, کەرکووک), which says nothing about the language.
 @pytest.mark.parametrize(("answer", "code"), [
+    pytest.param("هەولێر", "IQ-AR", id="erbil"),
+    pytest.param("دهۆک", "IQ-DA", id="duhok"),
+    pytest.param("کەرکووک", "IQ-KI", id="kirkuk"),
     pytest.param("نەینەوا", "IQ-NI", id="nineveh"),
     pytest.param("لە سەڵاحەدین", "IQ-SD", id="in-salah-al-din"),
     pytest.param("ئەنبار", "IQ-AN", id="anbar"),
