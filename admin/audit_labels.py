@@ -225,6 +225,8 @@ FIELD_LABELS: dict[str, LazyString] = {
     "question_en": _l("Question in English"),
     "answer_ar": _l("Answer in Arabic"),
     "answer_en": _l("Answer in English"),
+    "question_ckb": _l("Question in Kurdish (Sorani)"),
+    "answer_ckb": _l("Answer in Kurdish (Sorani)"),
     "keywords": _l("Topic words"),
     "also": _l("Words one of which must also occur"),
     "asks": _l("What the entry answers"),

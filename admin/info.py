@@ -41,8 +41,10 @@ class EntryForm(FlaskForm):
     code = StringField(_l("Short name (letters, digits, _)"))
     question_ar = TextAreaField(_l("Question in Arabic"))
     question_en = TextAreaField(_l("Question in English"))
+    question_ckb = TextAreaField(_l("Question in Kurdish (Sorani)"))
     answer_ar = TextAreaField(_l("Answer in Arabic"))
     answer_en = TextAreaField(_l("Answer in English"))
+    answer_ckb = TextAreaField(_l("Answer in Kurdish (Sorani)"))
     keywords = TextAreaField(_l("Topic words, one per line (a word ending in * matches every "
                                 "word it begins)"))
     also = TextAreaField(_l("Words one of which must also occur, one per line (optional)"))
@@ -200,7 +202,6 @@ def _page(form: EntryForm, entry: InfoEntry | None, *, refusal: str | None = Non
 # The field a refusal is about, when it is about one field (the reason alone says which).
 REFUSAL_FIELDS = {"code": "code", "code_taken": "code", "no_answer": "answer_ar",
                   "no_keywords": "keywords", "dates": "valid_to"}
-TEXTS = ("question_ar", "question_en", "answer_ar", "answer_en")
 WORD_LISTS = ("keywords", "also", "unless")
 
 
@@ -217,7 +218,7 @@ def _refused(form: EntryForm, reason: str) -> str:
 
 def _refused_field(form: EntryForm, reason: str) -> Field | None:
     if reason == "too_long":  # which text: the first that is too long
-        return next((form[name] for name in TEXTS
+        return next((form[name] for name in info.TEXTS
                      if len((form[name].data or "").strip()) > info.MAX_TEXT), None)
     if reason == "keywords":  # which word list: the first that does not parse
         for name in WORD_LISTS:
@@ -250,9 +251,8 @@ def _values(form: EntryForm) -> dict[str, object]:
     def lines(text: str | None) -> list[str]:
         return [line.strip() for line in (text or "").splitlines() if line.strip()]
     return {
-        "code": form.code.data, "question_ar": form.question_ar.data,
-        "question_en": form.question_en.data, "answer_ar": form.answer_ar.data,
-        "answer_en": form.answer_en.data, "keywords": lines(form.keywords.data),
+        "code": form.code.data, **{name: form[name].data for name in info.TEXTS},
+        "keywords": lines(form.keywords.data),
         "also": lines(form.also.data), "asks": form.asks.data or [],
         "unless": lines(form.unless.data), "examples": lines(form.examples.data),
         "locations": form.locations.data or [], "valid_from": form.valid_from.data,

@@ -32,6 +32,7 @@ from casework.intake import Inbound
 from casework.models import Case, Contact, Message, utcnow
 from casework.privacy import Vault
 from casework.text import normalize_for_matching
+from config.places import PlaceNames
 
 log = logging.getLogger(__name__)
 FLOOD_WINDOW = timedelta(minutes=1)
@@ -52,16 +53,18 @@ class LanguageSignal:
     detected: str | None  # "ar", "en", "ckb" or None: no clear signal
     keyword: bool = False  # a command or an opt-out word: says nothing
     # A one-word answer ("yes", "ok", "STATUS 1234567"): people who read Arabic type these
-    # in Latin letters too, so it keeps the language of the conversation so far.
+    # in Latin letters too, so it keeps the language of the conversation so far. So does a
+    # place's name alone: a Sorani reader answers «هەولێر», which Arabic speakers write too.
     answer: bool = False
 
     @classmethod
-    def of(cls, text: str) -> LanguageSignal:
+    def of(cls, text: str, places: PlaceNames | None = None) -> LanguageSignal:
         key = normalize_for_matching(text)
         if key in OPT_OUT_WORDS or text.strip().startswith("/") \
                 or text.strip().lower() in START_WORDS:
             return cls(None, keyword=True)
-        return cls(detect_language(text), answer=is_answer_word(key))
+        named = places is not None and places.exactly(key) is not None
+        return cls(detect_language(text), answer=is_answer_word(key) or named)
 
     def reply_language(self, previous: str | None,
                        languages: Collection[str] = SUPPORTED) -> str:
@@ -76,7 +79,7 @@ def handle_inbound(session: Session, inbound: Inbound, vault: Vault,
                    settings: DialogueSettings) -> Handled:
     """Store, answer and commit; a delivery that raced an identical one is handled once."""
     prepared = intake.prepare(inbound, vault)
-    language = LanguageSignal.of(prepared.body)
+    language = LanguageSignal.of(prepared.body, settings.org_data.place_names)
     if settings.triage is not None and prepared.body:
         settings.triage.assess(prepared.body)  # cached: read inside the transaction for free
     sessions = settings.sessions

@@ -36,9 +36,9 @@ from config.data import OrgData, read_yaml
 ACTOR = "information-line"
 INFO_CATEGORY = "information_request"
 MAX_TEXT = 2000
-EDITABLE = ("code", "question_ar", "question_en", "answer_ar", "answer_en", "keywords", "also",
-            "asks", "unless", "examples", "locations", "projects", "valid_from", "valid_to",
-            "active")
+TEXTS = ("question_ar", "question_en", "question_ckb", "answer_ar", "answer_en", "answer_ckb")
+EDITABLE = ("code", *TEXTS, "keywords", "also", "asks", "unless", "examples", "locations",
+            "projects", "valid_from", "valid_to", "active")
 
 
 class EntryRefused(ValueError):
@@ -90,15 +90,23 @@ def find_answer(session: Session, text: str | None, location: str | None, now: d
 
 
 def answer_text(entry: InfoEntry, language: str) -> str:
-    preferred, other = ((entry.answer_en, entry.answer_ar) if language == "en"
-                        else (entry.answer_ar, entry.answer_en))
-    return preferred or other
+    return _in_language(language, entry.answer_ar, entry.answer_en, entry.answer_ckb)
 
 
 def question_text(entry: InfoEntry, language: str) -> str:
-    preferred, other = ((entry.question_en, entry.question_ar) if language == "en"
-                        else (entry.question_ar, entry.question_en))
-    return preferred or other or entry.code
+    return _in_language(language, entry.question_ar, entry.question_en,
+                        entry.question_ckb) or entry.code
+
+
+def _in_language(language: str, arabic: str, english: str, sorani: str | None) -> str:
+    """English for English; Sorani for Sorani when an officer wrote it, else Arabic, which a
+    Kurdish reader reads sooner than English; Arabic for every other language. English only
+    when there is no Arabic (an entry has one or the other)."""
+    if language == "en":
+        return english or arabic
+    if language == "ckb" and sorani:
+        return sorani
+    return arabic or english
 
 
 def record(session: Session, case: Case | None, message: Message | None,
@@ -202,7 +210,7 @@ def _validated(session: Session, entry: InfoEntry | None, values: Mapping[str, A
     if clash is not None and clash is not entry:
         raise EntryRefused("code_taken")
     cleaned["code"] = code
-    for name in ("question_ar", "question_en", "answer_ar", "answer_en"):
+    for name in TEXTS:
         if name in cleaned:
             cleaned[name] = str(cleaned[name] or "").strip()
             if len(cleaned[name]) > MAX_TEXT:

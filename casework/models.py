@@ -649,6 +649,9 @@ class InfoEntry(Base):
     question_en: Mapped[str] = mapped_column(Text, default="")
     answer_ar: Mapped[str] = mapped_column(Text, default="")
     answer_en: Mapped[str] = mapped_column(Text, default="")
+    # Optional: a Sorani (ckb) reader gets these when written, else the Arabic ones.
+    question_ckb: Mapped[str] = mapped_column(Text, default="")
+    answer_ckb: Mapped[str] = mapped_column(Text, default="")
     # A recorded answer the voice line plays instead of reading answer_ar (attachment storage).
     audio_storage_key: Mapped[str | None] = mapped_column(String(64))
     audio_content_type: Mapped[str | None] = mapped_column(String(100))

@@ -75,12 +75,15 @@ class Location:
     aliases: tuple[str, ...] = ()
     parent: str | None = None
     districts: tuple[Location, ...] = field(default=())
+    name_ckb: str = ""  # optional: where Sorani has its own name for the place
 
     def name(self, language: str) -> str:
+        if language == "ckb" and self.name_ckb:
+            return self.name_ckb
         return _named_in(language, self.name_ar, self.name_en)
 
     def match_keys(self) -> set[str]:
-        names = (self.name_ar, self.name_en, *self.aliases)
+        names = (self.name_ar, self.name_en, self.name_ckb, *self.aliases)
         return {normalize_for_matching(name) for name in names if name}
 
 
@@ -198,6 +201,7 @@ def _location(item: dict, parent: str | None) -> Location:
         aliases=tuple(str(alias) for alias in item.get("aliases") or ()),
         parent=parent,
         districts=tuple(_location(child, parent=code) for child in item.get("districts") or ()),
+        name_ckb=str(item.get("name_ckb") or ""),
     )
 
 

@@ -62,3 +62,32 @@ def test_0015_marks_kept_failures_that_may_pass(settings: Settings) -> None:
             KEPT_REPORTS
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_0016_gives_kept_entries_empty_sorani_and_unwinds(settings: Settings) -> None:
+    """An entry written before the Sorani fields reads with them empty (its readers keep the
+    Arabic answer), and going back removes only them."""
+    app = create_app(settings)
+    with app.app_context():
+        upgrade(revision="0015")
+        at = datetime(2026, 11, 30, 9, 0)
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO info_entries (code, question_ar, question_en, answer_ar, answer_en, "
+                "keywords, also, asks, unless, examples, locations, projects, active, "
+                "created_at, updated_at) VALUES ('next_distribution', 'متى التوزيع؟', '', "
+                "'قريباً', '', '[]', '[]', '[]', '[]', '[]', '[]', '[]', :yes, :at, :at)"),
+                {"yes": True, "at": at})
+        upgrade(revision="0016")
+        with db.engine.connect() as connection:
+            row = connection.execute(text(
+                "SELECT answer_ar, question_ckb, answer_ckb FROM info_entries")).one()
+        assert tuple(row) == ("قريباً", "", "")
+        downgrade(revision="0015")
+        columns = {column["name"] for column in inspect(db.engine).get_columns("info_entries")}
+        assert not {"question_ckb", "answer_ckb"} & columns and "answer_ar" in columns
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT code FROM info_entries")).scalar_one() == \
+                "next_distribution"
+        downgrade(revision="base")
+        db.engine.dispose()

@@ -81,6 +81,13 @@ INVALID = [
     Invalid("info-entry-question-too-long", "officer", "/admin/info/new",
             lambda w: {**ENTRY, "question_en": "why " * 501}, "question_en",
             "longer than 2000 characters"),
+    Invalid("info-entry-sorani-answer-too-long", "officer", "/admin/info/new",
+            lambda w: {**ENTRY, "answer_ckb": "کەی " * 501}, "answer_ckb",
+            "longer than 2000 characters"),
+    # a Sorani answer alone is not enough: Arabic and English readers would get nothing
+    Invalid("info-entry-with-only-a-sorani-answer", "officer", "/admin/info/new",
+            lambda w: {**ENTRY, "answer_ar": "", "answer_ckb": "وەڵام"}, "answer_ar",
+            "Write the answer in Arabic"),
     Invalid("info-entry-without-topic-words", "officer", "/admin/info/new",
             lambda w: {**ENTRY, "keywords": ""}, "keywords", "Give at least one topic word."),
     Invalid("info-entry-empty-word-in-a-list", "officer", "/admin/info/new",

@@ -55,6 +55,55 @@ def test_an_entry_is_written_approved_and_listed(officer: FlaskClient) -> None:
     assert "In use" in officer.get("/admin/info").get_data(as_text=True)
 
 
+SORANI = {"question_ckb": "کەی دابەشکردن دەبێت؟",
+          "answer_ckb": "لە نێوان ڕۆژی ١ و ١٠ی هەر مانگێکدا."}
+
+
+def test_the_sorani_question_and_answer_are_saved_and_shown(officer: FlaskClient) -> None:
+    assert officer.post("/admin/info/new", data={**FORM, **SORANI}).status_code == 302
+    entry = db.session.scalars(select(InfoEntry)).one()
+    assert (entry.question_ckb, entry.answer_ckb) == (SORANI["question_ckb"],
+                                                      SORANI["answer_ckb"])
+    page = officer.get(f"/admin/info/{entry.id}").get_data(as_text=True)
+    assert "Answer in Kurdish (Sorani)" in page and SORANI["answer_ckb"] in page
+
+
+def test_an_entry_without_sorani_is_saved_with_empty_sorani(officer: FlaskClient) -> None:
+    assert officer.post("/admin/info/new", data=FORM).status_code == 302
+    entry = db.session.scalars(select(InfoEntry)).one()
+    assert (entry.question_ckb, entry.answer_ckb) == ("", "")
+
+
+# A change to any of the words, Sorani ones included, takes the entry out of use until it is
+# approved again.
+CHANGES = [
+    ("answer_ar", "بين اليوم ٥ و١٥ من كل شهر."),
+    ("answer_ckb", "لە نێوان ڕۆژی ٥ و ١٥ی هەر مانگێکدا."),
+    ("question_ckb", "دابەشکردنی داهاتوو کەیە؟"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), CHANGES, ids=[row[0] for row in CHANGES])
+def test_a_changed_entry_needs_approving_again(officer: FlaskClient, name: str,
+                                                value: str) -> None:
+    officer.post("/admin/info/new", data={**FORM, **SORANI})
+    entry = db.session.scalars(select(InfoEntry)).one()
+    officer.post(f"/admin/info/{entry.id}/approve")
+    assert entry.approved_at is not None
+    response = officer.post(f"/admin/info/{entry.id}", data={**FORM, **SORANI, name: value})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert getattr(entry, name) == value and entry.approved_at is None
+    updated = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "info.updated")).one()
+    assert updated.details["fields"] == [name]
+    assert "Waiting for approval" in officer.get("/admin/info").get_data(as_text=True)
+    officer.post(f"/admin/info/{entry.id}/approve")
+    db.session.expire_all()
+    assert entry.approved_at is not None
+    assert "In use" in officer.get("/admin/info").get_data(as_text=True)
+
+
 def test_a_refused_entry_says_why_and_keeps_what_was_typed(officer: FlaskClient) -> None:
     response = officer.post("/admin/info/new", data={**FORM, "keywords": ""})
     assert response.status_code == 400

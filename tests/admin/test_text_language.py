@@ -230,6 +230,7 @@ def test_fields_for_one_language_say_which(signed_in: SignedIn, lang: str) -> No
     for page, name, language, direction in [
         (entry_page, "question_ar", "ar", "rtl"), (entry_page, "answer_ar", "ar", "rtl"),
         (entry_page, "question_en", "en", "ltr"), (entry_page, "answer_en", "en", "ltr"),
+        (entry_page, "question_ckb", "ckb", "rtl"), (entry_page, "answer_ckb", "ckb", "rtl"),
         (canned_page, "body_ar", "ar", "rtl"), (canned_page, "body_en", "en", "ltr"),
     ]:
         control = re.search(rf'<textarea\b[^>]*\bname="{name}"[^>]*>', page)

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from casework import accounts, info
-from casework.models import Case, Contact, Direction, Message, Role, utcnow
+from casework.models import Case, Contact, Direction, InfoEntry, Message, Role, utcnow
 from extensions import db
 from services import services
 
@@ -62,3 +63,16 @@ def distribution_entry(app_context: None) -> None:
         "answer_en": "Baskets are handed out between the 1st and the 10th.",
         "keywords": ["توزيع*", "سله*", "distribution"], "asks": ["when"]}, utcnow())
     info.approve(db.session, officer, entry, utcnow())
+
+
+@pytest.fixture
+def approved_entry(app_context: None) -> Callable[..., InfoEntry]:
+    """Makes an approved information entry of the given fields, as an officer writes one."""
+    def make(**fields: Any) -> InfoEntry:
+        officer = accounts.find_user(db.session, "officer@example.org") or accounts.create_user(
+            db.session, "officer@example.org", "a long enough password 1", Role.OFFICER,
+            name="O")
+        entry = info.save_entry(db.session, officer, None, fields, utcnow())
+        info.approve(db.session, officer, entry, utcnow())
+        return entry
+    return make

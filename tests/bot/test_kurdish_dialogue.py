@@ -1,6 +1,7 @@
 """A person who writes Sorani Kurdish is answered in Sorani, through the simulator webhook;
-what exists only in Arabic and English (place names, the organisation's name) is Arabic, and
-with Kurdish replies turned off (SAWTI_REPLY_LANGUAGES) Kurdish is answered in Arabic."""
+what exists only in Arabic and English (a place without a Sorani name, the organisation's name,
+an information entry without a Sorani answer) is Arabic, and with Kurdish replies turned off
+(SAWTI_REPLY_LANGUAGES) Kurdish is answered in Arabic."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import re
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import select
 
 from bot.states import State
 from casework import info
-from casework.models import InfoEntry
+from casework.models import InfoAnswer, InfoEntry
 from extensions import db
 from tests.bot.conftest import Person
 
@@ -44,7 +46,7 @@ def test_a_kurdish_message_is_acknowledged_in_kurdish(person: Callable[[], Perso
     for sentence in (ACK, DEADLINE, CONFIDENTIAL):
         assert sentence in ack
     assert question.startswith(LOCATION_QUESTION)
-    assert "1. إدلب" in question  # place names exist in Arabic and English only: Arabic
+    assert "1. إدلب" in question  # no Sorani name for Idlib: the Arabic one
     assert not LATIN_LETTER.search(ack + question), "English in a Kurdish reply"
     assert someone.contact.language == case.language == "ckb"
     assert {reply.language for reply in replies} == {"ckb"}
@@ -146,15 +148,83 @@ def test_a_kurdish_reader_from_before_replies_were_turned_off_gets_arabic(
     assert someone.contact.language == "ar"
 
 
-@pytest.mark.parametrize(("language", "answer"), [
-    pytest.param("ckb", "توزَّع السلال بين اليوم الأول والعاشر.", id="kurdish-reads-arabic"),
-    pytest.param("ar", "توزَّع السلال بين اليوم الأول والعاشر.", id="arabic"),
-    pytest.param("en", "Baskets are handed out between the 1st and the 10th.", id="english"),
+# The location question's list in Sorani: the Sorani name where locations.yaml has one, else
+# the Arabic one (Idlib).
+SORANI_GOVERNORATES = ["1. إدلب", "2. حەلەب", "3. نەینەوا", "4. ئەنبار", "5. سەڵاحەدین",
+                       "6. کەرکووک", "7. دیالە", "8. دهۆک", "9. هەولێر", "10. بەغدا"]
+
+
+def test_the_location_question_lists_sorani_place_names(person: Callable[[], Person]) -> None:
+    [_ack, question] = person().says(SORANI)
+    assert question.body.splitlines()[1:-1] == SORANI_GOVERNORATES
+
+
+# The consent question follows in Sorani, also after a name Arabic speakers write the Kurdish
+# way too (هەولێر, دهۆک, کەرکووک), which says nothing about the language.
+@pytest.mark.parametrize(("answer", "code"), [
+    pytest.param("هەولێر", "IQ-AR", id="erbil"),
+    pytest.param("دهۆک", "IQ-DA", id="duhok"),
+    pytest.param("کەرکووک", "IQ-KI", id="kirkuk"),
+    pytest.param("نەینەوا", "IQ-NI", id="nineveh"),
+    pytest.param("لە سەڵاحەدین", "IQ-SD", id="in-salah-al-din"),
+    pytest.param("ئەنبار", "IQ-AN", id="anbar"),
+    pytest.param("حەلەب", "SY-HL", id="aleppo"),
 ])
-def test_an_information_answer_in_arabic_for_a_kurdish_reader(language: str,
-                                                               answer: str) -> None:
-    entry = InfoEntry(code="next_distribution", question_ar="متى التوزيع؟",
-                      question_en="When is the distribution?",
-                      answer_ar="توزَّع السلال بين اليوم الأول والعاشر.",
-                      answer_en="Baskets are handed out between the 1st and the 10th.")
-    assert info.answer_text(entry, language) == answer
+def test_a_sorani_place_name_answers_the_location_question(person: Callable[[], Person],
+                                                           answer: str, code: str) -> None:
+    someone = person()
+    someone.says(SORANI)
+    [consent] = someone.says(answer)
+    assert consent.kind == "question" and CONSENT_QUESTION in consent.body
+    assert someone.cases[0].location == code
+
+
+ARABIC_ANSWER = "توزَّع السلال بين اليوم الأول والعاشر."
+ENGLISH_ANSWER = "Baskets are handed out between the 1st and the 10th."
+SORANI_ANSWER = "سەبەتەکان لە نێوان ڕۆژی یەکەم و دەیەمی هەر مانگێکدا دابەش دەکرێن."
+SORANI_QUESTION = "کەی دابەشکردنی سەبەتەی خۆراک دەبێت؟"
+DID_IT_ANSWER = "ئایا ئەمە وەڵامی پرسیارەکەتی دایەوە؟"
+
+
+@pytest.mark.parametrize(("answer_ckb", "expected"), [
+    pytest.param(SORANI_ANSWER, SORANI_ANSWER, id="sorani-answer-written"),
+    pytest.param("", ARABIC_ANSWER, id="no-sorani-answer-arabic"),
+])
+def test_the_information_line_answers_a_kurdish_question(
+    person: Callable[[], Person], approved_entry: Callable[..., InfoEntry], answer_ckb: str,
+    expected: str,
+) -> None:
+    # Matching is by the entry's words, whatever the language: an officer adds Sorani ones.
+    approved_entry(code="next_distribution", answer_ar=ARABIC_ANSWER, answer_en=ENGLISH_ANSWER,
+                   answer_ckb=answer_ckb, keywords=["توزيع*", "دابەشکردن*"])
+    someone = person()
+    replies = someone.says(SORANI_QUESTION)
+    assert [reply.kind for reply in replies] == ["ack", "info_answer"]
+    answer = replies[1]
+    assert answer.body.startswith(expected + "\n\n") and DID_IT_ANSWER in answer.body
+    assert answer.language == "ckb" and not LATIN_LETTER.search(answer.body)
+    assert db.session.scalars(select(InfoAnswer.entry_id)).one() is not None
+
+
+ENTRY = {"code": "next_distribution", "question_ar": "متى التوزيع؟",
+         "question_en": "When is the distribution?", "question_ckb": "کەی دابەشکردن دەبێت؟",
+         "answer_ar": ARABIC_ANSWER, "answer_en": ENGLISH_ANSWER, "answer_ckb": SORANI_ANSWER}
+
+
+@pytest.mark.parametrize(("language", "written", "answer", "question"), [
+    pytest.param("ckb", {}, SORANI_ANSWER, "کەی دابەشکردن دەبێت؟", id="kurdish-reads-sorani"),
+    pytest.param("ckb", {"answer_ckb": "", "question_ckb": ""}, ARABIC_ANSWER, "متى التوزيع؟",
+                 id="kurdish-without-sorani-reads-arabic"),
+    pytest.param("ckb", {"answer_ckb": None, "question_ckb": None}, ARABIC_ANSWER,
+                 "متى التوزيع؟", id="kurdish-entry-from-before-sorani-reads-arabic"),
+    pytest.param("ar", {}, ARABIC_ANSWER, "متى التوزيع؟", id="arabic"),
+    pytest.param("en", {}, ENGLISH_ANSWER, "When is the distribution?", id="english"),
+    pytest.param("en", {"answer_en": "", "question_en": ""}, ARABIC_ANSWER, "متى التوزيع؟",
+                 id="english-without-english-reads-arabic"),
+])
+def test_an_information_entry_in_the_readers_language(language: str,
+                                                      written: dict[str, str | None],
+                                                      answer: str, question: str) -> None:
+    entry = InfoEntry(**{**ENTRY, **written})
+    assert (info.answer_text(entry, language), info.question_text(entry, language)) == \
+        (answer, question)

@@ -98,6 +98,35 @@ def test_a_kurdish_latin_name_is_found(answer: str, code: str | None) -> None:
     assert (place.code if place else None) == code
 
 
+# Sorani names (locations.yaml's name_ckb, the names the location question shows a Sorani
+# reader), as written, typed on an Arabic keyboard, and in a short Sorani answer.
+@pytest.mark.parametrize(("answer", "code"), [
+    pytest.param("حەلەب", "SY-HL", id="aleppo"),
+    pytest.param("نەینەوا", "IQ-NI", id="nineveh"),
+    pytest.param("ئەنبار", "IQ-AN", id="anbar"),
+    pytest.param("سەڵاحەدین", "IQ-SD", id="salah-al-din"),
+    pytest.param("کەرکووک", "IQ-KI", id="kirkuk"),
+    pytest.param("دیالە", "IQ-DI", id="diyala"),
+    pytest.param("دهۆک", "IQ-DA", id="duhok"),
+    pytest.param("هەولێر", "IQ-AR", id="erbil"),
+    pytest.param("بەغدا", "IQ-BG", id="baghdad"),
+    pytest.param("نهينهوا", "IQ-NI", id="nineveh-on-an-arabic-keyboard"),
+    pytest.param("سەلاحەدین", "IQ-SD", id="salah-al-din-plain-l"),
+    pytest.param("من لە بەغدا دەژیم", "IQ-BG", id="baghdad-in-a-sorani-sentence"),
+    pytest.param("لە ئەنبار", "IQ-AN", id="in-anbar"),
+])
+def test_a_sorani_name_is_found(answer: str, code: str) -> None:
+    place = match_location(ORG, normalize_for_matching(answer))
+    assert (place.code if place else None) == code
+
+
+@pytest.mark.parametrize("governorate", ORG.governorates, ids=lambda place: place.code)
+def test_a_governorate_is_found_by_the_name_it_is_listed_by(governorate: Location) -> None:
+    for language in ("ar", "en", "ckb"):
+        place = match_location(ORG, normalize_for_matching(governorate.name(language)))
+        assert place is governorate, language
+
+
 # The default places and, as an organisation in the north-east would list them, Raqqa, Deir
 # ez-Zor (two-word names, one with the article inside) and Hasakah.
 NORTH_EAST = OrgData(ORG.grid, ORG.categories, (
