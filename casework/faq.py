@@ -31,26 +31,32 @@ from config.data import read_yaml
 
 MIN_MARGIN = 0.01  # a tie is not an answer
 
-# Kinds of question and how people ask them (dialects, Arabizi, English).
+# Kinds of question and how people ask them: Arabic dialects, Arabizi, English and Kurdish
+# (Sorani, and Badini's «کەنگی», «کیڤە», «چاوا»); not «کێ» (who), which reads as Arabic «كي»
+# (so that) once Kurdish letters are normalised.
 QUESTION_KINDS: dict[str, tuple[str, ...]] = {
     "when": ("متى", "ايمت", "ايمتى", "امتى", "امتي", "شوكت", "شقد وقت", "موعد*", "تاريخ", "اي يوم",
              "باي يوم", "اي وقت", "باي وقت", "باي تاريخ", "الصبح ولا", "when", "what time",
-             "which day", "what day", "emta", "imta", "emta", "aymta", "shwakit", "shwaket"),
+             "which day", "what day", "emta", "imta", "emta", "aymta", "shwakit", "shwaket",
+             "کەی", "کەنگێ", "کەنگی", "چ کاتێک", "کام ڕۆژ"),
     "where": ("وين", "فين", "اين", "منين", "لوين", "باي مكان", "شو المكان", "وين مكان", "where",
-              "which place", "wen", "wein", "wain", "ween", "mnen", "la wen"),
+              "which place", "wen", "wein", "wain", "ween", "mnen", "la wen",
+              "کوێ", "لەکوێ", "کیڤە", "ل کیڤە"),
     "how": ("كيف", "كيفيه", "شلون", "شو اعمل", "شو بعمل", "شو لازم اعمل", "شو الحل", "شو الطريقه",
             "ما هي الخطوات", "الخطوات", "بدنا نتسجل", "بدي سجل", "بدي اتسجل", "how",
             "what should i do", "what do i do", "what to do", "kif", "kef", "shlon", "shu ba3mel",
-            "sho ba3mel", "shu a3mel", "sho a3mel", "اعاده تقييم", "ارغب"),
+            "sho ba3mel", "shu a3mel", "sho a3mel", "اعاده تقييم", "ارغب",
+            "چۆن", "چاوا", "چی بکەم", "چ بکەم"),
     "how_much": ("قديش", "قدي", "كم", "شكد", "شقد", "how much", "how many", "adesh", "2adesh",
-                 "addesh", "shgad", "chem", "kam"),
+                 "addesh", "shgad", "chem", "kam", "چەند", "بە چەند"),
     "why": ("ليش", "ليه", "لماذا", "لمادا", "شو السبب", "ما السبب", "شنو السبب", "why", "lesh",
-            "leish", "laysh", "lech", "ليش ما"),
+            "leish", "laysh", "lech", "ليش ما", "بۆچی", "بۆچ"),
     "what": ("شو", "شنو", "ايش", "ماذا", "ما هي", "ما هو", "شو لازم", "what", "which", "sho",
-             "shu", "shinu", "esh"),
+             "shu", "shinu", "esh", "چی", "چییە", "چیە"),
     "can": ("هل", "ممكن", "بقدر", "بيقدر", "بتقدر", "يقدر", "تقدر", "اقدر", "يمكن", "يگدر",
             "اگدر", "لازم", "رح", "راح", "بيعرف", "يعرف", "can", "could", "may", "is", "are",
-            "will", "do", "does", "should", "must", "hal", "fini", "b2dar", "lazem", "ra7"),
+            "will", "do", "does", "should", "must", "hal", "fini", "b2dar", "lazem", "ra7",
+            "ئایا", "دەتوانم", "دەتوانین", "دەکرێت", "دەبێت"),
     "who": ("مين", "منو", "من يشوف", "who", "min", "meen"),
 }
 

@@ -206,6 +206,22 @@ def test_the_information_line_answers_a_kurdish_question(
     assert db.session.scalars(select(InfoAnswer.entry_id)).one() is not None
 
 
+# An entry that answers "when" only: a Sorani question must read as one («کەی», «کەنگی»).
+@pytest.mark.parametrize("question", [
+    pytest.param(SORANI_QUESTION, id="sorani-kay"),
+    pytest.param("کەنگی دابەشکردن دەبیت", id="badini-kengi-no-question-mark"),
+    pytest.param("لە چ کاتێک دابەشکردن دەکرێت", id="sorani-what-time"),
+])
+def test_a_kurdish_when_question_reaches_an_entry_that_answers_when(
+    person: Callable[[], Person], approved_entry: Callable[..., InfoEntry], question: str,
+) -> None:
+    approved_entry(code="next_distribution", answer_ar=ARABIC_ANSWER, answer_en=ENGLISH_ANSWER,
+                   answer_ckb=SORANI_ANSWER, keywords=["توزيع*", "دابەشکردن*"], asks=["when"])
+    replies = person().says(question)
+    assert [reply.kind for reply in replies] == ["ack", "info_answer"]
+    assert replies[1].body.startswith(SORANI_ANSWER + "\n\n")
+
+
 ENTRY = {"code": "next_distribution", "question_ar": "متى التوزيع؟",
          "question_en": "When is the distribution?", "question_ckb": "کەی دابەشکردن دەبێت؟",
          "answer_ar": ARABIC_ANSWER, "answer_en": ENGLISH_ANSWER, "answer_ckb": SORANI_ANSWER}
