@@ -10,9 +10,9 @@ place. A misspelt name may follow a one-letter prefix («بادليب»), and La
 compared by the Arabic sounds they write ("kirkok", "arbeel", "raqqah"). A name that is also an
 everyday word («عنه», about him) names its place only as the whole answer, after a word that
 introduces a place («قضاء عنه») or beside its governorate's name («عنه الانبار»); one that is
-also a noun written after a preposition («الباب», the door; «الصدر», the chest) after a
-preposition only where that says where someone is («في الباب», «انا من الباب», not «عندي الم في
-الصدر»).
+also a noun written after a preposition («الباب», the door; «الصدر», the chest; «الثورة», the
+revolution) after a preposition only where that says where someone is («في الباب», «انا من
+الباب», not «عندي الم في الصدر» or «بعد الثورة»).
 """
 
 from __future__ import annotations
@@ -27,12 +27,14 @@ if TYPE_CHECKING:
 PLACE_PREFIXES = ("و", "ب", "ف", "ل")  # بحارم, بالباب: a prefix joined to the name
 ARTICLES = frozenset({"ال", "al", "el"})  # as words of their own: «ال رقه», "al bab"
 # Nouns whose everyday sense is written after a preposition, as a place's name is: «في الصدر»,
-# "fi el sadr" (in the chest: Sadr City), «من الباب» (through the door: Al-Bab). A preposition
-# introduces them as a place only where it says where someone is: at the start of the answer or
-# after one of ``SELF_WORDS`` («من الباب», «انا من الباب», «ساكنين بالصدر»; not «عندي الم في
-# الصدر» or «طلعوا من الباب»).
-EVERYDAY_NOUNS = frozenset({"الباب", "باب", "الصدر", "صدر", "bab", "al bab", "el bab", "sadr",
-                            "al sadr", "el sadr"})
+# "fi el sadr" (in the chest: Sadr City), «من الباب» (through the door: Al-Bab), «بعد الثورة»
+# (after the revolution: «الثورة», Sadr City's old name). A preposition introduces them as a
+# place only where it says where someone is: at the start of the answer or after one of
+# ``SELF_WORDS`` («من الباب», «انا من الباب», «ساكنين بالصدر»; not «عندي الم في الصدر» or
+# «طلعوا من الباب»).
+EVERYDAY_NOUNS = frozenset({"الباب", "باب", "الصدر", "صدر", "الثوره", "ثوره", "bab", "al bab",
+                            "el bab", "sadr", "al sadr", "el sadr", "thawra", "al thawra",
+                            "el thawra"})
 # Words people write in answers and complaints alike, that are a place's name or a slip from one:
 # «عنه» (about him, Anah), "ana" (I in Arabizi, Anah), «خالص» and "khales" (at all, Al-Khalis),
 # "halib" (milk, Aleppo's "haleb"), "haram" and "7aram" (forbidden, Harim's "harem" and

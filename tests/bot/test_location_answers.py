@@ -364,6 +364,18 @@ def test_a_word_near_a_place_is_not_one(answer: str) -> None:
     pytest.param("عندي الم في الصدر", None, id="pain-in-the-chest"),
     pytest.param("عندي الم بالصدر", None, id="pain-in-the-chest-joined-ba"),
     pytest.param("waja3 fi sadr", None, id="arabizi-pain-in-the-chest"),
+    # «الثورة», the revolution, is Sadr City's old name.
+    pytest.param("الثورة", "IQ-BG-05", id="thawra-alone"),
+    pytest.param("ثورة", "IQ-BG-05", id="thawra-without-article-alone"),
+    pytest.param("مدينة الثورة", "IQ-BG-05", id="thawra-city"),
+    pytest.param("من الثورة", "IQ-BG-05", id="thawra-after-min-at-the-start"),
+    pytest.param("انا من الثوره", "IQ-BG-05", id="thawra-after-ana-min"),
+    pytest.param("ساكنين بالثورة", "IQ-BG-05", id="thawra-after-living-in"),
+    pytest.param("thawra", "IQ-BG-05", id="latin-thawra-alone"),
+    pytest.param("بعد الثورة طلعنا", None, id="after-the-revolution-we-left"),
+    pytest.param("ايام الثوره", None, id="days-of-the-revolution"),
+    pytest.param("شاركنا في الثورة", None, id="we-took-part-in-the-revolution"),
+    pytest.param("ayam el thawra", None, id="arabizi-days-of-the-revolution"),
 ])
 def test_a_name_that_is_an_everyday_word_needs_a_place_word(answer: str, code: str | None
                                                             ) -> None:
