@@ -4,15 +4,16 @@ A name is found as written (normalised by ``casework.text.normalize_for_matching
 that, by its compact spelling: without spaces or the article («ال», "al") and with doubled
 Arabic letters written once, so «دير الزور», «ديرالزور» and «دير زور» are one name and «ادلبب»
 is «ادلب». Failing that, a misspelling is accepted when exactly one place has a name within
-``tolerance`` of it, by a ``distance`` that counts the slips people make (a vowel, a dot) less
-than those that make another word: an everyday word near two places, or near none, names no
-place. A misspelt name may follow a one-letter prefix («بادليب»), and Latin spellings are
-compared by the Arabic sounds they write ("kirkok", "arbeel", "raqqah"). A name that is also an
-everyday word («عنه», about him) names its place only as the whole answer, after a word that
-introduces a place («قضاء عنه») or beside its governorate's name («عنه الانبار»); one that is
-also a noun written after a preposition («الباب», the door; «الصدر», the chest; «الثورة», the
-revolution) after a preposition only where that says where someone is («في الباب», «انا من
-الباب», not «عندي الم في الصدر» or «بعد الثورة»).
+``tolerance`` of it, by a ``distance`` that counts the slips people make (a vowel, a dot, a
+Kurdish «ە» typed into an Arabic name: «حلەب») less than those that make another word: an
+everyday word near two places, or near none, names no place. A misspelt name may follow a
+one-letter prefix («بادليب»), and Latin spellings are compared by the Arabic sounds they write
+("kirkok", "arbeel", "raqqah"). A name that is also an everyday word («عنه», about him) names
+its place only as the whole answer, after a word that introduces a place («قضاء عنه») or beside
+its governorate's name («عنه الانبار»); one that is also a noun written after a preposition
+(«الباب», the door; «الصدر», the chest; «الثورة», the revolution) after a preposition only
+where that says where someone is («في الباب», «انا من الباب», not «عندي الم في الصدر» or «بعد
+الثورة»).
 """
 
 from __future__ import annotations
@@ -64,6 +65,12 @@ _SIMILAR = frozenset((a, b) for group in _CONFUSED for a in group for b in group
 _LONG_VOWELS = "اوي"
 _VOWELS = _LONG_VOWELS + "aeiouy"
 _SHORT_VOWEL_WRITTEN_LONG = re.compile(f"[^{_LONG_VOWELS}][{_LONG_VOWELS}][^{_LONG_VOWELS}]")
+# Kurdish «ە» (ه once normalised), a short vowel Kurdish writes and Arabic leaves out, typed into
+# an Arabic name between two consonants («حلەب», «بەغداد»); not beside a long vowel or another
+# «ه», where it is Arabic's own («دهور», ages; «شهور», months).
+_KURDISH_VOWEL = "ه"
+_KURDISH_VOWEL_WRITTEN = re.compile(f"[^{_LONG_VOWELS}{_KURDISH_VOWEL}]{_KURDISH_VOWEL}"
+                                    f"[^{_LONG_VOWELS}{_KURDISH_VOWEL}]")
 # Latin long vowels written with two letters, as English and French spellings do ("arbeel",
 # "kirkouk"), and the "h" of a final taa marbuta ("raqqah"). Not "aa", which often writes «ع»
 # ("maarra", «معرة»).
@@ -121,7 +128,8 @@ def tolerance(spelling: str) -> int:
 def distance(a: str, b: str) -> int:
     """Damerau-Levenshtein distance (optimal string alignment) weighed by how people misspell:
     a swap of two neighbouring consonants, a letter put for one it is confused with, a long
-    vowel added or left out count one; any other letter put, added or left out, two."""
+    vowel or a Kurdish «ە» between consonants added or left out count one; any other letter
+    put, added or left out, two."""
     previous2: list[int] = []
     previous = [0]
     for j in range(len(b)):
@@ -145,13 +153,18 @@ def _swap(a: str, b: str) -> int:
 
 
 def _indel(word: str, index: int) -> int:
-    """What adding or leaving out ``word[index]`` counts: one for an Arabic long vowel or a
-    doubled Latin consonant ("mossul"); Latin vowels vary with each writer ("maarra", "marra")
-    and count two, as any other letter does."""
+    """What adding or leaving out ``word[index]`` counts: one for an Arabic long vowel, a
+    Kurdish «ە» between consonants («حلهب») or a doubled Latin consonant ("mossul"); Latin
+    vowels vary with each writer ("maarra", "marra") and count two, as any other letter does."""
     char = word[index]
     if char.isascii():
         return 1 if index > 0 and word[index - 1] == char and char not in _VOWELS else 2
-    return 1 if char in _LONG_VOWELS else 2
+    return 1 if char in _LONG_VOWELS or _kurdish_vowel_at(word, index) else 2
+
+
+def _kurdish_vowel_at(word: str, index: int) -> bool:
+    return 0 < index < len(word) - 1 and word[index] == _KURDISH_VOWEL \
+        and _KURDISH_VOWEL_WRITTEN.fullmatch(word, index - 1, index + 2) is not None
 
 
 def _long_vowel_between(a: str, b: str) -> bool:
@@ -164,6 +177,17 @@ def _long_vowel_between(a: str, b: str) -> bool:
         long[:i] + long[i + 1:] == short
         and _SHORT_VOWEL_WRITTEN_LONG.fullmatch(long, i - 1, i + 2) is not None
         for i in range(1, 4))
+
+
+def _kurdish_vowel_between(a: str, b: str) -> bool:
+    """Whether two short Arabic words differ by a Kurdish «ە» between two consonants of the
+    longer («حلهب» and «حلب»), a three-letter name's too: Arabic words are seldom a name with
+    «ه» put between its consonants (those that are have it beside a long vowel: «دهور», ages,
+    is «دور» and «ه»)."""
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 3 and len(long) == len(short) + 1 and not short.isascii() and any(
+        long[:i] + long[i + 1:] == short and _kurdish_vowel_at(long, i)
+        for i in range(1, len(long) - 1))
 
 
 def _deletions(word: str, depth: int) -> set[str]:
@@ -324,7 +348,9 @@ def _reach(spelling: str) -> int:
 
 def _close(spelling: str, name: str) -> bool:
     allowed = min(tolerance(spelling), tolerance(name))
-    return distance(spelling, name) <= allowed if allowed else _long_vowel_between(spelling, name)
+    if allowed:
+        return distance(spelling, name) <= allowed
+    return _long_vowel_between(spelling, name) or _kurdish_vowel_between(spelling, name)
 
 
 def _everyday(run: str) -> bool:

@@ -114,6 +114,12 @@ def test_a_kurdish_latin_name_is_found(answer: str, code: str | None) -> None:
     pytest.param("سەلاحەدین", "IQ-SD", id="salah-al-din-plain-l"),
     pytest.param("من لە بەغدا دەژیم", "IQ-BG", id="baghdad-in-a-sorani-sentence"),
     pytest.param("لە ئەنبار", "IQ-AN", id="in-anbar"),
+    # An Arabic name with a Kurdish «ە» typed between two of its consonants
+    pytest.param("حلەب", "SY-HL", id="aleppo-arabic-with-one-kurdish-e"),
+    pytest.param("حەلب", "SY-HL", id="aleppo-sorani-without-one-kurdish-e"),
+    pytest.param("بەغداد", "IQ-BG", id="baghdad-arabic-with-a-kurdish-e"),
+    pytest.param("تەکریت", "IQ-SD-01", id="tikrit-with-a-kurdish-e"),
+    pytest.param("سەنجار", "IQ-NI-03", id="sinjar-with-a-kurdish-e"),
 ])
 def test_a_sorani_name_is_found(answer: str, code: str) -> None:
     place = match_location(ORG, normalize_for_matching(answer))
@@ -287,6 +293,9 @@ def test_a_misspelt_place_is_found(answer: str, code: str) -> None:
     pytest.param("فيها", id="in-it-is-not-a-prefixed-place"),
     pytest.param("بحدثه", id="i-tell-him-is-not-haditha-after-a-prefix"),
     pytest.param("بالبلد", id="at-home-is-not-balad-after-a-prefix"),
+    pytest.param("دهور", id="ages-is-not-al-dour-h-beside-a-long-vowel"),
+    pytest.param("حلبة", id="ring-is-not-aleppo-h-at-the-end"),
+    pytest.param("حضرة", id="presence-is-not-hatra-h-at-the-end"),
     pytest.param("شوران", id="ambiguous-soran-or-sawran"),
     pytest.param("مدينه دلب", id="ambiguous-idlib-or-aleppo-city"),
 ])
