@@ -8,12 +8,15 @@ is «ادلب». Failing that, a misspelling is accepted when exactly one place 
 Kurdish «ە» typed into an Arabic name: «حلەب») less than those that make another word: an
 everyday word near two places, or near none, names no place. A misspelt name may follow a
 one-letter prefix («بادليب»), and Latin spellings are compared by the Arabic sounds they write
-("kirkok", "arbeel", "raqqah"). A name that is also an everyday word («عنه», about him) names
-its place only as the whole answer, after a word that introduces a place («قضاء عنه») or beside
-its governorate's name («عنه الانبار»); one that is also a noun written after a preposition
-(«الباب», the door; «الصدر», the chest; «الثورة», the revolution) after a preposition only
-where that says where someone is («في الباب», «انا من الباب», not «عندي الم في الصدر» or «بعد
-الثورة»).
+("kirkok", "arbeel", "raqqah"). Failing all that, a Kurdish ending is taken off a word: a
+Kurmanji case ending off a Latin one ("li Kerkûkê"), a Sorani ending or a joined «لە» off an
+Arabic-script one («لە هەولێرم», «ئەنبارم», «لەکەرکووک»), one that Arabic words end in too
+(«ين», «ة») only after «لە» or «خەڵکی». A name that is also an everyday word («عنه», about him)
+names its place only as the whole answer, after a word that introduces a place («قضاء عنه»,
+Sorani «لە عنە») or beside its governorate's name («عنه الانبار»); one that is also a noun
+written after a preposition («الباب», the door; «الصدر», the chest; «الثورة», the revolution)
+after a preposition only where that says where someone is («في الباب», «انا من الباب», not
+«عندي الم في الصدر» or «بعد الثورة»).
 """
 
 from __future__ import annotations
@@ -42,19 +45,25 @@ EVERYDAY_NOUNS = frozenset({"الباب", "باب", "الصدر", "صدر", "ا�
 # "7arem"), "hit" (English, Heet), "balad" (country, home town: Balad), and the nouns above.
 EVERYDAY_WORDS = EVERYDAY_NOUNS | {"عنه", "ana", "خالص", "khales", "halib", "haram", "7aram",
                                    "hit", "balad"}
-# Words that introduce the name after them as a place: «في عنه», «قضاء عنه», "in ana"; the
-# prepositions among them, also joined to the name («بالصدر»), may begin an everyday sentence.
-PREPOSITIONS = frozenset({"في", "ب", "من", "in", "fi", "bi", "from", "min", "mn", "men"})
+# Words that introduce the name after them as a place: «في عنه», «قضاء عنه», "in ana", Sorani
+# «لە عنە», «شاری» (the city of), «پارێزگای» (the governorate of), «خەڵکی» (from; people of);
+# the prepositions among them, also joined to the name («بالصدر»), may begin an everyday
+# sentence.
+SORANI_PREPOSITION = "له"  # «لە», in or from; also Arabic «له», to him: see ``_introduces``
+SORANI_PLACE_WORDS = frozenset({SORANI_PREPOSITION, "شاري", "پاريزگاي", "خهلكي"})
+PREPOSITIONS = frozenset({"في", "ب", "من", SORANI_PREPOSITION, "in", "fi", "bi", "from", "min",
+                          "mn", "men"})
 JOINED_PREPOSITION = "ب"
-PLACE_WORDS = PREPOSITIONS | {"قضاء", "قضا", "ناحيه", "مدينه", "منطقه", "محافظه", "مخيم", "بلده",
-                              "قريه"}
-# Words after which a preposition tells where someone is: who («انا», "we"; "i'm" is "i m"),
-# living or displaced («ساكنين», «نازحين»), here.
+PLACE_WORDS = PREPOSITIONS | SORANI_PLACE_WORDS | {"قضاء", "قضا", "ناحيه", "مدينه", "منطقه",
+                                                   "محافظه", "مخيم", "بلده", "قريه"}
+# Words after which a preposition tells where someone is: who («انا», "we"; "i'm" is "i m";
+# Sorani «ئێمە», we), living or displaced («ساكنين», «نازحين»), here.
 SELF_WORDS = frozenset({
-    "انا", "اني", "احنا", "نحنا", "نحن", "ساكن", "ساكنه", "ساكنين", "نازح", "نازحه", "نازحين",
-    "مقيم", "مقيمه", "مقيمين", "عايش", "عايشه", "عايشين", "موجود", "موجوده", "موجودين", "هون",
-    "هنا", "ana", "e7na", "ehna", "n7na", "ni7na", "i", "im", "m", "we", "am", "are", "live",
+    "انا", "اني", "احنا", "نحنا", "نحن", "ييمه", "ساكن", "ساكنه", "ساكنين", "نازح", "نازحه",
+    "نازحين", "مقيم", "مقيمه", "مقيمين", "عايش", "عايشه", "عايشين", "موجود", "موجوده", "موجودين",
+    "هون", "هنا", "ana", "e7na", "ehna", "n7na", "ni7na", "i", "im", "m", "we", "am", "are", "live",
     "living", "here", "sakin", "saken", "sakna", "saknin", "sakneen", "hon", "hone"})
+_ARABIC_SCRIPT = re.compile(r"[\u0620-\u06ff]+")
 _DOUBLED_ARABIC = re.compile(r"([\u0620-\u06ff])\1+")  # Latin doubles are real: "marra", "3anna"
 # Letters people put for one another: the same shape but for its dots, sounds that dialects
 # merge; in Latin, letters that stand for the same Arabic one (vowels too: «و» is o or u, «ي» i
@@ -80,6 +89,27 @@ _LATIN_FINAL_H = re.compile("(?<=[ae])h$")
 # ("li Kerkûkê", in Kirkuk; "Zaxoyê"), and the -a, -ya that join it to a word after it.
 _CASE_ENDINGS = ("ye", "ya", "e", "a")
 _SHORTEST_STEM = 3  # "ye" is not a stem of nothing, nor "the" of "th"
+# Sorani endings on a name, as normalised (ە ه, ێ and ی ي): the copula, -م (I am: «لە هەولێرم»),
+# -ین (we are), -یت (you are), -ە (is), -ن (they are), after a vowel -یم and -یە («بەغدایە»);
+# -دا, in («لە هەولێردا»), perhaps with the copula («لە هەولێرداین»); -ەوە, -وە after a vowel,
+# from («لە هەولێرەوە»). Sorani «لە», in or from, may be joined to the name («لەکەرکووک»).
+_COPULA_AFTER_A_VOWEL = ("م", "يم", "ين", "يت", "يه", "ن")
+_IN = "دا"
+_IN_AND_COPULA = (_IN, *(_IN + copula for copula in _COPULA_AFTER_A_VOWEL))
+_AFTER_A_CONSONANT = ("م", "ين", "يت", "ه", "ن", "هوه", *_IN_AND_COPULA)
+_AFTER_A_VOWEL = (*_COPULA_AFTER_A_VOWEL, "وه", *_IN_AND_COPULA)
+_SORANI_ENDINGS = tuple(dict.fromkeys((*_AFTER_A_CONSONANT, *_AFTER_A_VOWEL)))
+_SORANI_VOWELS = "اويه"
+# How Arabic words end too: a Sorani ending is taken off them only after «لە» or another
+# Sorani word that says where (``_after_sorani_place_word``). The plurals and the dual («سجون»,
+# prisons: «سجو»; «قائمين», standing: «القائم»), «ية» («رمادية», grey: «الرمادي»), «هم», their
+# («حديثهم», their talk: «حديثة»), and «ة» or «ه», his, which normalised are «ە» («دورة», a
+# course: «الدور»). «ە» is also taken only off a stem of five letters or more, as Arabic puts
+# «له» (to him, he has) before a noun with «ة» or «ه» («له دوره», he has his turn; «له قائمة»,
+# he has a list).
+_ARABIC_WORD_ENDS = ("ين", "ون", "ان", "يه", "هم", "ه")
+_COPULA_E = "ه"
+_SHORTEST_STEM_BEFORE_E = 5
 
 
 def spellings(key: str) -> set[str]:
@@ -290,12 +320,13 @@ class PlaceNames:
         return self._closely_named(list(self._runs(words, _unprefixed)),
                                    list(self._runs(words, _as_written)))
 
-    def named_without_case_ending(self, words: Sequence[str]) -> list[Location]:
+    def named_without_kurdish_endings(self, words: Sequence[str]) -> list[Location]:
         """The places named, as written or else misspelt, once a Kurmanji case ending is taken
-        off a Latin word ("li kerkuke": Kirkuk, "zaxoye": Zakho); for words that name no place
-        as they are written."""
+        off a Latin word ("li kerkuke": Kirkuk, "zaxoye": Zakho), or a Sorani ending, «لە»
+        joined or both off an Arabic-script one («لە هەولێرم», «لەکەرکووک», «ئەنبارم»: Erbil,
+        Kirkuk, Anbar); for words that name no place as they are written."""
         variants = [[*words[:index], stem, *words[index + 1:]]
-                    for index, word in enumerate(words) for stem in _without_case_ending(word)]
+                    for index, word in enumerate(words) for stem in _kurdish_stems(words, index)]
         named = [place for variant in variants for place in self.named_in(variant)]
         return self._in_order(named or [place for variant in variants
                                         for place in self.closely_named_in(variant)])
@@ -362,10 +393,13 @@ def _everyday(run: str) -> bool:
 def _introduces(words: Sequence[str], index: int, noun: bool) -> bool:
     """Whether ``words[index]`` introduces the everyday name after it as a place: any place
     word, but before one of the ``EVERYDAY_NOUNS`` a preposition only where it says where
-    someone is."""
+    someone is, and so Sorani «لە» before any, as it is Arabic «له» too («حكيت له عنه», I told
+    him about it)."""
     if index < 0 or words[index] not in PLACE_WORDS:
         return False
-    return not noun or words[index] not in PREPOSITIONS or _says_where(words, index)
+    if words[index] == SORANI_PREPOSITION or (noun and words[index] in PREPOSITIONS):
+        return _says_where(words, index)
+    return True
 
 
 def _says_where(words: Sequence[str], preposition: int) -> bool:
@@ -374,14 +408,62 @@ def _says_where(words: Sequence[str], preposition: int) -> bool:
     return preposition == 0 or words[preposition - 1] in SELF_WORDS
 
 
-def _without_case_ending(word: str) -> list[str]:
-    """The Latin ``word`` without each Kurmanji ending it may have. What is left is matched
-    as a word of the answer, so an everyday word left ("babe", "bab") names no place alone;
-    a place word left would name one with the word after it ("mine hit", not "min hit")."""
-    if not (word.isascii() and word.isalpha()):
-        return []
-    stems = [word.removesuffix(ending) for ending in _CASE_ENDINGS if word.endswith(ending)]
+def _kurdish_stems(words: Sequence[str], index: int) -> list[str]:
+    """``words[index]`` without each Kurdish ending it may have: Kurmanji's on a Latin word,
+    Sorani's on an Arabic-script one. What is left is matched as a word of the answer, so an
+    everyday word left ("babe", "bab") names no place alone, and none is left of an Arabic-
+    script word (an Arabic ending is likelier: «من عنهم», from them); a place word left would
+    name one with the word after it ("mine hit", not "min hit"), and is not left."""
+    word = words[index]
+    if word.isascii():
+        stems = _without_case_ending(word) if word.isalpha() else []
+    elif _ARABIC_SCRIPT.fullmatch(word):
+        stems = [stem for stem in _without_sorani_affixes(words, index) if not _everyday(stem)]
+    else:
+        stems = []
     return [stem for stem in stems if len(stem) >= _SHORTEST_STEM and stem not in PLACE_WORDS]
+
+
+def _without_case_ending(word: str) -> list[str]:
+    return [word.removesuffix(ending) for ending in _CASE_ENDINGS if word.endswith(ending)]
+
+
+def _without_sorani_affixes(words: Sequence[str], index: int) -> list[str]:
+    """``words[index]`` without a joined «لە», a Sorani ending or both; the ending of a word
+    that ends as Arabic words do only after «لە», joined or a word that says where."""
+    word = words[index]
+    joined = word.removeprefix(SORANI_PREPOSITION) if word.startswith(SORANI_PREPOSITION) \
+        else None
+    introduced = joined is not None or _after_sorani_place_word(words, index)
+    stems = [joined] if joined else []
+    for start in filter(None, (word, joined)):
+        stems += [start.removesuffix(ending) for ending in _SORANI_ENDINGS
+                  if _sorani_ending_of(start, ending, introduced)]
+    return stems
+
+
+def _sorani_ending_of(word: str, ending: str, introduced: bool) -> bool:
+    """Whether ``word`` may end in the Sorani ``ending``: it ends so, the ending may follow
+    the letter before it, and where the word ends as Arabic words do (``_ARABIC_WORD_ENDS``),
+    it is ``introduced``."""
+    stem = word.removesuffix(ending)
+    if stem == word or not stem:
+        return False
+    arabic = any(word.endswith(end) and end.endswith(ending) for end in _ARABIC_WORD_ENDS)
+    if arabic and not introduced:
+        return False
+    if ending == _COPULA_E and len(stem) < _SHORTEST_STEM_BEFORE_E:
+        return False
+    return ending in (_AFTER_A_VOWEL if stem[-1] in _SORANI_VOWELS else _AFTER_A_CONSONANT)
+
+
+def _after_sorani_place_word(words: Sequence[str], index: int) -> bool:
+    """Whether ``words[index]`` follows «خەڵکی», «شاری», «پارێزگای», or «لە» where it says
+    where someone is (``_says_where``: «لە دهۆکین», «ئێمە لە دهۆکین»)."""
+    before = index - 1
+    if before < 0 or words[before] not in SORANI_PLACE_WORDS:
+        return False
+    return words[before] != SORANI_PREPOSITION or _says_where(words, before)
 
 
 def _word_count(key: str) -> int:
