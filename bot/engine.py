@@ -396,8 +396,9 @@ def match_location(org_data: OrgData, key: str) -> Location | None:
     """A governorate chosen by its number in the list, or a governorate or district by name:
     the whole answer, or the one place a short answer names (a district perhaps with its
     governorate: «الباب حلب»); misspelt («ادلبب», «ديرالزور») only when no place is named as
-    written and the misspelling is close to one place alone; in Latin letters, with a Kurmanji
-    case ending ("li Kerkûkê") when the words name no place, not even misspelt, without it."""
+    written and the misspelling is close to one place alone; with a Kurdish ending (Kurmanji
+    "li Kerkûkê", Sorani «لە هەولێرم») when the words name no place, not even misspelt,
+    without it."""
     governorates = org_data.governorates
     key = _without_number_word(key)
     if key.isdigit():
@@ -414,7 +415,7 @@ def match_location(org_data: OrgData, key: str) -> Location | None:
     misspelt = names.closely_named_in(words)
     if misspelt:
         return _one_place(misspelt)
-    return _one_place(names.named_without_case_ending(words))
+    return _one_place(names.named_without_kurdish_endings(words))
 
 
 def _place_named(org_data: OrgData, key: str) -> Location | None:

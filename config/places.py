@@ -4,15 +4,19 @@ A name is found as written (normalised by ``casework.text.normalize_for_matching
 that, by its compact spelling: without spaces or the article («ال», "al") and with doubled
 Arabic letters written once, so «دير الزور», «ديرالزور» and «دير زور» are one name and «ادلبب»
 is «ادلب». Failing that, a misspelling is accepted when exactly one place has a name within
-``tolerance`` of it, by a ``distance`` that counts the slips people make (a vowel, a dot) less
-than those that make another word: an everyday word near two places, or near none, names no
-place. A misspelt name may follow a one-letter prefix («بادليب»), and Latin spellings are
-compared by the Arabic sounds they write ("kirkok", "arbeel", "raqqah"). A name that is also an
-everyday word («عنه», about him) names its place only as the whole answer, after a word that
-introduces a place («قضاء عنه») or beside its governorate's name («عنه الانبار»); one that is
-also a noun written after a preposition («الباب», the door; «الصدر», the chest) after a
-preposition only where that says where someone is («في الباب», «انا من الباب», not «عندي الم في
-الصدر»).
+``tolerance`` of it, by a ``distance`` that counts the slips people make (a vowel, a dot, a
+Kurdish «ە» typed into an Arabic name: «حلەب») less than those that make another word: an
+everyday word near two places, or near none, names no place. A misspelt name may follow a
+one-letter prefix («بادليب»), and Latin spellings are compared by the Arabic sounds they write
+("kirkok", "arbeel", "raqqah"). Failing all that, a Kurdish ending is taken off a word: a
+Kurmanji case ending off a Latin one ("li Kerkûkê"), a Sorani ending or a joined «لە» off an
+Arabic-script one («لە هەولێرم», «ئەنبارم», «لەکەرکووک»), one that Arabic words end in too
+(«ين», «ة») only after «لە» or «خەڵکی». A name that is also an everyday word («عنه», about him)
+names its place only as the whole answer, after a word that introduces a place («قضاء عنه»,
+Sorani «لە عنە») or beside its governorate's name («عنه الانبار»); one that is also a noun
+written after a preposition («الباب», the door; «الصدر», the chest; «الثورة», the revolution)
+after a preposition only where that says where someone is («في الباب», «انا من الباب», not
+«عندي الم في الصدر» or «بعد الثورة»).
 """
 
 from __future__ import annotations
@@ -27,31 +31,39 @@ if TYPE_CHECKING:
 PLACE_PREFIXES = ("و", "ب", "ف", "ل")  # بحارم, بالباب: a prefix joined to the name
 ARTICLES = frozenset({"ال", "al", "el"})  # as words of their own: «ال رقه», "al bab"
 # Nouns whose everyday sense is written after a preposition, as a place's name is: «في الصدر»,
-# "fi el sadr" (in the chest: Sadr City), «من الباب» (through the door: Al-Bab). A preposition
-# introduces them as a place only where it says where someone is: at the start of the answer or
-# after one of ``SELF_WORDS`` («من الباب», «انا من الباب», «ساكنين بالصدر»; not «عندي الم في
-# الصدر» or «طلعوا من الباب»).
-EVERYDAY_NOUNS = frozenset({"الباب", "باب", "الصدر", "صدر", "bab", "al bab", "el bab", "sadr",
-                            "al sadr", "el sadr"})
+# "fi el sadr" (in the chest: Sadr City), «من الباب» (through the door: Al-Bab), «بعد الثورة»
+# (after the revolution: «الثورة», Sadr City's old name). A preposition introduces them as a
+# place only where it says where someone is: at the start of the answer or after one of
+# ``SELF_WORDS`` («من الباب», «انا من الباب», «ساكنين بالصدر»; not «عندي الم في الصدر» or
+# «طلعوا من الباب»).
+EVERYDAY_NOUNS = frozenset({"الباب", "باب", "الصدر", "صدر", "الثوره", "ثوره", "bab", "al bab",
+                            "el bab", "sadr", "al sadr", "el sadr", "thawra", "al thawra",
+                            "el thawra"})
 # Words people write in answers and complaints alike, that are a place's name or a slip from one:
 # «عنه» (about him, Anah), "ana" (I in Arabizi, Anah), «خالص» and "khales" (at all, Al-Khalis),
 # "halib" (milk, Aleppo's "haleb"), "haram" and "7aram" (forbidden, Harim's "harem" and
 # "7arem"), "hit" (English, Heet), "balad" (country, home town: Balad), and the nouns above.
 EVERYDAY_WORDS = EVERYDAY_NOUNS | {"عنه", "ana", "خالص", "khales", "halib", "haram", "7aram",
                                    "hit", "balad"}
-# Words that introduce the name after them as a place: «في عنه», «قضاء عنه», "in ana"; the
-# prepositions among them, also joined to the name («بالصدر»), may begin an everyday sentence.
-PREPOSITIONS = frozenset({"في", "ب", "من", "in", "fi", "bi", "from", "min", "mn", "men"})
+# Words that introduce the name after them as a place: «في عنه», «قضاء عنه», "in ana", Sorani
+# «لە عنە», «شاری» (the city of), «پارێزگای» (the governorate of), «خەڵکی» (from; people of);
+# the prepositions among them, also joined to the name («بالصدر»), may begin an everyday
+# sentence.
+SORANI_PREPOSITION = "له"  # «لە», in or from; also Arabic «له», to him: see ``_introduces``
+SORANI_PLACE_WORDS = frozenset({SORANI_PREPOSITION, "شاري", "پاريزگاي", "خهلكي"})
+PREPOSITIONS = frozenset({"في", "ب", "من", SORANI_PREPOSITION, "in", "fi", "bi", "from", "min",
+                          "mn", "men"})
 JOINED_PREPOSITION = "ب"
-PLACE_WORDS = PREPOSITIONS | {"قضاء", "قضا", "ناحيه", "مدينه", "منطقه", "محافظه", "مخيم", "بلده",
-                              "قريه"}
-# Words after which a preposition tells where someone is: who («انا», "we"; "i'm" is "i m"),
-# living or displaced («ساكنين», «نازحين»), here.
+PLACE_WORDS = PREPOSITIONS | SORANI_PLACE_WORDS | {"قضاء", "قضا", "ناحيه", "مدينه", "منطقه",
+                                                   "محافظه", "مخيم", "بلده", "قريه"}
+# Words after which a preposition tells where someone is: who («انا», "we"; "i'm" is "i m";
+# Sorani «ئێمە», we), living or displaced («ساكنين», «نازحين»), here.
 SELF_WORDS = frozenset({
-    "انا", "اني", "احنا", "نحنا", "نحن", "ساكن", "ساكنه", "ساكنين", "نازح", "نازحه", "نازحين",
-    "مقيم", "مقيمه", "مقيمين", "عايش", "عايشه", "عايشين", "موجود", "موجوده", "موجودين", "هون",
-    "هنا", "ana", "e7na", "ehna", "n7na", "ni7na", "i", "im", "m", "we", "am", "are", "live",
+    "انا", "اني", "احنا", "نحنا", "نحن", "ييمه", "ساكن", "ساكنه", "ساكنين", "نازح", "نازحه",
+    "نازحين", "مقيم", "مقيمه", "مقيمين", "عايش", "عايشه", "عايشين", "موجود", "موجوده", "موجودين",
+    "هون", "هنا", "ana", "e7na", "ehna", "n7na", "ni7na", "i", "im", "m", "we", "am", "are", "live",
     "living", "here", "sakin", "saken", "sakna", "saknin", "sakneen", "hon", "hone"})
+_ARABIC_SCRIPT = re.compile(r"[\u0620-\u06ff]+")
 _DOUBLED_ARABIC = re.compile(r"([\u0620-\u06ff])\1+")  # Latin doubles are real: "marra", "3anna"
 # Letters people put for one another: the same shape but for its dots, sounds that dialects
 # merge; in Latin, letters that stand for the same Arabic one (vowels too: «و» is o or u, «ي» i
@@ -62,6 +74,12 @@ _SIMILAR = frozenset((a, b) for group in _CONFUSED for a in group for b in group
 _LONG_VOWELS = "اوي"
 _VOWELS = _LONG_VOWELS + "aeiouy"
 _SHORT_VOWEL_WRITTEN_LONG = re.compile(f"[^{_LONG_VOWELS}][{_LONG_VOWELS}][^{_LONG_VOWELS}]")
+# Kurdish «ە» (ه once normalised), a short vowel Kurdish writes and Arabic leaves out, typed into
+# an Arabic name between two consonants («حلەب», «بەغداد»); not beside a long vowel or another
+# «ه», where it is Arabic's own («دهور», ages; «شهور», months).
+_KURDISH_VOWEL = "ه"
+_KURDISH_VOWEL_WRITTEN = re.compile(f"[^{_LONG_VOWELS}{_KURDISH_VOWEL}]{_KURDISH_VOWEL}"
+                                    f"[^{_LONG_VOWELS}{_KURDISH_VOWEL}]")
 # Latin long vowels written with two letters, as English and French spellings do ("arbeel",
 # "kirkouk"), and the "h" of a final taa marbuta ("raqqah"). Not "aa", which often writes «ع»
 # ("maarra", «معرة»).
@@ -71,6 +89,27 @@ _LATIN_FINAL_H = re.compile("(?<=[ae])h$")
 # ("li Kerkûkê", in Kirkuk; "Zaxoyê"), and the -a, -ya that join it to a word after it.
 _CASE_ENDINGS = ("ye", "ya", "e", "a")
 _SHORTEST_STEM = 3  # "ye" is not a stem of nothing, nor "the" of "th"
+# Sorani endings on a name, as normalised (ە ه, ێ and ی ي): the copula, -م (I am: «لە هەولێرم»),
+# -ین (we are), -یت (you are), -ە (is), -ن (they are), after a vowel -یم and -یە («بەغدایە»);
+# -دا, in («لە هەولێردا»), perhaps with the copula («لە هەولێرداین»); -ەوە, -وە after a vowel,
+# from («لە هەولێرەوە»). Sorani «لە», in or from, may be joined to the name («لەکەرکووک»).
+_COPULA_AFTER_A_VOWEL = ("م", "يم", "ين", "يت", "يه", "ن")
+_IN = "دا"
+_IN_AND_COPULA = (_IN, *(_IN + copula for copula in _COPULA_AFTER_A_VOWEL))
+_AFTER_A_CONSONANT = ("م", "ين", "يت", "ه", "ن", "هوه", *_IN_AND_COPULA)
+_AFTER_A_VOWEL = (*_COPULA_AFTER_A_VOWEL, "وه", *_IN_AND_COPULA)
+_SORANI_ENDINGS = tuple(dict.fromkeys((*_AFTER_A_CONSONANT, *_AFTER_A_VOWEL)))
+_SORANI_VOWELS = "اويه"
+# How Arabic words end too: a Sorani ending is taken off them only after «لە» or another
+# Sorani word that says where (``_after_sorani_place_word``). The plurals and the dual («سجون»,
+# prisons: «سجو»; «قائمين», standing: «القائم»), «ية» («رمادية», grey: «الرمادي»), «هم», their
+# («حديثهم», their talk: «حديثة»), and «ة» or «ه», his, which normalised are «ە» («دورة», a
+# course: «الدور»). «ە» is also taken only off a stem of five letters or more, as Arabic puts
+# «له» (to him, he has) before a noun with «ة» or «ه» («له دوره», he has his turn; «له قائمة»,
+# he has a list).
+_ARABIC_WORD_ENDS = ("ين", "ون", "ان", "يه", "هم", "ه")
+_COPULA_E = "ه"
+_SHORTEST_STEM_BEFORE_E = 5
 
 
 def spellings(key: str) -> set[str]:
@@ -119,7 +158,8 @@ def tolerance(spelling: str) -> int:
 def distance(a: str, b: str) -> int:
     """Damerau-Levenshtein distance (optimal string alignment) weighed by how people misspell:
     a swap of two neighbouring consonants, a letter put for one it is confused with, a long
-    vowel added or left out count one; any other letter put, added or left out, two."""
+    vowel or a Kurdish «ە» between consonants added or left out count one; any other letter
+    put, added or left out, two."""
     previous2: list[int] = []
     previous = [0]
     for j in range(len(b)):
@@ -143,13 +183,18 @@ def _swap(a: str, b: str) -> int:
 
 
 def _indel(word: str, index: int) -> int:
-    """What adding or leaving out ``word[index]`` counts: one for an Arabic long vowel or a
-    doubled Latin consonant ("mossul"); Latin vowels vary with each writer ("maarra", "marra")
-    and count two, as any other letter does."""
+    """What adding or leaving out ``word[index]`` counts: one for an Arabic long vowel, a
+    Kurdish «ە» between consonants («حلهب») or a doubled Latin consonant ("mossul"); Latin
+    vowels vary with each writer ("maarra", "marra") and count two, as any other letter does."""
     char = word[index]
     if char.isascii():
         return 1 if index > 0 and word[index - 1] == char and char not in _VOWELS else 2
-    return 1 if char in _LONG_VOWELS else 2
+    return 1 if char in _LONG_VOWELS or _kurdish_vowel_at(word, index) else 2
+
+
+def _kurdish_vowel_at(word: str, index: int) -> bool:
+    return 0 < index < len(word) - 1 and word[index] == _KURDISH_VOWEL \
+        and _KURDISH_VOWEL_WRITTEN.fullmatch(word, index - 1, index + 2) is not None
 
 
 def _long_vowel_between(a: str, b: str) -> bool:
@@ -162,6 +207,17 @@ def _long_vowel_between(a: str, b: str) -> bool:
         long[:i] + long[i + 1:] == short
         and _SHORT_VOWEL_WRITTEN_LONG.fullmatch(long, i - 1, i + 2) is not None
         for i in range(1, 4))
+
+
+def _kurdish_vowel_between(a: str, b: str) -> bool:
+    """Whether two short Arabic words differ by a Kurdish «ە» between two consonants of the
+    longer («حلهب» and «حلب»), a three-letter name's too: Arabic words are seldom a name with
+    «ه» put between its consonants (those that are have it beside a long vowel: «دهور», ages,
+    is «دور» and «ه»)."""
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 3 and len(long) == len(short) + 1 and not short.isascii() and any(
+        long[:i] + long[i + 1:] == short and _kurdish_vowel_at(long, i)
+        for i in range(1, len(long) - 1))
 
 
 def _deletions(word: str, depth: int) -> set[str]:
@@ -264,12 +320,13 @@ class PlaceNames:
         return self._closely_named(list(self._runs(words, _unprefixed)),
                                    list(self._runs(words, _as_written)))
 
-    def named_without_case_ending(self, words: Sequence[str]) -> list[Location]:
+    def named_without_kurdish_endings(self, words: Sequence[str]) -> list[Location]:
         """The places named, as written or else misspelt, once a Kurmanji case ending is taken
-        off a Latin word ("li kerkuke": Kirkuk, "zaxoye": Zakho); for words that name no place
-        as they are written."""
+        off a Latin word ("li kerkuke": Kirkuk, "zaxoye": Zakho), or a Sorani ending, «لە»
+        joined or both off an Arabic-script one («لە هەولێرم», «لەکەرکووک», «ئەنبارم»: Erbil,
+        Kirkuk, Anbar); for words that name no place as they are written."""
         variants = [[*words[:index], stem, *words[index + 1:]]
-                    for index, word in enumerate(words) for stem in _without_case_ending(word)]
+                    for index, word in enumerate(words) for stem in _kurdish_stems(words, index)]
         named = [place for variant in variants for place in self.named_in(variant)]
         return self._in_order(named or [place for variant in variants
                                         for place in self.closely_named_in(variant)])
@@ -322,7 +379,9 @@ def _reach(spelling: str) -> int:
 
 def _close(spelling: str, name: str) -> bool:
     allowed = min(tolerance(spelling), tolerance(name))
-    return distance(spelling, name) <= allowed if allowed else _long_vowel_between(spelling, name)
+    if allowed:
+        return distance(spelling, name) <= allowed
+    return _long_vowel_between(spelling, name) or _kurdish_vowel_between(spelling, name)
 
 
 def _everyday(run: str) -> bool:
@@ -334,10 +393,13 @@ def _everyday(run: str) -> bool:
 def _introduces(words: Sequence[str], index: int, noun: bool) -> bool:
     """Whether ``words[index]`` introduces the everyday name after it as a place: any place
     word, but before one of the ``EVERYDAY_NOUNS`` a preposition only where it says where
-    someone is."""
+    someone is, and so Sorani «لە» before any, as it is Arabic «له» too («حكيت له عنه», I told
+    him about it)."""
     if index < 0 or words[index] not in PLACE_WORDS:
         return False
-    return not noun or words[index] not in PREPOSITIONS or _says_where(words, index)
+    if words[index] == SORANI_PREPOSITION or (noun and words[index] in PREPOSITIONS):
+        return _says_where(words, index)
+    return True
 
 
 def _says_where(words: Sequence[str], preposition: int) -> bool:
@@ -346,14 +408,62 @@ def _says_where(words: Sequence[str], preposition: int) -> bool:
     return preposition == 0 or words[preposition - 1] in SELF_WORDS
 
 
-def _without_case_ending(word: str) -> list[str]:
-    """The Latin ``word`` without each Kurmanji ending it may have. What is left is matched
-    as a word of the answer, so an everyday word left ("babe", "bab") names no place alone;
-    a place word left would name one with the word after it ("mine hit", not "min hit")."""
-    if not (word.isascii() and word.isalpha()):
-        return []
-    stems = [word.removesuffix(ending) for ending in _CASE_ENDINGS if word.endswith(ending)]
+def _kurdish_stems(words: Sequence[str], index: int) -> list[str]:
+    """``words[index]`` without each Kurdish ending it may have: Kurmanji's on a Latin word,
+    Sorani's on an Arabic-script one. What is left is matched as a word of the answer, so an
+    everyday word left ("babe", "bab") names no place alone, and none is left of an Arabic-
+    script word (an Arabic ending is likelier: «من عنهم», from them); a place word left would
+    name one with the word after it ("mine hit", not "min hit"), and is not left."""
+    word = words[index]
+    if word.isascii():
+        stems = _without_case_ending(word) if word.isalpha() else []
+    elif _ARABIC_SCRIPT.fullmatch(word):
+        stems = [stem for stem in _without_sorani_affixes(words, index) if not _everyday(stem)]
+    else:
+        stems = []
     return [stem for stem in stems if len(stem) >= _SHORTEST_STEM and stem not in PLACE_WORDS]
+
+
+def _without_case_ending(word: str) -> list[str]:
+    return [word.removesuffix(ending) for ending in _CASE_ENDINGS if word.endswith(ending)]
+
+
+def _without_sorani_affixes(words: Sequence[str], index: int) -> list[str]:
+    """``words[index]`` without a joined «لە», a Sorani ending or both; the ending of a word
+    that ends as Arabic words do only after «لە», joined or a word that says where."""
+    word = words[index]
+    joined = word.removeprefix(SORANI_PREPOSITION) if word.startswith(SORANI_PREPOSITION) \
+        else None
+    introduced = joined is not None or _after_sorani_place_word(words, index)
+    stems = [joined] if joined else []
+    for start in filter(None, (word, joined)):
+        stems += [start.removesuffix(ending) for ending in _SORANI_ENDINGS
+                  if _sorani_ending_of(start, ending, introduced)]
+    return stems
+
+
+def _sorani_ending_of(word: str, ending: str, introduced: bool) -> bool:
+    """Whether ``word`` may end in the Sorani ``ending``: it ends so, the ending may follow
+    the letter before it, and where the word ends as Arabic words do (``_ARABIC_WORD_ENDS``),
+    it is ``introduced``."""
+    stem = word.removesuffix(ending)
+    if stem == word or not stem:
+        return False
+    arabic = any(word.endswith(end) and end.endswith(ending) for end in _ARABIC_WORD_ENDS)
+    if arabic and not introduced:
+        return False
+    if ending == _COPULA_E and len(stem) < _SHORTEST_STEM_BEFORE_E:
+        return False
+    return ending in (_AFTER_A_VOWEL if stem[-1] in _SORANI_VOWELS else _AFTER_A_CONSONANT)
+
+
+def _after_sorani_place_word(words: Sequence[str], index: int) -> bool:
+    """Whether ``words[index]`` follows «خەڵکی», «شاری», «پارێزگای», or «لە» where it says
+    where someone is (``_says_where``: «لە دهۆکین», «ئێمە لە دهۆکین»)."""
+    before = index - 1
+    if before < 0 or words[before] not in SORANI_PLACE_WORDS:
+        return False
+    return words[before] != SORANI_PREPOSITION or _says_where(words, before)
 
 
 def _word_count(key: str) -> int:

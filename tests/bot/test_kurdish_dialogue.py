@@ -169,6 +169,8 @@ def test_the_location_question_lists_sorani_place_names(person: Callable[[], Per
     pytest.param("لە سەڵاحەدین", "IQ-SD", id="in-salah-al-din"),
     pytest.param("ئەنبار", "IQ-AN", id="anbar"),
     pytest.param("حەلەب", "SY-HL", id="aleppo"),
+    pytest.param("لە هەولێرم", "IQ-AR", id="in-erbil-i-am"),
+    pytest.param("ئێمە لە دهۆکین", "IQ-DA", id="we-are-in-duhok"),
 ])
 def test_a_sorani_place_name_answers_the_location_question(person: Callable[[], Person],
                                                            answer: str, code: str) -> None:

@@ -114,8 +114,67 @@ def test_a_kurdish_latin_name_is_found(answer: str, code: str | None) -> None:
     pytest.param("سەلاحەدین", "IQ-SD", id="salah-al-din-plain-l"),
     pytest.param("من لە بەغدا دەژیم", "IQ-BG", id="baghdad-in-a-sorani-sentence"),
     pytest.param("لە ئەنبار", "IQ-AN", id="in-anbar"),
+    # An Arabic name with a Kurdish «ە» typed between two of its consonants
+    pytest.param("حلەب", "SY-HL", id="aleppo-arabic-with-one-kurdish-e"),
+    pytest.param("حەلب", "SY-HL", id="aleppo-sorani-without-one-kurdish-e"),
+    pytest.param("بەغداد", "IQ-BG", id="baghdad-arabic-with-a-kurdish-e"),
+    pytest.param("تەکریت", "IQ-SD-01", id="tikrit-with-a-kurdish-e"),
+    pytest.param("سەنجار", "IQ-NI-03", id="sinjar-with-a-kurdish-e"),
 ])
 def test_a_sorani_name_is_found(answer: str, code: str) -> None:
+    place = match_location(ORG, normalize_for_matching(answer))
+    assert (place.code if place else None) == code
+
+
+# Sorani joins the copula to the name (-م I am, -ین we are, -یت you are, -ە is, -ن they are;
+# -یم, -یە after a vowel), and «لە» (in, from) may be joined to it too; «-دا» (in) and «-ەوە»
+# (from) close «لە». Taken off when the answer as written names no place; an ending Arabic
+# words have too (the plural «ين», «ية», «ة» and «ه», «هم») only after «لە» or «خەڵکی».
+@pytest.mark.parametrize(("answer", "code"), [
+    pytest.param("لە هەولێرم", "IQ-AR", id="le-erbil-i-am"),
+    pytest.param("له ههوليرم", "IQ-AR", id="le-erbil-i-am-arabic-keyboard"),
+    pytest.param("لە دهۆکین", "IQ-DA", id="le-duhok-we-are"),
+    pytest.param("ئێمە لە دهۆکین", "IQ-DA", id="we-le-duhok-we-are"),
+    pytest.param("لە ئەنبارین", "IQ-AN", id="le-anbar-we-are"),
+    pytest.param("خەڵکی کەرکووکم", "IQ-KI", id="from-kirkuk-i-am"),
+    pytest.param("من خەڵکی کەرکووکم", "IQ-KI", id="i-from-kirkuk-i-am"),
+    pytest.param("ئەنبارم", "IQ-AN", id="anbar-i-am-alone"),
+    pytest.param("زاخۆم", "IQ-DA-03", id="zakho-i-am-after-a-vowel"),
+    pytest.param("لە حەلەبم", "SY-HL", id="le-aleppo-i-am"),
+    pytest.param("لە بەغدام", "IQ-BG", id="le-baghdad-i-am-after-a-vowel"),
+    pytest.param("لە بەغدایە", "IQ-BG", id="le-baghdad-it-is-after-a-vowel"),
+    pytest.param("لە دیالەین", "IQ-DI", id="le-diyala-we-are-after-a-vowel"),
+    pytest.param("لە دیالەم", "IQ-DI", id="le-diyala-i-am"),
+    pytest.param("لە کەرکووکە", "IQ-KI", id="le-kirkuk-it-is"),
+    pytest.param("لە هەولێردا", "IQ-AR", id="le-erbil-da"),
+    pytest.param("لە هەولێرداین", "IQ-AR", id="le-erbil-da-we-are"),
+    pytest.param("لە هەولێرەوە", "IQ-AR", id="from-erbil-ewe"),
+    pytest.param("لەکەرکووک", "IQ-KI", id="le-joined"),
+    pytest.param("لەکەرکووکین", "IQ-KI", id="le-joined-and-we-are"),
+    pytest.param("لەهەولێرم", "IQ-AR", id="le-joined-before-he-and-i-am"),
+    pytest.param("لە شاری کەرکووک", "IQ-KI", id="le-city-of-kirkuk"),
+    pytest.param("پارێزگای دیالە", "IQ-DI", id="governorate-of-diyala"),
+    pytest.param("لە نەینەوا دەژیم", "IQ-NI", id="le-nineveh-i-live"),
+    pytest.param("لەم", None, id="sorani-in-this"),
+    pytest.param("لەبەر", None, id="sorani-because-of"),
+    pytest.param("خۆم", None, id="sorani-myself"),
+    pytest.param("ئێمە", None, id="sorani-we"),
+    pytest.param("بەڵێ", None, id="sorani-yes"),
+    pytest.param("نازانم", None, id="sorani-i-do-not-know"),
+    pytest.param("منین", None, id="sorani-it-is-us"),
+    pytest.param("هەموو", None, id="sorani-all"),
+    pytest.param("لە کەمپین", None, id="sorani-we-are-in-the-camp"),
+    pytest.param("لە سلێمانیم", None, id="sorani-a-place-not-listed"),
+    pytest.param("سجون", None, id="arabic-prisons-is-not-sijo-with-n"),
+    pytest.param("حديثهم", None, id="arabic-their-talk-is-not-haditha-with-m"),
+    pytest.param("قائمين", None, id="arabic-standing-is-not-al-qaim-with-in"),
+    pytest.param("رمادية", None, id="arabic-grey-is-not-ramadi-with-ye"),
+    pytest.param("الدورة", None, id="arabic-the-course-is-not-al-dour-with-e"),
+    pytest.param("له دوره", None, id="arabic-he-has-his-turn-is-not-al-dour"),
+    pytest.param("له قائمة", None, id="arabic-he-has-a-list-is-not-al-qaim"),
+    pytest.param("من عنهم", None, id="arabic-from-them-is-not-anah"),
+])
+def test_a_sorani_ending_is_taken_off_a_name(answer: str, code: str | None) -> None:
     place = match_location(ORG, normalize_for_matching(answer))
     assert (place.code if place else None) == code
 
@@ -287,6 +346,9 @@ def test_a_misspelt_place_is_found(answer: str, code: str) -> None:
     pytest.param("فيها", id="in-it-is-not-a-prefixed-place"),
     pytest.param("بحدثه", id="i-tell-him-is-not-haditha-after-a-prefix"),
     pytest.param("بالبلد", id="at-home-is-not-balad-after-a-prefix"),
+    pytest.param("دهور", id="ages-is-not-al-dour-h-beside-a-long-vowel"),
+    pytest.param("حلبة", id="ring-is-not-aleppo-h-at-the-end"),
+    pytest.param("حضرة", id="presence-is-not-hatra-h-at-the-end"),
     pytest.param("شوران", id="ambiguous-soran-or-sawran"),
     pytest.param("مدينه دلب", id="ambiguous-idlib-or-aleppo-city"),
 ])
@@ -364,6 +426,24 @@ def test_a_word_near_a_place_is_not_one(answer: str) -> None:
     pytest.param("عندي الم في الصدر", None, id="pain-in-the-chest"),
     pytest.param("عندي الم بالصدر", None, id="pain-in-the-chest-joined-ba"),
     pytest.param("waja3 fi sadr", None, id="arabizi-pain-in-the-chest"),
+    # «الثورة», the revolution, is Sadr City's old name.
+    pytest.param("الثورة", "IQ-BG-05", id="thawra-alone"),
+    pytest.param("ثورة", "IQ-BG-05", id="thawra-without-article-alone"),
+    pytest.param("مدينة الثورة", "IQ-BG-05", id="thawra-city"),
+    pytest.param("من الثورة", "IQ-BG-05", id="thawra-after-min-at-the-start"),
+    pytest.param("انا من الثوره", "IQ-BG-05", id="thawra-after-ana-min"),
+    pytest.param("ساكنين بالثورة", "IQ-BG-05", id="thawra-after-living-in"),
+    pytest.param("thawra", "IQ-BG-05", id="latin-thawra-alone"),
+    pytest.param("بعد الثورة طلعنا", None, id="after-the-revolution-we-left"),
+    pytest.param("ايام الثوره", None, id="days-of-the-revolution"),
+    pytest.param("شاركنا في الثورة", None, id="we-took-part-in-the-revolution"),
+    pytest.param("ayam el thawra", None, id="arabizi-days-of-the-revolution"),
+    # Sorani «لە» (in) is Arabic «له» (to him): a place word only where it says where.
+    pytest.param("لە عنە", "IQ-AN-06", id="anah-after-sorani-le"),
+    pytest.param("لە الصدر", "IQ-BG-05", id="sadr-after-sorani-le-at-the-start"),
+    pytest.param("خەڵکی الصدر", "IQ-BG-05", id="sadr-after-sorani-from"),
+    pytest.param("حكيت له عنه", None, id="told-him-about-it-is-not-anah"),
+    pytest.param("فتحت له الباب", None, id="opened-the-door-for-him-is-not-al-bab"),
 ])
 def test_a_name_that_is_an_everyday_word_needs_a_place_word(answer: str, code: str | None
                                                             ) -> None:

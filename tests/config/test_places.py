@@ -57,6 +57,11 @@ def test_core(name: str, expected: str) -> None:
     pytest.param("ادلب", "ادلب", 0, id="same"),
     pytest.param("singal", "sengal", 1, id="latin-kurdish-i-for-e"),
     pytest.param("signal", "sengal", 2, id="latin-signal-is-not-sengal"),
+    pytest.param("حلهب", "حلب", 1, id="kurdish-e-between-consonants"),
+    pytest.param("بهغداد", "بغداد", 1, id="kurdish-e-in-a-long-name"),
+    pytest.param("حهلهب", "حلب", 2, id="two-kurdish-e"),
+    pytest.param("دهور", "دور", 2, id="h-beside-a-long-vowel-is-arabic"),
+    pytest.param("حلبه", "حلب", 2, id="h-at-the-end-is-arabic"),
 ])
 def test_distance_weighs_common_misspellings_lighter(a: str, b: str, expected: int) -> None:
     assert distance(a, b) == expected == distance(b, a)
